@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// enospc: why Linux says "No space left on device".
+import fs from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { runTop } from './top.js';
+import { UsageError } from './fail.js';
+
+const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const program = new Command('enospc')
+  .description('Find out why Linux says "No space left on device" while df shows free space.')
+  .version(pkg.version, '-V, --version')
+  .exitOverride()
+  .configureOutput({ outputError: (s, write) => write(s.split('\n')[0] + '\n') });
+
+program.command('top')
+  .description('count what uses the inodes under PATH: by name pattern, directory, owner and age')
+  .argument('<path>', 'directory to scan (stays on its filesystem)')
+  .addOption(new Option('--by <view>', 'show one view').choices(['dirs', 'patterns', 'owners', 'ages']))
+  .option('-n, --limit <n>', 'rows per list', '10')
+  .option('--stat', 'stat every entry: sizes, empty files, owners, ages, hard links once (slower)')
+  .option('--cross-mounts', 'descend into other filesystems mounted below PATH')
+  .option('--json', 'print the JSON document (see docs/json.md)')
+  .addHelpText('after', `
+Examples:
+  enospc top /tmp                  patterns and directories by inode count
+  enospc top /tmp --stat           ... with bytes, empty files, owners and ages
+  enospc top /var --by owners      inode count per user
+  enospc top / --json | jq .patterns`)
+  .action((path: string, flags) => runTop(path, flags));
+
+try {
+  program.parse();
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.exitCode === 0 ? 0 : 2;
+  } else if (e instanceof UsageError) {
+    process.stderr.write(`enospc: ${e.message}\n`);
+    process.exitCode = e.exitCode;
+  } else {
+    process.stderr.write(`enospc: internal error: ${(e as Error).message}\n`);
+    process.exitCode = 70;
+  }
+}

@@ -1,0 +1,8 @@
+// The library API: every command's work, without the command line.
+export { census, Census, type CensusOptions, type CensusResult, type PatternCount, type DirCount } from './scan/census.js';
+export { Walker, type WalkVisitor, type WalkOptions } from './scan/walker.js';
+export { patternOfName, patternBytes } from './scan/pattern.js';
+export { readMounts, parseMountinfo, mountOf, fsUsage, mountOption, type Mount, type FsUsage } from './probe/mounts.js';
+export { topJson, topHuman, type TopInput, type TopView } from './report/top.js';
+export { display, jsonName } from './report/text.js';
+export { SysError } from './sys/libc.js';

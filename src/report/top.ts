@@ -1,0 +1,155 @@
+// `enospc top`: the JSON document and the human report of a census.
+import type { CensusResult, PatternCount } from '../scan/census.js';
+import type { FsUsage, Mount } from '../probe/mounts.js';
+import { userName } from '../probe/users.js';
+import { display, jsonName } from './text.js';
+import { bytes, iso, num, pct, span, style, table, type Style } from './format.js';
+
+export const TOP_SCHEMA = 1;
+
+export interface TopInput {
+  census: CensusResult;
+  mount: Mount | undefined;
+  usage: FsUsage | undefined;
+}
+
+export type TopView = 'dirs' | 'patterns' | 'owners' | 'ages';
+
+function patternJson(p: PatternCount): Record<string, unknown> {
+  return {
+    ...jsonName('pattern', p.pattern),
+    count: p.count,
+    kinds: { files: p.files, dirs: p.dirs, other: p.count - p.files - p.dirs },
+    bytes: p.bytes,
+    zeroByte: p.zeroByte,
+    owners: p.owners?.map((o) => ({ uid: o.uid, user: userName(o.uid), count: o.count })) ?? null,
+    oldest: p.oldest === null ? null : iso(p.oldest),
+    newest: p.newest === null ? null : iso(p.newest),
+    dirs: p.topDirs.map((d) => ({ ...jsonName('path', d.path), count: d.count })),
+    dirCount: p.dirCount,
+    ...jsonName('example', p.example),
+  };
+}
+
+/** The documented JSON shape (docs/json.md). */
+export function topJson({ census: c, mount, usage }: TopInput): Record<string, unknown> {
+  return {
+    schema: TOP_SCHEMA,
+    ...jsonName('root', Buffer.from(c.root)),
+    mount: mount ? {
+      path: mount.mountPoint,
+      fstype: mount.fstype,
+      source: mount.source,
+      options: mount.superOptions,
+      inodes: usage?.inodes ?? null,
+      blocks: usage ? { size: usage.blockSize, ...usage.blocks } : null,
+    } : null,
+    stat: c.stat,
+    partial: c.partial,
+    totals: c.totals,
+    dirs: c.dirs.map((d) => ({ ...jsonName('path', d.path), inodes: d.inodes, direct: d.direct })),
+    dirsByDirect: c.dirsByDirect.map((d) => ({ ...jsonName('path', d.path), inodes: d.inodes, direct: d.direct })),
+    patterns: c.patterns.map(patternJson),
+    patternCount: c.patternCount,
+    patternUndercount: c.patternUndercount,
+    owners: c.owners?.map((o) => ({ uid: o.uid, user: userName(o.uid), count: o.count, bytes: o.bytes })) ?? null,
+    ages: c.ages?.map((a) => ({ bucket: a.label, maxSeconds: a.maxSeconds, count: a.count })) ?? null,
+    unreadable: c.unreadable.map((u) => ({ ...jsonName('path', u.path), error: u.error })),
+    mountsSkipped: c.mountsSkipped.map((m) => jsonName('path', m).path),
+    elapsedMs: c.elapsedMs,
+  };
+}
+
+function usageLines(mount: Mount | undefined, usage: FsUsage | undefined, s: Style): string[] {
+  if (!mount || !usage) return ['filesystem: unknown'];
+  const { inodes, blocks, blockSize } = usage;
+  const lines = [s.bold(`${mount.mountPoint}`) + s.dim(` (${mount.fstype}, ${mount.source})`)];
+  if (inodes.total === 0) {
+    lines.push(`  inodes  no fixed inode table (${mount.fstype}): inode exhaustion cannot happen here`);
+  } else {
+    const p = pct(inodes.used, inodes.total);
+    const line = `  inodes  ${num(inodes.used)} used of ${num(inodes.total)} (${p}), ${num(inodes.free)} free`;
+    lines.push(inodes.free / inodes.total < 0.1 ? s.red(line) : line);
+  }
+  const used = blocks.used * blockSize;
+  const line = `  space   ${bytes(used)} used of ${bytes(blocks.total * blockSize)} (${pct(blocks.used, blocks.total)}), ${bytes(blocks.avail * blockSize)} available`;
+  lines.push(blocks.total && blocks.avail / blocks.total < 0.1 ? s.red(line) : line);
+  return lines;
+}
+
+function ownersText(p: PatternCount): string {
+  if (!p.owners) return '';
+  const top = p.owners.slice(0, 2).map((o) => userName(o.uid)).join(',');
+  return p.owners.length > 2 ? `${top},+${p.owners.length - 2}` : top;
+}
+
+function whereText(p: PatternCount): string {
+  const first = p.topDirs[0];
+  if (!first) return '';
+  if (p.dirCount === 1) return display(first.path);
+  return `${num(p.dirCount)} dirs, most in ${display(first.path)} (${num(first.count)})`;
+}
+
+function patternsSection(c: CensusResult, s: Style): string[] {
+  const now = Date.now() / 1000;
+  const head = c.stat
+    ? ['COUNT', 'SHARE', 'BYTES', 'EMPTY', 'OWNER', 'OLDEST', 'NEWEST', 'PATTERN', 'WHERE']
+    : ['COUNT', 'SHARE', 'PATTERN', 'WHERE'];
+  const rows = c.patterns.map((p) => {
+    const base = [num(p.count), pct(p.count, c.totals.entries)];
+    const stat = c.stat
+      ? [bytes(p.bytes ?? 0), num(p.zeroByte ?? 0), ownersText(p),
+         p.oldest === null ? '-' : span(now - p.oldest), p.newest === null ? '-' : span(now - p.newest)]
+      : [];
+    return [...base, ...stat, display(p.pattern), whereText(p)];
+  });
+  const right = c.stat ? [true, true, true, true, false, true, true, false, false] : [true, true, false, false];
+  return [s.bold('Top name patterns by count'), ...table([head, ...rows], right).map((l, i) => (i === 0 ? s.dim('  ' + l) : '  ' + l))];
+}
+
+function dirsSection(c: CensusResult, s: Style, full: boolean): string[] {
+  const out = [s.bold('Top directories by inodes (recursive)')];
+  const rows = c.dirs.map((d) => [num(d.inodes), num(d.direct), display(d.path)]);
+  out.push(...table([['INODES', 'DIRECT', 'PATH'], ...rows], [true, true, false]).map((l, i) => (i === 0 ? s.dim('  ' + l) : '  ' + l)));
+  if (full) {
+    out.push('', s.bold('Top directories by direct entries'));
+    const rows2 = c.dirsByDirect.map((d) => [num(d.direct), num(d.inodes), display(d.path)]);
+    out.push(...table([['DIRECT', 'INODES', 'PATH'], ...rows2], [true, true, false]).map((l, i) => (i === 0 ? s.dim('  ' + l) : '  ' + l)));
+  }
+  return out;
+}
+
+function ownersSection(c: CensusResult, s: Style): string[] {
+  const rows = (c.owners ?? []).slice(0, 20).map((o) => [num(o.count), pct(o.count, c.totals.entries), bytes(o.bytes), userName(o.uid)]);
+  return [s.bold('Owners by inode count'), ...table([['COUNT', 'SHARE', 'BYTES', 'USER'], ...rows], [true, true, true, false]).map((l, i) => (i === 0 ? s.dim('  ' + l) : '  ' + l))];
+}
+
+function agesSection(c: CensusResult, s: Style): string[] {
+  const ages = c.ages ?? [];
+  const max = Math.max(1, ...ages.map((a) => a.count));
+  const rows = ages.map((a) => [a.label, num(a.count), pct(a.count, c.totals.entries), '#'.repeat(Math.round((30 * a.count) / max))]);
+  return [s.bold('Age (modification time)'), ...table([['AGE', 'COUNT', 'SHARE', ''], ...rows], [false, true, true, false]).map((l, i) => (i === 0 ? s.dim('  ' + l) : '  ' + l))];
+}
+
+/** The report for a terminal or a pipe. */
+export function topHuman(input: TopInput, view: TopView | undefined, color: boolean): string {
+  const s = style(color);
+  const c = input.census;
+  const t = c.totals;
+  const out = usageLines(input.mount, input.usage, s);
+  const secs = (c.elapsedMs / 1000).toFixed(2);
+  const n = (k: number, word: string) => `${num(k)} ${word}${k === 1 ? '' : 's'}`;
+  out.push(`scanned ${display(Buffer.from(c.root))}: ${n(t.entries, 'entry').replace('entrys', 'entries')} (${n(t.files, 'file')}, ${n(t.dirs, 'dir')}, ${n(t.symlinks, 'symlink')}, ${num(t.other)} other) in ${secs} s`);
+  if (t.hardLinks) out.push(`  ${num(t.hardLinks)} extra hard links counted once: ${num(t.inodes ?? 0)} inodes`);
+  if (c.partial) out.push(s.yellow('  partial: the time budget ran out before the walk finished'));
+  if (t.unreadable) out.push(s.yellow(`  ${num(t.unreadable)} directories could not be read (e.g. ${display(c.unreadable[0]!.path)}: ${c.unreadable[0]!.error})`));
+  if (t.mountsSkipped) out.push(s.dim(`  ${num(t.mountsSkipped)} mount points not crossed (e.g. ${display(c.mountsSkipped[0]!)}); --cross-mounts enters them`));
+  if (c.patternUndercount) out.push(s.dim(`  too many distinct names: pattern counts may be short by up to ${num(c.patternUndercount)}`));
+  out.push('');
+  if (view === undefined || view === 'patterns') out.push(...patternsSection(c, s), '');
+  if (view === undefined || view === 'dirs') out.push(...dirsSection(c, s, view === 'dirs'), '');
+  if (view === 'owners') out.push(...ownersSection(c, s), '');
+  if (view === 'ages') out.push(...agesSection(c, s), '');
+  if (!c.stat && view === undefined) out.push(s.dim('sizes, owners and ages: add --stat'));
+  return out.join('\n').trimEnd() + '\n';
+}

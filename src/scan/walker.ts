@@ -1,0 +1,300 @@
+// A directory walker built on openat/getdents64/statx, relative to directory fds.
+//
+// - An explicit stack, no JS recursion; depth is limited by nothing but memory. Only a window
+//   of the deepest directories keeps its fd open; an ancestor whose fd was closed is reopened
+//   from the nearest open one by name, and checked to be the same directory (dev, ino).
+// - Never follows a symlink: every open is O_NOFOLLOW|O_DIRECTORY and entries are typed from
+//   d_type (statx without following only when d_type is DT_UNKNOWN).
+// - Stays on the root's filesystem unless crossMounts.
+// - Reads each directory in getdents64 batches and hands every entry to the visitor at once,
+//   so a directory of millions of entries costs the buffer, not millions of objects. Only the
+//   names of subdirectories still to visit are kept.
+// - statx of entries only when `stat` is asked for.
+import {
+  AT_FDCWD, DT_BLK, DT_CHR, DT_DIR, DT_FIFO, DT_LNK, DT_REG, DT_SOCK, DT_UNKNOWN, O_DIR_WALK,
+  SysError, close, cpath, getdents64, openat,
+} from '../sys/libc.js';
+import {
+  S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, STATX_BASIC_STATS, STATX_SIZE, fstatx, lstatxAt,
+  statDevMajor, statDevMinor, statInoNum, statMode,
+} from '../sys/statx.js';
+
+export const T_FILE = 0;
+export const T_DIR = 1;
+export const T_LINK = 2;
+export const T_OTHER = 3;
+export type EntryType = typeof T_FILE | typeof T_DIR | typeof T_LINK | typeof T_OTHER;
+
+export interface WalkVisitor {
+  /** A directory was opened (depth 0 is the root); `st` is its statx. */
+  enterDir(depth: number, st: Buffer): void;
+  /**
+   * One entry of the directory at `depth`; its name is buf[start, end). `st` is the entry's
+   * statx (not following symlinks) when the walk stats, else null.
+   */
+  entry(depth: number, buf: Buffer, start: number, end: number, type: EntryType, st: Buffer | null): void;
+  /** The directory at `depth` and everything below it are done. */
+  leaveDir(depth: number): void;
+  /** A subdirectory `name` of the directory at `depth` could not be opened or read. */
+  unreadable(depth: number, name: Buffer | null, errno: number): void;
+  /** A subdirectory `name` of the directory at `depth` is another filesystem; not entered. */
+  mountSkipped(depth: number, name: Buffer): void;
+}
+
+export interface WalkOptions {
+  crossMounts?: boolean;
+  /** statx every entry. */
+  stat?: boolean;
+  /** performance.now() value after which the walk stops and reports itself partial. */
+  deadline?: number;
+  /** Called about every `progressMs` with the entries seen so far. */
+  onProgress?: (entries: number) => void;
+  progressMs?: number;
+  /** How many directory fds may stay open at once (default 256). */
+  fdWindow?: number;
+}
+
+export interface WalkResult {
+  entries: number;
+  partial: boolean;
+}
+
+interface Frame {
+  fd: number;
+  /** NUL-terminated name in its parent */
+  name: Buffer;
+  ino: number;
+  /** subdirectory names still to visit, latin1 */
+  pending: string[];
+  next: number;
+}
+
+const DOT = 46;
+const ESTALE = 116;
+
+export class Walker {
+  private readonly stack: Frame[] = [];
+  private readonly buf = Buffer.allocUnsafe(256 * 1024);
+  private readonly st = Buffer.alloc(STATX_SIZE);
+  private readonly dirSt = Buffer.alloc(STATX_SIZE);
+  private readonly rootBytes: Buffer;
+  private devMajor = 0;
+  private devMinor = 0;
+  private openFds = 0;
+  private evictFrom = 1;
+  private entries = 0;
+  private stopped = false;
+  private lastProgress = 0;
+
+  constructor(readonly root: string, private readonly visitor: WalkVisitor, private readonly opts: WalkOptions = {}) {
+    this.rootBytes = Buffer.from(root === '/' ? '' : root);
+  }
+
+  /** Path of the directory at `depth`, as bytes. */
+  pathOf(depth: number): Buffer {
+    if (depth === 0) return this.rootBytes.length ? this.rootBytes : Buffer.from('/');
+    const parts: Buffer[] = [this.rootBytes];
+    for (let d = 1; d <= depth; d++) {
+      const n = this.stack[d]!.name;
+      parts.push(Buffer.from('/'), n.subarray(0, n.length - 1));
+    }
+    return Buffer.concat(parts);
+  }
+
+  /** Path of a child `name` of the directory at `depth`. */
+  childPath(depth: number, name: Buffer | Uint8Array): Buffer {
+    const end = name[name.length - 1] === 0 ? name.length - 1 : name.length;
+    const base = depth === 0 ? this.rootBytes : this.pathOf(depth);
+    return Buffer.concat([base, Buffer.from('/'), name.subarray(0, end)]);
+  }
+
+  /** Walk the tree. Throws SysError when the root itself cannot be opened. */
+  run(): WalkResult {
+    const fd = openat(AT_FDCWD, cpath(this.root), O_DIR_WALK);
+    if (fd < 0) throw new SysError('open', -fd, this.root);
+    const r = fstatx(fd, this.dirSt, STATX_BASIC_STATS);
+    if (r < 0) {
+      close(fd);
+      throw new SysError('statx', -r, this.root);
+    }
+    this.devMajor = statDevMajor(this.dirSt);
+    this.devMinor = statDevMinor(this.dirSt);
+    const frame: Frame = { fd, name: cpath(this.root), ino: statInoNum(this.dirSt), pending: [], next: 0 };
+    this.stack.push(frame);
+    this.openFds++;
+    this.visitor.enterDir(0, this.dirSt);
+    this.read(0);
+    this.loop();
+    for (const f of this.stack) if (f.fd >= 0) close(f.fd);
+    this.stack.length = 0;
+    return { entries: this.entries, partial: this.stopped };
+  }
+
+  private loop(): void {
+    const stack = this.stack;
+    while (stack.length && !this.stopped) {
+      const depth = stack.length - 1;
+      const top = stack[depth]!;
+      if (top.next < top.pending.length) {
+        const name = top.pending[top.next]!;
+        top.pending[top.next++] = '';
+        if (top.fd < 0 && !this.reopen(depth)) continue;
+        this.descend(depth, name);
+      } else {
+        if (top.fd >= 0) {
+          close(top.fd);
+          this.openFds--;
+        }
+        this.visitor.leaveDir(depth);
+        stack.pop();
+        if (this.evictFrom > stack.length - 1) this.evictFrom = Math.max(1, stack.length - 1);
+      }
+    }
+  }
+
+  private descend(depth: number, name: string): void {
+    const parent = this.stack[depth]!;
+    const nameZ = Buffer.from(name + '\0', 'latin1');
+    const fd = openat(parent.fd, nameZ, O_DIR_WALK);
+    if (fd < 0) {
+      this.visitor.unreadable(depth, nameZ, -fd);
+      return;
+    }
+    const r = fstatx(fd, this.dirSt, STATX_BASIC_STATS);
+    if (r < 0) {
+      close(fd);
+      this.visitor.unreadable(depth, nameZ, -r);
+      return;
+    }
+    if (!this.opts.crossMounts &&
+        (statDevMajor(this.dirSt) !== this.devMajor || statDevMinor(this.dirSt) !== this.devMinor)) {
+      close(fd);
+      this.visitor.mountSkipped(depth, nameZ);
+      return;
+    }
+    this.stack.push({ fd, name: nameZ, ino: statInoNum(this.dirSt), pending: [], next: 0 });
+    this.openFds++;
+    this.visitor.enterDir(depth + 1, this.dirSt);
+    this.read(depth + 1);
+  }
+
+  /** Read the whole directory at `depth` in batches, reporting each entry. */
+  private read(depth: number): void {
+    const frame = this.stack[depth]!;
+    const buf = this.buf;
+    const visitor = this.visitor;
+    const doStat = this.opts.stat === true;
+    const st = this.st;
+    for (;;) {
+      const n = getdents64(frame.fd, buf);
+      if (n < 0) {
+        visitor.unreadable(depth, null, -n);
+        break;
+      }
+      if (n === 0) break;
+      let off = 0;
+      while (off < n) {
+        const reclen = buf[off + 16]! | (buf[off + 17]! << 8);
+        let dtype = buf[off + 18]!;
+        const start = off + 19;
+        let end = start;
+        while (buf[end] !== 0) end++;
+        off += reclen;
+        if (buf[start] === DOT && (end === start + 1 || (end === start + 2 && buf[start + 1] === DOT))) continue;
+        this.entries++;
+        let haveStat = false;
+        if (dtype === DT_UNKNOWN || doStat) {
+          if (lstatxAt(frame.fd, buf.subarray(start, end + 1), st) === 0) {
+            haveStat = true;
+            if (dtype === DT_UNKNOWN) dtype = modeToDtype(statMode(st));
+          }
+        }
+        if (dtype === DT_DIR) {
+          frame.pending.push(buf.toString('latin1', start, end));
+          visitor.entry(depth, buf, start, end, T_DIR, haveStat && doStat ? st : null);
+        } else {
+          const type: EntryType = dtype === DT_REG ? T_FILE : dtype === DT_LNK ? T_LINK : T_OTHER;
+          visitor.entry(depth, buf, start, end, type, doStat && haveStat ? st : null);
+        }
+      }
+      this.checkTime();
+      if (this.stopped) break;
+    }
+    if (frame.pending.length === 0) {
+      close(frame.fd);
+      frame.fd = -1;
+      this.openFds--;
+    } else {
+      this.evict();
+    }
+  }
+
+  private checkTime(): void {
+    const { deadline, onProgress } = this.opts;
+    if (deadline === undefined && onProgress === undefined) return;
+    const now = performance.now();
+    if (deadline !== undefined && now > deadline) this.stopped = true;
+    if (onProgress && now - this.lastProgress >= (this.opts.progressMs ?? 250)) {
+      this.lastProgress = now;
+      onProgress(this.entries);
+    }
+  }
+
+  /** Keep at most fdWindow directory fds open: close the shallowest ones (never the root's). */
+  private evict(): void {
+    const window = this.opts.fdWindow ?? 256;
+    const top = this.stack.length - 1;
+    while (this.openFds > window && this.evictFrom < top) {
+      const f = this.stack[this.evictFrom]!;
+      if (f.fd >= 0) {
+        close(f.fd);
+        f.fd = -1;
+        this.openFds--;
+      }
+      this.evictFrom++;
+    }
+  }
+
+  /** Reopen the directory at `depth` from its nearest open ancestor; false when it changed. */
+  private reopen(depth: number): boolean {
+    let a = depth - 1;
+    while (this.stack[a]!.fd < 0) a--;
+    for (let k = a + 1; k <= depth; k++) {
+      const parent = this.stack[k - 1]!;
+      const f = this.stack[k]!;
+      const fd = openat(parent.fd, f.name, O_DIR_WALK);
+      let errno = fd < 0 ? -fd : 0;
+      if (fd >= 0) {
+        const r = fstatx(fd, this.dirSt, STATX_BASIC_STATS);
+        if (r < 0) errno = -r;
+        else if (statInoNum(this.dirSt) !== f.ino || statDevMajor(this.dirSt) !== this.devMajor && !this.opts.crossMounts) errno = ESTALE;
+        if (errno) close(fd);
+      }
+      if (errno) {
+        // The directory was moved or replaced while we were below it: give up on what is left
+        // of it rather than read some other directory under its name.
+        this.visitor.unreadable(k - 1, f.name, errno);
+        for (let j = k; j <= depth; j++) this.stack[j]!.next = this.stack[j]!.pending.length;
+        return false;
+      }
+      f.fd = fd;
+      this.openFds++;
+    }
+    this.evictFrom = Math.min(this.evictFrom, a + 1);
+    this.evict();
+    return this.stack[depth]!.fd >= 0;
+  }
+}
+
+function modeToDtype(mode: number): number {
+  switch (mode & S_IFMT) {
+    case S_IFDIR: return DT_DIR;
+    case S_IFREG: return DT_REG;
+    case S_IFLNK: return DT_LNK;
+    case 0o010000: return DT_FIFO;
+    case 0o020000: return DT_CHR;
+    case 0o060000: return DT_BLK;
+    case 0o140000: return DT_SOCK;
+    default: return DT_UNKNOWN;
+  }
+}

@@ -1,0 +1,106 @@
+// The only place that talks to libc through koffi. Everything above this layer sees plain
+// numbers and Buffers. Hot-path calls return -errno instead of throwing, so a walk over
+// millions of entries pays for no exception objects; `SysError` is there for callers that
+// want to turn a failure into a typed error.
+import koffi from 'koffi';
+
+const lib = koffi.load('libc.so.6');
+
+const c_openat = lib.func('int openat(int dirfd, void *path, int flags, int mode)');
+const c_close = lib.func('int close(int fd)');
+const c_getdents64 = lib.func('long getdents64(int fd, void *buf, size_t count)');
+const c_statx = lib.func('int statx(int dirfd, void *path, int flags, unsigned int mask, void *buf)');
+
+export const AT_FDCWD = -100;
+export const AT_SYMLINK_NOFOLLOW = 0x100;
+export const AT_EMPTY_PATH = 0x1000;
+export const AT_NO_AUTOMOUNT = 0x800;
+export const AT_STATX_DONT_SYNC = 0x4000;
+
+export const O_RDONLY = 0;
+export const O_DIRECTORY = 0o200000;
+export const O_NOFOLLOW = 0o400000;
+export const O_CLOEXEC = 0o2000000;
+export const O_NOATIME = 0o1000000;
+/** Flags the walker opens every directory with. */
+export const O_DIR_WALK = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+
+// d_type values from <dirent.h>
+export const DT_UNKNOWN = 0;
+export const DT_FIFO = 1;
+export const DT_CHR = 2;
+export const DT_DIR = 4;
+export const DT_BLK = 6;
+export const DT_REG = 8;
+export const DT_LNK = 10;
+export const DT_SOCK = 12;
+
+const errnoNames = new Map<number, string>();
+for (const [name, value] of Object.entries(koffi.os.errno)) {
+  if (!errnoNames.has(value)) errnoNames.set(value, name);
+}
+
+/** Symbolic name of an errno value, e.g. 13 -> "EACCES". */
+export function errnoName(errno: number): string {
+  return errnoNames.get(errno) ?? `E${errno}`;
+}
+
+export const ENOENT = koffi.os.errno.ENOENT!;
+export const EACCES = koffi.os.errno.EACCES!;
+export const EPERM = koffi.os.errno.EPERM!;
+export const ENOTDIR = koffi.os.errno.ENOTDIR!;
+export const ELOOP = koffi.os.errno.ELOOP!;
+export const EMFILE = koffi.os.errno.EMFILE!;
+export const ENFILE = koffi.os.errno.ENFILE!;
+export const EINTR = koffi.os.errno.EINTR!;
+
+/** A failed system call, with the errno's symbolic name as `code` (like Node's own errors). */
+export class SysError extends Error {
+  readonly errno: number;
+  readonly code: string;
+  readonly syscall: string;
+  readonly path: string | undefined;
+  constructor(syscall: string, errno: number, path?: string) {
+    const code = errnoName(errno);
+    super(`${syscall}${path === undefined ? '' : ` ${path}`}: ${code}`);
+    this.errno = errno;
+    this.code = code;
+    this.syscall = syscall;
+    this.path = path;
+  }
+}
+
+/** A NUL-terminated copy of `path` for calls that take `const char *`. */
+export function cpath(path: string | Buffer): Buffer {
+  const bytes = typeof path === 'string' ? Buffer.from(path) : path;
+  const out = Buffer.allocUnsafe(bytes.length + 1);
+  bytes.copy(out);
+  out[bytes.length] = 0;
+  return out;
+}
+
+/** openat(2). Returns the fd, or -errno. `path` must be NUL-terminated. */
+export function openat(dirfd: number, path: Buffer, flags: number): number {
+  const fd = c_openat(dirfd, path, flags, 0) as number;
+  return fd >= 0 ? fd : -koffi.errno();
+}
+
+/** close(2). Returns 0 or -errno. */
+export function close(fd: number): number {
+  return (c_close(fd) as number) === 0 ? 0 : -koffi.errno();
+}
+
+/** getdents64(2) into `buf`. Returns bytes filled (0 at the end), or -errno. */
+export function getdents64(fd: number, buf: Buffer): number {
+  for (;;) {
+    const n = Number(c_getdents64(fd, buf, buf.length));
+    if (n >= 0) return n;
+    const e = koffi.errno();
+    if (e !== EINTR) return -e;
+  }
+}
+
+/** statx(2) into `buf` (at least STATX_SIZE bytes). Returns 0 or -errno. */
+export function statx(dirfd: number, path: Buffer, flags: number, mask: number, buf: Buffer): number {
+  return (c_statx(dirfd, path, flags, mask, buf) as number) === 0 ? 0 : -koffi.errno();
+}

@@ -1,0 +1,84 @@
+// struct statx (include/uapi/linux/stat.h). Its layout is the same on every architecture,
+// which is why the walker uses statx rather than fstatat's struct stat.
+import { AT_EMPTY_PATH, AT_STATX_DONT_SYNC, AT_SYMLINK_NOFOLLOW, statx } from './libc.js';
+
+export const STATX_SIZE = 256;
+export const STATX_TYPE = 0x1;
+export const STATX_MODE = 0x2;
+export const STATX_NLINK = 0x4;
+export const STATX_UID = 0x8;
+export const STATX_GID = 0x10;
+export const STATX_ATIME = 0x20;
+export const STATX_MTIME = 0x40;
+export const STATX_CTIME = 0x80;
+export const STATX_INO = 0x100;
+export const STATX_SIZE_FIELD = 0x200;
+export const STATX_BLOCKS = 0x400;
+export const STATX_BASIC_STATS = 0x7ff;
+
+export const S_IFMT = 0o170000;
+export const S_IFDIR = 0o040000;
+export const S_IFREG = 0o100000;
+export const S_IFLNK = 0o120000;
+
+/** Offsets of the fields enospc reads. */
+const OFF = {
+  mask: 0, nlink: 16, uid: 20, gid: 24, mode: 28, ino: 32, size: 40, blocks: 48,
+  atime: 64, btime: 80, ctime: 96, mtime: 112, devMajor: 136, devMinor: 140,
+} as const;
+
+export interface Stat {
+  mode: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  ino: bigint;
+  size: number;
+  blocks: number;
+  /** seconds since the epoch */
+  mtime: number;
+  ctime: number;
+  atime: number;
+  devMajor: number;
+  devMinor: number;
+}
+
+export const statNlink = (b: Buffer): number => b.readUInt32LE(OFF.nlink);
+export const statUid = (b: Buffer): number => b.readUInt32LE(OFF.uid);
+export const statMode = (b: Buffer): number => b.readUInt16LE(OFF.mode);
+/** Size in bytes; exact up to 2^53. */
+export const statSize = (b: Buffer): number => b.readUInt32LE(OFF.size) + b.readUInt32LE(OFF.size + 4) * 0x1_0000_0000;
+export const statMtime = (b: Buffer): number => Number(b.readBigInt64LE(OFF.mtime));
+/** Inode number as a double: exact below 2^53, which every filesystem enospc meets stays under. */
+export const statInoNum = (b: Buffer): number => b.readUInt32LE(OFF.ino) + b.readUInt32LE(OFF.ino + 4) * 0x1_0000_0000;
+export const statDevMajor = (b: Buffer): number => b.readUInt32LE(OFF.devMajor);
+export const statDevMinor = (b: Buffer): number => b.readUInt32LE(OFF.devMinor);
+
+export function decodeStat(b: Buffer): Stat {
+  return {
+    mode: statMode(b),
+    nlink: statNlink(b),
+    uid: statUid(b),
+    gid: b.readUInt32LE(OFF.gid),
+    ino: b.readBigUInt64LE(OFF.ino),
+    size: statSize(b),
+    blocks: Number(b.readBigUInt64LE(OFF.blocks)),
+    mtime: statMtime(b),
+    ctime: Number(b.readBigInt64LE(OFF.ctime)),
+    atime: Number(b.readBigInt64LE(OFF.atime)),
+    devMajor: statDevMajor(b),
+    devMinor: statDevMinor(b),
+  };
+}
+
+const EMPTY = Buffer.from([0]);
+
+/** statx of an open fd itself. Returns 0 or -errno. */
+export function fstatx(fd: number, buf: Buffer, mask = STATX_BASIC_STATS): number {
+  return statx(fd, EMPTY, AT_EMPTY_PATH | AT_STATX_DONT_SYNC, mask, buf);
+}
+
+/** statx of `name` (NUL-terminated) in `dirfd`, never following a symlink. Returns 0 or -errno. */
+export function lstatxAt(dirfd: number, name: Buffer, buf: Buffer, mask = STATX_BASIC_STATS): number {
+  return statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC, mask, buf);
+}
