@@ -19,6 +19,8 @@ export interface CensusOptions {
   patternDirs?: number;
   /** Distinct patterns kept before the rarest are dropped (default 100000). */
   maxPatterns?: number;
+  /** Directory fds kept open at once (default 256); tests lower it to exercise reopening. */
+  fdWindow?: number;
   /** "now" for the age histogram, seconds since the epoch (default: the scan's start). */
   now?: number;
 }
@@ -172,6 +174,7 @@ export class Census implements WalkVisitor {
       crossMounts: crossMounts === true,
       ...(budgetMs !== undefined ? { deadline: t0 + budgetMs } : {}),
       ...(onProgress ? { onProgress } : {}),
+      ...(this.opts.fdWindow !== undefined ? { fdWindow: this.opts.fdWindow } : {}),
     });
     const { partial } = this.walker.run();
     return this.result(root, partial, performance.now() - t0);
@@ -339,6 +342,33 @@ export class Census implements WalkVisitor {
     this.patternTotal = all.length;
   }
 
+  /**
+   * `magick-AAKQyele` met before `magick-*` was established: fold such `prefix-WORD` patterns
+   * into `prefix-*` when that holds at least five times as many names.
+   */
+  private mergeWordTails(all: PatternAcc[]): PatternAcc[] {
+    const byKey = new Map(all.map((p) => [p.key.toString('latin1'), p]));
+    const merged = new Set<PatternAcc>();
+    for (const p of all) {
+      const tail = fixedTailStart(p.key, p.key.length);
+      if (tail < 0) continue;
+      const wide = byKey.get(p.key.toString('latin1', 0, tail) + '*');
+      if (!wide || wide === p || wide.count < 5 || wide.count < 5 * p.count) continue;
+      wide.count += p.count; wide.files += p.files; wide.dirs += p.dirs;
+      wide.bytes += p.bytes; wide.zeroByte += p.zeroByte;
+      for (const [uid, n] of p.owners) wide.owners.set(uid, (wide.owners.get(uid) ?? 0) + n);
+      wide.oldest = Math.min(wide.oldest, p.oldest);
+      wide.newest = Math.max(wide.newest, p.newest);
+      for (const d of p.topDirs) {
+        const same = wide.topDirs.find((w) => w.path.equals(d.path));
+        if (same) same.count += d.count;
+        else { wide.topDirs.push(d); wide.dirCount++; }
+      }
+      merged.add(p);
+    }
+    return merged.size ? all.filter((p) => !merged.has(p)) : all;
+  }
+
   private allPatterns(): PatternAcc[] {
     const all: PatternAcc[] = [];
     for (const head of this.patterns.values()) for (let p: PatternAcc | null = head; p; p = p.chain) all.push(p);
@@ -347,7 +377,7 @@ export class Census implements WalkVisitor {
 
   private result(root: string, partial: boolean, elapsedMs: number): CensusResult {
     const stat = this.doStat;
-    const all = this.allPatterns().sort((a, b) => b.count - a.count || Buffer.compare(a.key, b.key));
+    const all = this.mergeWordTails(this.allPatterns()).sort((a, b) => b.count - a.count || Buffer.compare(a.key, b.key));
     const patterns: PatternCount[] = all.slice(0, this.limit).map((p) => ({
       pattern: p.key,
       count: p.count,
@@ -358,7 +388,7 @@ export class Census implements WalkVisitor {
       owners: stat ? [...p.owners].map(([uid, count]) => ({ uid, count })).sort((a, b) => b.count - a.count) : null,
       oldest: stat && p.oldest !== Infinity ? p.oldest : null,
       newest: stat && p.newest !== -Infinity ? p.newest : null,
-      topDirs: [...p.topDirs].sort((a, b) => b.count - a.count),
+      topDirs: [...p.topDirs].sort((a, b) => b.count - a.count).slice(0, this.perPatternDirs),
       dirCount: p.dirCount,
       example: p.example,
     }));

@@ -1,0 +1,71 @@
+// Test fixtures made of real kernel objects: tmpfs mounts, users, processes.
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const CLI = new URL('../../dist/cli/main.js', import.meta.url).pathname;
+export const NOBODY = 65534;
+
+/** Why tmpfs mounts cannot be made here, or undefined when they can. */
+export const cannotMount: string | undefined = (() => {
+  if (process.getuid?.() !== 0) return 'not root: tests that mount tmpfs are skipped';
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'enospc-probe-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { stdio: 'pipe' });
+    execFileSync('umount', [dir]);
+    return undefined;
+  } catch (e) {
+    return `mounting tmpfs is not permitted here: ${(e as Error).message.split('\n')[0]}`;
+  } finally {
+    fs.rmdirSync(dir);
+  }
+})();
+if (cannotMount) console.log(`# skipping: ${cannotMount}`);
+
+const mounted: string[] = [];
+
+/** Mount a fresh tmpfs at a new directory (or at `at`) and return its path. */
+export function tmpfs(options = 'size=64m,nr_inodes=100000', at?: string): string {
+  const dir = at ?? fs.mkdtempSync(path.join(os.tmpdir(), 'enospc-test-'));
+  if (at) fs.mkdirSync(at, { recursive: true });
+  execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir]);
+  fs.chmodSync(dir, 0o755);
+  mounted.push(dir);
+  return dir;
+}
+
+/** Unmount everything this process mounted, innermost first. */
+export function unmountAll(): void {
+  while (mounted.length) {
+    const dir = mounted.pop()!;
+    spawnSync('umount', ['-l', dir]);
+    try { fs.rmdirSync(dir); } catch { /* a nested mount point goes with its parent */ }
+  }
+}
+
+export function touch(file: string, uid?: number): void {
+  fs.closeSync(fs.openSync(file, 'w'));
+  if (uid !== undefined) fs.chownSync(file, uid, uid);
+}
+
+export interface Run { status: number | null; stdout: string; stderr: string }
+
+/** Run the enospc CLI, optionally as another user. */
+export function enospc(args: string[], opts: { uid?: number; env?: NodeJS.ProcessEnv } = {}): Run {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    env: { ...process.env, NO_COLOR: '1', ...opts.env },
+    ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid, cwd: '/' } : {}),
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** `find DIR -xdev | wc -l`, the reference count. */
+export function findCount(dir: string, xdev = true): number {
+  const out = execFileSync('find', xdev ? [dir, '-xdev'] : [dir], { maxBuffer: 256 << 20 });
+  let n = 0;
+  for (const b of out) if (b === 10) n++;
+  return n;
+}
