@@ -15,7 +15,7 @@ const REPS = Number(process.env.BENCH_REPS ?? 5);
 const SKIP_4M = process.env.BENCH_SKIP_4M === '1';
 const TREE_DIRS = 1000, TREE_FILES = 1000, FLAT_FILES = 200_000, BIG_FLAT = 4_000_000;
 const TREE_COUNT = 1 + TREE_DIRS * (1 + TREE_FILES) + 1 + FLAT_FILES; // find's lines: root included
-const GDU_FLAGS = '-npx', NCDU_FLAGS = '-0 -x -o /dev/null';
+const GDU_FLAGS = '-npx -s', NCDU_FLAGS = '-0 -x -o /dev/null';
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 interface Cmd { name: string; line: string; tool: string; expect?: number }
@@ -94,7 +94,7 @@ function installTools(): void {
   if (!install()) { spawnSync('apt-get', ['update', '-qq'], { env, stdio: 'ignore' }); install(); }
 }
 function versions(): Record<string, string> {
-  const first = (line: string, tool: string) => (has(tool) ? sh(line).split('\n').find((l) => l.trim()) ?? '?' : 'not available');
+  const first = (line: string, tool: string) => (has(tool) ? (sh(line).split('\n').find((l) => l.trim()) ?? '?').replace(/\s+/g, ' ') : 'not available');
   return {
     find: first('find --version', 'find'), du: first('du --version', 'du'),
     gdu: first('gdu --version', 'gdu'), ncdu: first('ncdu -v', 'ncdu'),
@@ -143,12 +143,13 @@ const mib = (kib: number): string => (kib / 1024).toFixed(1);
 function table(rows: Row[]): string {
   const med = (name: string) => { const r = rows.find((x) => x.cmd.name === name && x.samples?.length); return r ? median(r.samples!.map((s) => s.wall)) : NaN; };
   const find = med('find | wc -l'), du = med('du --inodes');
+  const code = (s: string) => `\`${s.replaceAll('|', '\\|')}\``;
   const ratio = (m: number, ref: number) => (Number.isFinite(ref) ? `${(m / ref).toFixed(2)}×` : '–');
   const out = ['| command | median wall s | min s | max s | peak RSS MiB | ÷ find | ÷ du |', '|---|--:|--:|--:|--:|--:|--:|'];
   for (const { cmd, samples } of rows) {
-    if (!samples) { out.push(`| \`${cmd.name}\` | not available | | | | | |`); continue; }
+    if (!samples) { out.push(`| ${code(cmd.name)} | not available | | | | | |`); continue; }
     const w = samples.map((s) => s.wall), m = median(w);
-    out.push(`| \`${cmd.name}\` | ${m.toFixed(2)} | ${Math.min(...w).toFixed(2)} | ${Math.max(...w).toFixed(2)} | ${mib(Math.max(...samples.map((s) => s.rssKiB)))} | ${ratio(m, find)} | ${ratio(m, du)} |`);
+    out.push(`| ${code(cmd.name)} | ${m.toFixed(2)} | ${Math.min(...w).toFixed(2)} | ${Math.max(...w).toFixed(2)} | ${mib(Math.max(...samples.map((s) => s.rssKiB)))} | ${ratio(m, find)} | ${ratio(m, du)} |`);
   }
   return out.join('\n');
 }
