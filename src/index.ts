@@ -1,5 +1,6 @@
 // The library API: every command's work, without the command line.
 export { census, Census, type CensusOptions, type CensusResult, type PatternCount, type DirCount } from './scan/census.js';
+export { censusParallel, type ParallelOptions } from './scan/parallel.js';
 export { Walker, type WalkVisitor, type WalkOptions } from './scan/walker.js';
 export { patternOfName, patternBytes } from './scan/pattern.js';
 export { readMounts, parseMountinfo, mountOf, fsUsage, mountOption, type Mount, type FsUsage } from './probe/mounts.js';

@@ -21,16 +21,17 @@ program.command('top')
   .option('--stat', 'stat every entry: sizes, empty files, owners, ages, hard links once (slower)')
   .option('--cross-mounts', 'descend into other filesystems mounted below PATH')
   .option('--json', 'print the JSON document (see docs/json.md)')
+  .option('--threads <n>', 'threads to walk with (default: cores, at most 4)')
   .addHelpText('after', `
 Examples:
   enospc top /tmp                  patterns and directories by inode count
   enospc top /tmp --stat           ... with bytes, empty files, owners and ages
   enospc top /var --by owners      inode count per user
   enospc top / --json | jq .patterns`)
-  .action((path: string, flags) => runTop(path, flags));
+  .action(async (path: string, flags) => runTop(path, flags));
 
 try {
-  program.parse();
+  await program.parseAsync();
 } catch (e) {
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode === 0 ? 0 : 2;

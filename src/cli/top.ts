@@ -1,6 +1,6 @@
 // enospc top PATH: what uses the inodes under PATH.
 import fs from 'node:fs';
-import { census } from '../scan/census.js';
+import { censusParallel } from '../scan/parallel.js';
 import { PSEUDO_FSTYPES, fsUsage, mountOf, readMounts } from '../probe/mounts.js';
 import { topHuman, topJson, type TopView } from '../report/top.js';
 import { wantColor } from '../report/format.js';
@@ -13,6 +13,7 @@ export interface TopFlags {
   json?: boolean;
   crossMounts?: boolean;
   stat?: boolean;
+  threads?: string;
 }
 
 const VIEWS = ['dirs', 'patterns', 'owners', 'ages'];
@@ -37,8 +38,9 @@ export function resolveRoot(path: string): string {
   return real;
 }
 
-export function runTop(path: string, flags: TopFlags): void {
+export async function runTop(path: string, flags: TopFlags): Promise<void> {
   const limit = parseIntOption('--limit', flags.limit, 1);
+  const threads = flags.threads === undefined ? undefined : parseIntOption('--threads', flags.threads, 1);
   if (flags.by !== undefined && !VIEWS.includes(flags.by)) fail(`--by takes one of ${VIEWS.join(', ')}, not '${flags.by}'`);
   const view = flags.by as TopView | undefined;
   const root = resolveRoot(path);
@@ -55,7 +57,11 @@ export function runTop(path: string, flags: TopFlags): void {
 
   let result;
   try {
-    result = census(root, { limit, stat, crossMounts: flags.crossMounts === true, ...(onProgress ? { onProgress } : {}) });
+    result = await censusParallel(root, {
+      limit, stat, crossMounts: flags.crossMounts === true,
+      ...(threads ? { threads } : {}),
+      ...(onProgress ? { onProgress } : {}),
+    });
   } catch (e) {
     if (e instanceof SysError) fail(`${path}: ${describeCode(e.code)}`);
     throw e;

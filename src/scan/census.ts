@@ -2,9 +2,9 @@
 // It is the Walker's visitor: every figure is built while the walk streams, in memory bounded
 // by the depth of the tree, the number of distinct patterns (capped) and the top-N lists.
 import { fixedTailStart, hashBytes, patternBuf, patternHash, patternInto } from './pattern.js';
-import { T_DIR, T_FILE, T_LINK, Walker, type EntryType, type WalkVisitor } from './walker.js';
-import { statInoNum, statMtime, statNlink, statSize, statUid } from '../sys/statx.js';
-import { errnoName } from '../sys/libc.js';
+import { T_DIR, T_FILE, T_LINK, Walker, type EntryType, type WalkOptions, type WalkVisitor } from './walker.js';
+import { STATX_SIZE, lstatxAt, statInoNum, statMtime, statNlink, statSize, statUid } from '../sys/statx.js';
+import { SysError, errnoName } from '../sys/libc.js';
 
 export interface CensusOptions {
   /** How many directories and patterns to keep (default 10). */
@@ -73,6 +73,41 @@ export interface CensusResult {
   mountsSkipped: Buffer[];
 }
 
+/** A subtree left by the frontier walk for any thread to census. */
+export interface Unit {
+  /** fd of its parent directory, kept open by the frontier walk */
+  dirfd: number;
+  /** NUL-terminated name in the parent */
+  name: Buffer;
+  path: Buffer;
+  /** index of its parent in the frontier list */
+  parent: number;
+  /** the directory's st_size, a hint of how big it is */
+  sizeHint: number;
+}
+
+/** What a hard-linked inode was counted as, so a second thread's count of it can be undone. */
+interface LinkSeen { size: number; uid: number; age: number }
+
+/** A directory read by the frontier walk: its totals are known once every unit below is done. */
+interface FrontierDir { path: Buffer; direct: number; below: number; parent: number; done: boolean }
+
+/** What a census thread hands back: everything needed to merge it into another census. */
+export interface CensusState {
+  counts: number[];
+  seenLinks: Map<number, LinkSeen>;
+  owners: Map<number, { count: number; bytes: number }>;
+  ages: number[];
+  patterns: PatternAcc[];
+  undercount: number;
+  topDirs: DirCount[];
+  topDirect: DirCount[];
+  unreadable: Array<{ path: Uint8Array; error: string }>;
+  mountsSkipped: Uint8Array[];
+  unitTotals: Array<[number, number]>;
+  partial: boolean;
+}
+
 interface PatternAcc {
   key: Buffer;
   hash: number;
@@ -99,23 +134,31 @@ const AGE_BUCKETS: Array<[string, number | null]> = [
 ];
 const MAX_LISTED_ERRORS = 100;
 
-/** Keep the `limit` largest items by `key` in a small array (min at the end after sort). */
-class TopN<T> {
-  readonly items: T[] = [];
+/**
+ * The `limit` largest directories by `key`; ties go to the smaller path, so the list does not
+ * depend on the order (or the thread) in which directories were seen.
+ */
+class TopN {
+  readonly items: DirCount[] = [];
   private min = -1;
-  constructor(private readonly limit: number, private readonly key: (t: T) => number) {}
-  /** Would `value` enter the list? */
+  constructor(private readonly limit: number, private readonly key: (t: DirCount) => number) {}
+  /** Could `value` enter the list? (Ties might.) */
   wants(value: number): boolean {
-    return this.limit > 0 && (this.items.length < this.limit || value > this.min);
+    return this.limit > 0 && (this.items.length < this.limit || value >= this.min);
   }
-  add(item: T): void {
+  private better(a: DirCount, b: DirCount): boolean {
+    const d = this.key(a) - this.key(b);
+    return d > 0 || (d === 0 && Buffer.compare(a.path, b.path) < 0);
+  }
+  add(item: DirCount): void {
     const items = this.items;
     if (items.length < this.limit) {
       items.push(item);
     } else {
-      let mi = 0;
-      for (let i = 1; i < items.length; i++) if (this.key(items[i]!) < this.key(items[mi]!)) mi = i;
-      items[mi] = item;
+      let worst = 0;
+      for (let i = 1; i < items.length; i++) if (this.better(items[worst]!, items[i]!)) worst = i;
+      if (!this.better(item, items[worst]!)) return;
+      items[worst] = item;
     }
     if (items.length === this.limit) {
       let m = Infinity;
@@ -123,8 +166,8 @@ class TopN<T> {
       this.min = m;
     }
   }
-  sorted(): T[] {
-    return [...this.items].sort((a, b) => this.key(b) - this.key(a));
+  sorted(): DirCount[] {
+    return [...this.items].sort((a, b) => (this.better(a, b) ? -1 : this.better(b, a) ? 1 : 0));
   }
 }
 
@@ -142,7 +185,7 @@ export class Census implements WalkVisitor {
   private files = 0; private dirs = 0; private symlinks = 0; private other = 0;
   private unreadableCount = 0; private mountsSkippedCount = 0;
   private hardLinks = 0; private bytes = 0;
-  private readonly seenLinks = new Set<number>();
+  private readonly seenLinks = new Map<number, LinkSeen>();
   private readonly owners = new Map<number, { count: number; bytes: number }>();
   private readonly ages = new Array<number>(AGE_BUCKETS.length).fill(0);
   private patterns = new Map<number, PatternAcc>();
@@ -150,10 +193,19 @@ export class Census implements WalkVisitor {
   private touched: PatternAcc[] = [];
   private touchedDepth = -1;
   private undercount = 0;
-  private readonly topDirs: TopN<DirCount>;
-  private readonly topDirect: TopN<DirCount>;
+  private readonly topDirs: TopN;
+  private readonly topDirect: TopN;
   private readonly unreadableList: Array<{ path: Buffer; error: string }> = [];
   private readonly mountsSkipped: Buffer[] = [];
+  /** whole: one walk of everything; frontier: the top of a parallel walk; unit: a deferred subtree */
+  private mode: 'whole' | 'frontier' | 'unit' = 'whole';
+  private frontier: FrontierDir[] = [];
+  private frontierAt: number[] = [];
+  private units: Unit[] = [];
+  private unitTotals: Array<[number, number]> = [];
+  private partial = false;
+  /** hard links whose names were counted in two threads */
+  private crossLinks = 0;
 
   constructor(private readonly opts: CensusOptions = {}) {
     this.limit = opts.limit ?? 10;
@@ -165,19 +217,168 @@ export class Census implements WalkVisitor {
     this.topDirect = new TopN(this.limit, (d) => d.direct);
   }
 
+  private walkOptions(deadline: number | undefined): WalkOptions {
+    const { crossMounts, onProgress, fdWindow } = this.opts;
+    return {
+      stat: this.doStat,
+      crossMounts: crossMounts === true,
+      ...(deadline !== undefined ? { deadline } : {}),
+      ...(onProgress ? { onProgress } : {}),
+      ...(fdWindow !== undefined ? { fdWindow } : {}),
+    };
+  }
+
   /** Walk `root` (a real path to a directory) and return the census. Throws SysError on a bad root. */
   run(root: string): CensusResult {
     const t0 = performance.now();
-    const { budgetMs, crossMounts, onProgress } = this.opts;
+    const deadline = this.opts.budgetMs === undefined ? undefined : t0 + this.opts.budgetMs;
+    this.walker = new Walker(root, this, this.walkOptions(deadline));
+    this.partial = this.walker.run().partial;
+    return this.result(root, performance.now() - t0);
+  }
+
+  /**
+   * The top of a parallel census: read `root` and its directories, but leave the subtrees of
+   * any directory with `minSubdirs` or more subdirectories (down to `maxDepth`) as units.
+   * Returns the units, largest first; their parents' fds stay open until `closeKept()`.
+   */
+  runFrontier(root: string, deadline: number | undefined, minSubdirs = 4, maxDepth = 6): Unit[] {
+    this.mode = 'frontier';
     this.walker = new Walker(root, this, {
-      stat: this.doStat,
-      crossMounts: crossMounts === true,
-      ...(budgetMs !== undefined ? { deadline: t0 + budgetMs } : {}),
-      ...(onProgress ? { onProgress } : {}),
-      ...(this.opts.fdWindow !== undefined ? { fdWindow: this.opts.fdWindow } : {}),
+      ...this.walkOptions(deadline),
+      defer: (depth, subdirs) => subdirs >= minSubdirs && depth < maxDepth,
     });
-    const { partial } = this.walker.run();
-    return this.result(root, partial, performance.now() - t0);
+    this.partial = this.walker.run().partial;
+    for (const u of this.units) {
+      u.sizeHint = lstatxAt(u.dirfd, u.name, this.st) === 0 ? statSize(this.st) : 0;
+    }
+    return this.units.sort((a, b) => b.sizeHint - a.sizeHint);
+  }
+  private readonly st = Buffer.alloc(STATX_SIZE);
+
+  /** The device of the root the frontier walked. */
+  rootDev(): { major: number; minor: number } {
+    return this.walker.rootDev();
+  }
+
+  /** Some units were never taken: the census is partial. */
+  markPartial(): void {
+    this.partial = true;
+  }
+
+  closeKept(): void {
+    this.walker.closeKept();
+  }
+
+  /** Census one unit (a subtree deferred by a frontier walk) into this census. */
+  runUnit(unit: Unit, index: number, dev: { major: number; minor: number }, deadline: number | undefined): void {
+    this.mode = 'unit';
+    const walker = new Walker(unit.path, this, {
+      ...this.walkOptions(deadline), startAt: { dirfd: unit.dirfd, name: unit.name }, dev,
+    });
+    this.walker = walker;
+    let r;
+    try {
+      r = walker.run();
+    } catch (e) {
+      if (!(e instanceof SysError)) throw e;
+      this.unreadableCount++;
+      if (this.unreadableList.length < MAX_LISTED_ERRORS) this.unreadableList.push({ path: unit.path, error: e.code });
+      this.unitTotals.push([index, 0]);
+      return;
+    }
+    if (r.partial) this.partial = true;
+    if (r.otherMount) {
+      this.mountsSkippedCount++;
+      if (this.mountsSkipped.length < MAX_LISTED_ERRORS) this.mountsSkipped.push(unit.path);
+      this.unitTotals.push([index, 0]);
+      return;
+    }
+    this.unitTotals.push([index, this.rootInodes]);
+  }
+
+  deferred(depth: number, name: Buffer): void {
+    this.units.push({
+      dirfd: this.walker.fdOf(depth), name, path: this.walker.childPath(depth, name),
+      parent: this.frontierAt[depth]!, sizeHint: 0,
+    });
+  }
+
+  /** Everything this census holds, for absorb() in another thread. */
+  exportState(): CensusState {
+    if (this.touchedDepth >= 0) this.flushPatterns();
+    const patterns = this.allPatterns();
+    for (const p of patterns) p.chain = null;
+    return {
+      counts: [this.files, this.dirs, this.symlinks, this.other, this.unreadableCount, this.mountsSkippedCount, this.hardLinks, this.bytes],
+      seenLinks: this.seenLinks, owners: this.owners, ages: this.ages, patterns, undercount: this.undercount,
+      topDirs: this.topDirs.items, topDirect: this.topDirect.items, unreadable: this.unreadableList,
+      mountsSkipped: this.mountsSkipped, unitTotals: this.unitTotals, partial: this.partial,
+    };
+  }
+
+  /** Merge the census another thread made of other parts of the same tree. */
+  absorb(st: CensusState): void {
+    const [files, dirs, symlinks, other, unreadable, mounts, hardLinks, bytes] = st.counts as [number, number, number, number, number, number, number, number];
+    this.files += files; this.dirs += dirs; this.symlinks += symlinks; this.other += other;
+    this.unreadableCount += unreadable; this.mountsSkippedCount += mounts;
+    this.hardLinks += hardLinks; this.bytes += bytes;
+    for (const [uid, o] of st.owners) {
+      const mine = this.owners.get(uid);
+      if (mine) { mine.count += o.count; mine.bytes += o.bytes; } else this.owners.set(uid, { ...o });
+    }
+    st.ages.forEach((n, i) => { this.ages[i]! += n; });
+    for (const [ino, seen] of st.seenLinks) {
+      if (!this.seenLinks.has(ino)) {
+        this.seenLinks.set(ino, seen);
+        continue;
+      }
+      // names of one inode counted in two threads: undo the second count
+      this.hardLinks++;
+      this.crossLinks++;
+      this.bytes -= seen.size;
+      const o = this.owners.get(seen.uid)!;
+      o.count--;
+      o.bytes -= seen.size;
+      this.ages[seen.age]!--;
+    }
+    const byKey = new Map(this.allPatterns().map((p) => [Buffer.from(p.key).toString('latin1'), p]));
+    for (const q of st.patterns) {
+      q.key = buf(q.key);
+      q.example = buf(q.example);
+      for (const d of q.topDirs) d.path = buf(d.path);
+      const mine = byKey.get(q.key.toString('latin1'));
+      if (mine) mergePattern(mine, q, this.perPatternDirs);
+      else {
+        q.chain = this.patterns.get(q.hash) ?? null;
+        this.patterns.set(q.hash, q);
+        this.patternTotal++;
+      }
+    }
+    this.undercount = Math.max(this.undercount, st.undercount);
+    for (const d of st.topDirs) if (this.topDirs.wants(d.inodes)) this.topDirs.add({ ...d, path: buf(d.path) });
+    for (const d of st.topDirect) if (this.topDirect.wants(d.direct)) this.topDirect.add({ ...d, path: buf(d.path) });
+    for (const u of st.unreadable) if (this.unreadableList.length < MAX_LISTED_ERRORS) this.unreadableList.push({ path: buf(u.path), error: u.error });
+    for (const m of st.mountsSkipped) if (this.mountsSkipped.length < MAX_LISTED_ERRORS) this.mountsSkipped.push(buf(m));
+    this.unitTotals.push(...st.unitTotals);
+    if (st.partial) this.partial = true;
+  }
+
+  /** After every unit is absorbed: the frontier directories' totals, and the result. */
+  finish(root: string, elapsedMs: number): CensusResult {
+    const f = this.frontier;
+    // a unit's total counts the unit directory, which its parent already counts as an entry
+    for (const [i, inodes] of this.unitTotals) if (inodes > 0) f[this.units[i]!.parent]!.below += inodes - 1;
+    // frontier dirs were recorded when entered, parents first: children add up into parents
+    for (let i = f.length - 1; i >= 0; i--) {
+      const d = f[i]!;
+      const inodes = d.below + d.direct + 1;
+      if (d.parent >= 0) f[d.parent]!.below += d.below + d.direct;
+      if (this.topDirs.wants(inodes)) this.topDirs.add({ path: d.path, inodes, direct: d.direct });
+      if (this.topDirect.wants(d.direct)) this.topDirect.add({ path: d.path, inodes, direct: d.direct });
+    }
+    if (f.length) this.rootInodes = f[0]!.below + f[0]!.direct + 1;
+    return this.result(root, elapsedMs);
   }
 
   enterDir(depth: number, _st: Buffer): void {
@@ -185,7 +386,11 @@ export class Census implements WalkVisitor {
     this.direct[depth] = 0;
     this.below[depth] = 0;
     this.touchedDepth = depth;
-    if (depth === 0) this.dirs++;
+    if (depth === 0 && this.mode !== 'unit') this.dirs++;
+    if (this.mode === 'frontier') {
+      this.frontierAt[depth] = this.frontier.length;
+      this.frontier.push({ path: this.walker.pathOf(depth), direct: 0, below: 0, parent: depth ? this.frontierAt[depth - 1]! : -1, done: false });
+    }
   }
 
   entry(depth: number, buf: Buffer, start: number, end: number, type: EntryType, st: Buffer | null): void {
@@ -241,14 +446,12 @@ export class Census implements WalkVisitor {
   }
 
   private statEntry(depth: number, type: EntryType, st: Buffer, p: PatternAcc): void {
-    if (type !== T_DIR && statNlink(st) > 1) {
-      const ino = statInoNum(st);
-      if (this.seenLinks.has(ino)) {
-        this.hardLinks++;
-        this.below[depth]!--; // the inode was counted where its first name was seen
-        return;
-      }
-      this.seenLinks.add(ino);
+    const linked = type !== T_DIR && statNlink(st) > 1;
+    const ino = linked ? statInoNum(st) : 0;
+    if (linked && this.seenLinks.has(ino)) {
+      this.hardLinks++;
+      this.below[depth]!--; // the inode was counted where its first name was seen
+      return;
     }
     const size = statSize(st);
     const uid = statUid(st);
@@ -260,6 +463,7 @@ export class Census implements WalkVisitor {
     let b = 0;
     while (b < AGE_BUCKETS.length - 1 && age >= (AGE_BUCKETS[b]![1] as number)) b++;
     this.ages[b]!++;
+    if (linked) this.seenLinks.set(ino, { size, uid, age: b });
     p.bytes += size;
     if (type === T_FILE && size === 0) p.zeroByte++;
     p.owners.set(uid, (p.owners.get(uid) ?? 0) + 1);
@@ -270,6 +474,14 @@ export class Census implements WalkVisitor {
   leaveDir(depth: number): void {
     if (this.touchedDepth >= 0) this.flushPatterns();
     const direct = this.direct[depth]!;
+    if (this.mode === 'frontier') {
+      // totals wait for the units below: finish() adds them up
+      const f = this.frontier[this.frontierAt[depth]!]!;
+      f.direct = direct;
+      f.below += this.below[depth]!;
+      f.done = true;
+      return;
+    }
     const below = this.below[depth]! + direct;
     if (depth > 0) this.below[depth - 1]! += below;
     const inodes = below + 1;
@@ -313,14 +525,14 @@ export class Census implements WalkVisitor {
       if (td.length < k) {
         path ??= this.walker.pathOf(depth);
         td.push({ path, count: n });
-      } else {
-        let mi = 0;
-        for (let i = 1; i < td.length; i++) if (td[i]!.count < td[mi]!.count) mi = i;
-        if (n > td[mi]!.count) {
-          path ??= this.walker.pathOf(depth);
-          td[mi] = { path, count: n };
-        }
+        continue;
       }
+      let worst = 0;
+      for (let i = 1; i < td.length; i++) if (dirBefore(td[worst]!, td[i]!)) worst = i;
+      const w = td[worst]!;
+      if (n < w.count) continue;
+      path ??= this.walker.pathOf(depth);
+      if (n > w.count || Buffer.compare(path, w.path) < 0) td[worst] = { path, count: n };
     }
     this.touched = [];
   }
@@ -354,16 +566,7 @@ export class Census implements WalkVisitor {
       if (tail < 0) continue;
       const wide = byKey.get(p.key.toString('latin1', 0, tail) + '*');
       if (!wide || wide === p || wide.count < 5 || wide.count < 5 * p.count) continue;
-      wide.count += p.count; wide.files += p.files; wide.dirs += p.dirs;
-      wide.bytes += p.bytes; wide.zeroByte += p.zeroByte;
-      for (const [uid, n] of p.owners) wide.owners.set(uid, (wide.owners.get(uid) ?? 0) + n);
-      wide.oldest = Math.min(wide.oldest, p.oldest);
-      wide.newest = Math.max(wide.newest, p.newest);
-      for (const d of p.topDirs) {
-        const same = wide.topDirs.find((w) => w.path.equals(d.path));
-        if (same) same.count += d.count;
-        else { wide.topDirs.push(d); wide.dirCount++; }
-      }
+      mergePattern(wide, p, Infinity);
       merged.add(p);
     }
     return merged.size ? all.filter((p) => !merged.has(p)) : all;
@@ -375,7 +578,8 @@ export class Census implements WalkVisitor {
     return all;
   }
 
-  private result(root: string, partial: boolean, elapsedMs: number): CensusResult {
+  private result(root: string, elapsedMs: number): CensusResult {
+    const partial = this.partial;
     const stat = this.doStat;
     const all = this.mergeWordTails(this.allPatterns()).sort((a, b) => b.count - a.count || Buffer.compare(a.key, b.key));
     const patterns: PatternCount[] = all.slice(0, this.limit).map((p) => ({
@@ -388,7 +592,7 @@ export class Census implements WalkVisitor {
       owners: stat ? [...p.owners].map(([uid, count]) => ({ uid, count })).sort((a, b) => b.count - a.count) : null,
       oldest: stat && p.oldest !== Infinity ? p.oldest : null,
       newest: stat && p.newest !== -Infinity ? p.newest : null,
-      topDirs: [...p.topDirs].sort((a, b) => b.count - a.count).slice(0, this.perPatternDirs),
+      topDirs: [...p.topDirs].sort(byDirOrder).slice(0, this.perPatternDirs),
       dirCount: p.dirCount,
       example: p.example,
     }));
@@ -423,7 +627,36 @@ export class Census implements WalkVisitor {
   }
 }
 
-/** Census of the tree at `root`. */
+/** Order of a pattern's directories: more first, then by path. */
+function dirBefore(a: PatternDir, b: PatternDir): boolean {
+  return a.count > b.count || (a.count === b.count && Buffer.compare(a.path, b.path) < 0);
+}
+const byDirOrder = (a: PatternDir, b: PatternDir) => (dirBefore(a, b) ? -1 : dirBefore(b, a) ? 1 : 0);
+
+function buf(u: Uint8Array): Buffer {
+  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.length);
+}
+
+/**
+ * Add `src`'s counts to `dst`. Directory lists are joined; `dirCount` adds up, exact when the
+ * two were counted in different directories (threads never share one), else an upper bound.
+ */
+function mergePattern(dst: PatternAcc, src: PatternAcc, keepDirs: number): void {
+  dst.count += src.count; dst.files += src.files; dst.dirs += src.dirs;
+  dst.bytes += src.bytes; dst.zeroByte += src.zeroByte;
+  for (const [uid, n] of src.owners) dst.owners.set(uid, (dst.owners.get(uid) ?? 0) + n);
+  dst.oldest = Math.min(dst.oldest, src.oldest);
+  dst.newest = Math.max(dst.newest, src.newest);
+  let newDirs = src.dirCount;
+  for (const d of src.topDirs) {
+    const same = dst.topDirs.find((w) => w.path.equals(d.path));
+    if (same) { same.count += d.count; newDirs--; } else dst.topDirs.push(d);
+  }
+  dst.dirCount += Math.max(0, newDirs);
+  if (dst.topDirs.length > keepDirs) dst.topDirs = dst.topDirs.sort(byDirOrder).slice(0, keepDirs);
+}
+
+/** Census of the tree at `root`, in this thread. */
 export function census(root: string, opts: CensusOptions = {}): CensusResult {
   return new Census(opts).run(root);
 }

@@ -39,6 +39,8 @@ export interface WalkVisitor {
   unreadable(depth: number, name: Buffer | null, errno: number): void;
   /** A subdirectory `name` of the directory at `depth` is another filesystem; not entered. */
   mountSkipped(depth: number, name: Buffer): void;
+  /** With `defer`: subdirectory `name` of the directory at `depth` is left for someone else. */
+  deferred?(depth: number, name: Buffer): void;
 }
 
 export interface WalkOptions {
@@ -52,11 +54,23 @@ export interface WalkOptions {
   progressMs?: number;
   /** How many directory fds may stay open at once (default 256). */
   fdWindow?: number;
+  /** Open the root as `name` relative to `dirfd` instead of by its path. */
+  startAt?: { dirfd: number; name: Buffer };
+  /** The filesystem the walk must stay on (default: the root's). */
+  dev?: { major: number; minor: number };
+  /**
+   * Asked before descending into a subdirectory of the directory at `depth`, which has
+   * `subdirs` subdirectories: true leaves it to the visitor's `deferred` (for parallel walks).
+   * The fds of directories with deferred children stay open until `closeKept()`.
+   */
+  defer?: (depth: number, subdirs: number) => boolean;
 }
 
 export interface WalkResult {
   entries: number;
   partial: boolean;
+  /** the root is on another filesystem than `dev`: nothing was visited */
+  otherMount?: boolean;
 }
 
 interface Frame {
@@ -67,6 +81,8 @@ interface Frame {
   /** subdirectory names still to visit, latin1 */
   pending: string[];
   next: number;
+  /** some children were deferred: keep the fd open for whoever takes them */
+  keep: boolean;
 }
 
 const DOT = 46;
@@ -85,9 +101,27 @@ export class Walker {
   private entries = 0;
   private stopped = false;
   private lastProgress = 0;
+  private readonly kept: number[] = [];
 
-  constructor(readonly root: string, private readonly visitor: WalkVisitor, private readonly opts: WalkOptions = {}) {
-    this.rootBytes = Buffer.from(root === '/' ? '' : root);
+  constructor(root: string | Buffer, private readonly visitor: WalkVisitor, private readonly opts: WalkOptions = {}) {
+    const bytes = Buffer.from(root);
+    this.rootBytes = bytes.length === 1 && bytes[0] === 47 ? Buffer.alloc(0) : bytes;
+  }
+
+  /** The fd of the directory at `depth` (valid while it is on the stack, or kept). */
+  fdOf(depth: number): number {
+    return this.stack[depth]!.fd;
+  }
+
+  /** The device the walk stays on. */
+  rootDev(): { major: number; minor: number } {
+    return { major: this.devMajor, minor: this.devMinor };
+  }
+
+  /** Close the fds kept open for deferred children. */
+  closeKept(): void {
+    for (const fd of this.kept) close(fd);
+    this.kept.length = 0;
   }
 
   /** Path of the directory at `depth`, as bytes. */
@@ -110,22 +144,32 @@ export class Walker {
 
   /** Walk the tree. Throws SysError when the root itself cannot be opened. */
   run(): WalkResult {
-    const fd = openat(AT_FDCWD, cpath(this.root), O_DIR_WALK);
-    if (fd < 0) throw new SysError('open', -fd, this.root);
+    const rootName = this.opts.startAt?.name ?? cpath(this.pathOf(0));
+    const fd = openat(this.opts.startAt?.dirfd ?? AT_FDCWD, rootName, O_DIR_WALK);
+    const shown = this.pathOf(0).toString();
+    if (fd < 0) throw new SysError('open', -fd, shown);
     const r = fstatx(fd, this.dirSt, STATX_BASIC_STATS);
     if (r < 0) {
       close(fd);
-      throw new SysError('statx', -r, this.root);
+      throw new SysError('statx', -r, shown);
     }
-    this.devMajor = statDevMajor(this.dirSt);
-    this.devMinor = statDevMinor(this.dirSt);
-    const frame: Frame = { fd, name: cpath(this.root), ino: statInoNum(this.dirSt), pending: [], next: 0 };
+    this.devMajor = this.opts.dev?.major ?? statDevMajor(this.dirSt);
+    this.devMinor = this.opts.dev?.minor ?? statDevMinor(this.dirSt);
+    if (!this.opts.crossMounts && (statDevMajor(this.dirSt) !== this.devMajor || statDevMinor(this.dirSt) !== this.devMinor)) {
+      close(fd);
+      return { entries: 0, partial: false, otherMount: true };
+    }
+    const frame: Frame = { fd, name: rootName, ino: statInoNum(this.dirSt), pending: [], next: 0, keep: false };
     this.stack.push(frame);
     this.openFds++;
     this.visitor.enterDir(0, this.dirSt);
     this.read(0);
     this.loop();
-    for (const f of this.stack) if (f.fd >= 0) close(f.fd);
+    for (const f of this.stack) {
+      if (f.fd < 0) continue;
+      if (f.keep) this.kept.push(f.fd);
+      else close(f.fd);
+    }
     this.stack.length = 0;
     return { entries: this.entries, partial: this.stopped };
   }
@@ -138,11 +182,18 @@ export class Walker {
       if (top.next < top.pending.length) {
         const name = top.pending[top.next]!;
         top.pending[top.next++] = '';
+        if (this.opts.defer && this.opts.defer(depth, top.pending.length)) {
+          if (!top.keep && top.fd < 0 && !this.reopen(depth)) continue;
+          top.keep = true;
+          this.visitor.deferred?.(depth, Buffer.from(name + '\0', 'latin1'));
+          continue;
+        }
         if (top.fd < 0 && !this.reopen(depth)) continue;
         this.descend(depth, name);
       } else {
         if (top.fd >= 0) {
-          close(top.fd);
+          if (top.keep) this.kept.push(top.fd);
+          else close(top.fd);
           this.openFds--;
         }
         this.visitor.leaveDir(depth);
@@ -172,7 +223,7 @@ export class Walker {
       this.visitor.mountSkipped(depth, nameZ);
       return;
     }
-    this.stack.push({ fd, name: nameZ, ino: statInoNum(this.dirSt), pending: [], next: 0 });
+    this.stack.push({ fd, name: nameZ, ino: statInoNum(this.dirSt), pending: [], next: 0, keep: false });
     this.openFds++;
     this.visitor.enterDir(depth + 1, this.dirSt);
     this.read(depth + 1);
@@ -246,7 +297,7 @@ export class Walker {
     const top = this.stack.length - 1;
     while (this.openFds > window && this.evictFrom < top) {
       const f = this.stack[this.evictFrom]!;
-      if (f.fd >= 0) {
+      if (f.fd >= 0 && !f.keep) {
         close(f.fd);
         f.fd = -1;
         this.openFds--;
