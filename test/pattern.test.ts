@@ -12,6 +12,7 @@ const cases: Array<[string, string]> = [
   ['sess_3f9a0c8d1e2b4a7f90c1d2e3f4a5b6c7', 'sess_*'],
   ['systemd-private-3a2f9c0d1e2b4a7f9c0d1e2b4a7f9c0d-nginx.service-AbCdEf', 'systemd-private-*-nginx.service-*'],
   ['go-build123456', 'go-build*'],
+  ['systemd-private-3a2f9c0d1e2b4a7f9c0d1e2b4a7f9c0d-php8.2-fpm.service-AbCdEf', 'systemd-private-*-php*.*-fpm.service-*'],
   ['pip-req-build-abc123xy', 'pip-req-build-*'],
   ['.org.chromium.Chromium.aB3dE', '.org.chromium.Chromium.*'],
   ['core.headless_shell.12345', 'core.headless_shell.*'],

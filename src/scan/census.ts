@@ -381,12 +381,16 @@ export class Census implements WalkVisitor {
     return this.result(root, elapsedMs);
   }
 
-  enterDir(depth: number, _st: Buffer): void {
+  enterDir(depth: number, st: Buffer): void {
     if (this.touchedDepth >= 0) this.flushPatterns();
     this.direct[depth] = 0;
     this.below[depth] = 0;
     this.touchedDepth = depth;
-    if (depth === 0 && this.mode !== 'unit') this.dirs++;
+    if (depth === 0 && this.mode !== 'unit') {
+      // the root is no entry of a scanned directory: count it here
+      this.dirs++;
+      if (this.doStat) this.statOwnerAge(st);
+    }
     if (this.mode === 'frontier') {
       this.frontierAt[depth] = this.frontier.length;
       this.frontier.push({ path: this.walker.pathOf(depth), direct: 0, below: 0, parent: depth ? this.frontierAt[depth - 1]! : -1, done: false });
@@ -407,6 +411,20 @@ export class Census implements WalkVisitor {
     if (p.cur++ === 0) this.touched.push(p);
 
     if (st !== null) this.statEntry(depth, type, st, p);
+  }
+
+  /** Count an inode's bytes, owner and age; returns its age bucket. */
+  private statOwnerAge(st: Buffer): number {
+    const size = statSize(st);
+    const uid = statUid(st);
+    this.bytes += size;
+    const o = this.owners.get(uid);
+    if (o) { o.count++; o.bytes += size; } else this.owners.set(uid, { count: 1, bytes: size });
+    const age = this.now - statMtime(st);
+    let b = 0;
+    while (b < AGE_BUCKETS.length - 1 && age >= (AGE_BUCKETS[b]![1] as number)) b++;
+    this.ages[b]!++;
+    return b;
   }
 
   /** The accumulator of the name's pattern, created on first sight. */
@@ -453,16 +471,10 @@ export class Census implements WalkVisitor {
       this.below[depth]!--; // the inode was counted where its first name was seen
       return;
     }
+    const b = this.statOwnerAge(st);
     const size = statSize(st);
     const uid = statUid(st);
     const mtime = statMtime(st);
-    this.bytes += size;
-    const o = this.owners.get(uid);
-    if (o) { o.count++; o.bytes += size; } else this.owners.set(uid, { count: 1, bytes: size });
-    const age = this.now - mtime;
-    let b = 0;
-    while (b < AGE_BUCKETS.length - 1 && age >= (AGE_BUCKETS[b]![1] as number)) b++;
-    this.ages[b]!++;
     if (linked) this.seenLinks.set(ino, { size, uid, age: b });
     p.bytes += size;
     if (type === T_FILE && size === 0) p.zeroByte++;

@@ -27,6 +27,8 @@ const tokKind = new Uint8Array(MAX_TOKENS);
 const WORD = 0;
 const OTHER = 1;
 const VAR = 2;
+/** a word then a number (`php8`, `build123`): fixed, never absorbed into a random run */
+const WORDNUM = 3;
 const STAR = 42;
 
 /** The last pattern written by patternInto. */
@@ -54,13 +56,15 @@ function classify(b: Uint8Array, s: number, e: number, digits: number, upper: nu
         }
         // uppercase with digits (`1AKIIRAF`) is an id; `build123456` is a word and a number
         // and so is a run that starts with digits (`039leseo`)
-        return hex || lower === 0 || b[s]! <= 57 ? VAR : OTHER;
+        return hex || lower === 0 || b[s]! <= 57 ? VAR : WORDNUM;
       }
       const first = b[s]!;
       const capitalized = upper === 1 && first >= 65 && first <= 90;
-      return capitalized ? OTHER : VAR;
+      return capitalized ? WORDNUM : VAR;
     }
-    return OTHER;
+    const first = b[s]!;
+    const oneWord = upper === 0 || lower === 0 || (upper === 1 && first >= 65 && first <= 90);
+    return ld === 1 && first > 57 && oneWord ? WORDNUM : OTHER;
   }
   if (upper === 0 || lower === 0) return WORD;
   const first = b[s]!;
