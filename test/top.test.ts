@@ -1,10 +1,10 @@
 // enospc top against real tmpfs trees.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { census } from '../src/scan/census.js';
-import { NOBODY, cannotMount, enospc, findCount, tmpfs, touch, unmountAll } from './helpers.js';
+import { CLI, NOBODY, cannotMount, enospc, findCount, tmpfs, touch, unmountAll } from './helpers.js';
 
 after(unmountAll);
 
@@ -233,6 +233,12 @@ describe('enospc top command', { skip }, () => {
       assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
       assert.match(r.stderr, re);
     }
+  });
+
+  test('a reader that stops early (| head) ends it quietly', () => {
+    const r = spawnSync('sh', ['-c', `node ${CLI} top --help | head -1; node ${CLI} top /etc --by dirs -n 500 | head -1`], { encoding: 'utf8' });
+    assert.equal(r.stderr, '');
+    assert.equal(r.stdout.split('\n').length, 3);
   });
 
   test('--help and --version', () => {

@@ -5,6 +5,14 @@ import { Command, CommanderError, Option } from 'commander';
 import { runTop } from './top.js';
 import { UsageError } from './fail.js';
 
+// `enospc top / | head`: a reader that stops early is no error worth a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+
 const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const program = new Command('enospc')
