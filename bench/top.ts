@@ -8,7 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-const DOC = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const DOC = path.join(ROOT, 'docs/benchmarks.md');
 const START = '<!-- bench:top:start -->';
 const END = '<!-- bench:top:end -->';
 const REPS = Number(process.env.BENCH_REPS ?? 5);
@@ -101,6 +102,15 @@ function versions(): Record<string, string> {
   };
 }
 
+/** What is measured: the commit, and when dist/ was last built (a rebuild during the run mixes two builds). */
+function build(): { commit: string; distMtime: number } {
+  const head = sh(`git -C ${ROOT} rev-parse --short HEAD`) || 'unknown';
+  const dirty = sh(`git -C ${ROOT} status --porcelain -- src`) ? ' + uncommitted changes in src/' : '';
+  const dist = path.join(ROOT, 'dist');
+  const distMtime = Math.max(...fs.readdirSync(dist, { recursive: true }).map((f) => fs.statSync(path.join(dist, String(f))).mtimeMs));
+  return { commit: head + dirty, distMtime };
+}
+
 // ---- measuring ----
 function measure(cmd: Cmd, timeOut: string): Sample {
   const t0 = performance.now();
@@ -168,6 +178,7 @@ async function main(): Promise<void> {
   installTools();
   if (!has('/usr/bin/time')) throw new Error('GNU time (/usr/bin/time) is needed and could not be installed');
   const ver = versions();
+  const built = build();
   base = fs.mkdtempSync(path.join('/var/tmp', 'enospc-bench-'));
   const timeOut = path.join(base, 'time.out');
   const enospc = `${process.execPath} ${CLI} top`;
@@ -219,11 +230,14 @@ async function main(): Promise<void> {
     targets.push(`| peak RSS of \`enospc top --json\` ≤ 300 MiB (4M flat dir) | ${mib(rss)} MiB | ${verdict(rss <= 300 * 1024)} |`);
   } else targets.push('| peak RSS of `enospc top --json` ≤ 300 MiB (4M flat dir) | skipped (BENCH_SKIP_4M=1) | – |');
 
+  const rebuilt = build().distMtime !== built.distMtime ? 'WARNING: dist/ was rebuilt during the run, so the figures may mix two builds' : '';
+  if (rebuilt) log(rebuilt);
   const cpu = /model name\s*:\s*(.*)/.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.cpus()[0]?.model ?? '?';
   const section = [
     '## enospc top', '',
     `Measured ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} by \`bench/top.ts\`.`, '',
     `- machine: ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, kernel ${os.release()}, Node ${process.version}`,
+    `- enospc: commit ${built.commit}${rebuilt ? ` (${rebuilt})` : ''}`,
     `- find: ${ver.find}; du: ${ver.du}; gdu: ${ver.gdu}; ncdu: ${ver.ncdu}`,
     `- each command runs as \`/usr/bin/time -f '%e %M' sh -c '<command>'\`: wall time is measured around it in Node, peak RSS is GNU time's %M (largest process of the pipeline)`,
     `- ${REPS} reps per command, interleaved round-robin after one uncounted warm-up round; exit status 0 checked, and the counts of find and du (${TREE_COUNT})`,
