@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { runTop } from './top.js';
+import { runDoctor } from './doctor.js';
 import { UsageError } from './fail.js';
 
 // `enospc top / | head`: a reader that stops early is no error worth a stack trace.
@@ -20,6 +21,24 @@ const program = new Command('enospc')
   .version(pkg.version, '-V, --version')
   .exitOverride()
   .configureOutput({ outputError: (s, write) => write(s.split('\n')[0] + '\n') });
+
+program.command('doctor')
+  .description('check every filesystem cause of ENOSPC: evidence, culprit and fix for each')
+  .argument('[path...]', 'look only at the mounts holding these paths (and scan these paths)')
+  .option('--json', 'print the JSON document (see docs/json.md)')
+  .option('--budget <seconds>', 'time for scanning troubled mounts for culprits', '20')
+  .option('--orphan-age <minutes>', 'files untouched this long and open in no process count as orphans', '60')
+  .option('--image <WxH[xD][:rgba]>', 'image size for the ImageMagick pixel-cache arithmetic (default 12000x12000x16:rgba)')
+  .addHelpText('after', `
+Exit status (Nagios style): 0 nothing wrong, 1 warning, 2 critical, 3 a check could not run.
+
+Examples:
+  enospc doctor                 every real mount
+  enospc doctor /tmp            the mount holding /tmp, with a census of /tmp
+  enospc doctor --json | jq '.findings[] | select(.severity != "info")'`)
+  .action(async (paths: string[], flags) => {
+    process.exitCode = await runDoctor(paths, flags, pkg.version);
+  });
 
 program.command('top')
   .description('count what uses the inodes under PATH: by name pattern, directory, owner and age')

@@ -77,14 +77,18 @@ export function mountOf(realPath: string, mounts: Mount[] = readMounts()): Mount
   return best;
 }
 
-/** statfs of a path, as inode and block figures. */
-export function fsUsage(path: string): FsUsage {
-  const s = fs.statfsSync(path);
+/** statfs figures as inode and block use. */
+export function toUsage(s: fs.StatsFs): FsUsage {
   return {
     blockSize: s.bsize,
     inodes: { total: s.files, free: s.ffree, used: s.files - s.ffree },
     blocks: { total: s.blocks, free: s.bfree, avail: s.bavail, used: s.blocks - s.bfree },
   };
+}
+
+/** statfs of a path (may hang on a dead network mount: see statfsWithin). */
+export function fsUsage(path: string): FsUsage {
+  return toUsage(fs.statfsSync(path));
 }
 
 /** One option's value from a mount option string (`nr_inodes=44492` -> "44492"). */

@@ -19,6 +19,18 @@ export interface CensusOptions {
   patternDirs?: number;
   /** Distinct patterns kept before the rarest are dropped (default 100000). */
   maxPatterns?: number;
+  /** Inode numbers (on the scanned filesystem) that some process holds open: counted per pattern. */
+  openInodes?: Set<number>;
+  /** Files older than this many seconds (mtime) and not open count as `stale` per pattern. */
+  staleAfter?: number;
+  /**
+   * Patterns whose names carry their creator's PID, with a regex whose first group is that PID
+   * (`{ pattern: 'opam-*', regex: '^opam-(\\d+)-' }`): such names are counted by whether it
+   * lives. Plain data, so that it reaches worker threads.
+   */
+  pidNames?: Array<{ pattern: string; regex: string }>;
+  /** The PIDs alive now, for pidNames. */
+  livePids?: Set<number>;
   /** Directory fds kept open at once (default 256); tests lower it to exercise reopening. */
   fdWindow?: number;
   /** "now" for the age histogram, seconds since the epoch (default: the scan's start). */
@@ -45,6 +57,15 @@ export interface PatternCount {
   dirCount: number;
   /** one full name of this pattern, as an example */
   example: Buffer;
+  /** with stat and openInodes: how many are held open by some process */
+  open: number | null;
+  /** with stat and staleAfter: how many are older than that and not open */
+  stale: number | null;
+  /** with pidNames: names whose PID is alive / not alive (null when the pattern has no PID) */
+  pidAlive: number | null;
+  pidDead: number | null;
+  /** the largest inode number seen (with stat) */
+  maxIno: number | null;
 }
 export interface AgeBucket { label: string; maxSeconds: number | null; count: number }
 
@@ -124,6 +145,12 @@ interface PatternAcc {
   dirCount: number;
   topDirs: PatternDir[];
   example: Buffer;
+  open: number;
+  stale: number;
+  pidRe: RegExp | null;
+  pidAlive: number;
+  pidDead: number;
+  maxIno: number;
   /** count in the directory being read */
   cur: number;
 }
@@ -409,8 +436,21 @@ export class Census implements WalkVisitor {
     if (type === T_FILE) p.files++;
     else if (type === T_DIR) p.dirs++;
     if (p.cur++ === 0) this.touched.push(p);
+    if (p.pidRe !== null) this.countPid(p, buf, start, end);
 
     if (st !== null) this.statEntry(depth, type, st, p);
+  }
+
+  private pidRegex(pattern: string): RegExp | null {
+    const hit = this.opts.pidNames?.find((x) => x.pattern === pattern);
+    return hit ? new RegExp(hit.regex) : null;
+  }
+
+  private countPid(p: PatternAcc, buf: Buffer, start: number, end: number): void {
+    const m = p.pidRe!.exec(buf.toString('latin1', start, end));
+    if (!m) return;
+    if (this.opts.livePids?.has(Number(m[1]))) p.pidAlive++;
+    else p.pidDead++;
   }
 
   /** Count an inode's bytes, owner and age; returns its age bucket. */
@@ -445,7 +485,8 @@ export class Census implements WalkVisitor {
     const p: PatternAcc = {
       key: Buffer.from(patternBuf.subarray(0, len)), hash, chain: head ?? null, count: 0, files: 0, dirs: 0,
       bytes: 0, zeroByte: 0, owners: new Map(), oldest: Infinity, newest: -Infinity, dirCount: 0, topDirs: [],
-      example: Buffer.from(buf.subarray(start, end)), cur: 0,
+      example: Buffer.from(buf.subarray(start, end)), open: 0, stale: 0, pidAlive: 0, pidDead: 0, maxIno: 0, cur: 0,
+      pidRe: this.pidRegex(patternBuf.toString('latin1', 0, len)),
     };
     this.patterns.set(hash, p);
     if (++this.patternTotal > this.maxPatterns) this.prunePatterns();
@@ -476,6 +517,11 @@ export class Census implements WalkVisitor {
     const uid = statUid(st);
     const mtime = statMtime(st);
     if (linked) this.seenLinks.set(ino, { size, uid, age: b });
+    const inode = linked ? ino : statInoNum(st);
+    if (inode > p.maxIno) p.maxIno = inode;
+    const open = this.opts.openInodes?.has(inode) === true;
+    if (open) p.open++;
+    else if (this.opts.staleAfter !== undefined && this.now - mtime > this.opts.staleAfter) p.stale++;
     p.bytes += size;
     if (type === T_FILE && size === 0) p.zeroByte++;
     p.owners.set(uid, (p.owners.get(uid) ?? 0) + 1);
@@ -607,6 +653,11 @@ export class Census implements WalkVisitor {
       topDirs: [...p.topDirs].sort(byDirOrder).slice(0, this.perPatternDirs),
       dirCount: p.dirCount,
       example: p.example,
+      open: stat && this.opts.openInodes ? p.open : null,
+      stale: stat && this.opts.staleAfter !== undefined ? p.stale : null,
+      pidAlive: p.pidRe ? p.pidAlive : null,
+      pidDead: p.pidRe ? p.pidDead : null,
+      maxIno: stat ? p.maxIno : null,
     }));
     const entries = this.files + this.dirs + this.symlinks + this.other;
     return {
@@ -656,6 +707,8 @@ function buf(u: Uint8Array): Buffer {
 function mergePattern(dst: PatternAcc, src: PatternAcc, keepDirs: number): void {
   dst.count += src.count; dst.files += src.files; dst.dirs += src.dirs;
   dst.bytes += src.bytes; dst.zeroByte += src.zeroByte;
+  dst.open += src.open; dst.stale += src.stale; dst.pidAlive += src.pidAlive; dst.pidDead += src.pidDead;
+  dst.maxIno = Math.max(dst.maxIno, src.maxIno);
   for (const [uid, n] of src.owners) dst.owners.set(uid, (dst.owners.get(uid) ?? 0) + n);
   dst.oldest = Math.min(dst.oldest, src.oldest);
   dst.newest = Math.max(dst.newest, src.newest);

@@ -1,0 +1,151 @@
+// enospc doctor as a library call: gather the facts (mounts, statfs, open files, a census of
+// the troubled mounts), run every check, and rank the findings. It creates no files, so it
+// works on a system whose /tmp has no inode left.
+import os from 'node:os';
+import fs from 'node:fs';
+import { PSEUDO_FSTYPES, mountOf, readMounts, type Mount } from '../probe/mounts.js';
+import { statfsWithin } from '../probe/statfs.js';
+import { livePids, openFiles, type OpenFiles } from '../probe/procs.js';
+import { censusParallel } from '../scan/parallel.js';
+import { CHECKS } from './index.js';
+import { freeSeverity, RANK } from './levels.js';
+import { pidNames } from './signatures.js';
+import type { Check, CheckContext, Finding, MountFacts } from './types.js';
+import type { ImageSpec } from '../probe/imagemagick.js';
+
+export interface DoctorOptions {
+  /** only the mounts holding these paths (real paths); default: every real mount */
+  paths?: string[];
+  /** time for all censuses together, ms (default 20 s) */
+  budgetMs?: number;
+  /** statfs time limit per mount, ms (default 5 s) */
+  statfsTimeoutMs?: number;
+  /** files untouched this long (s) and not open count as orphans (default 1 h) */
+  staleAfter?: number;
+  checks?: Check[];
+  /** an image size to run the ImageMagick pixel-cache arithmetic for */
+  image?: ImageSpec;
+  onProgress?: (what: string) => void;
+}
+
+export interface DoctorReport {
+  host: { kernel: string; arch: string; hostname: string; node: string };
+  mounts: Array<{
+    path: string; fstype: string; source: string;
+    inodes: { total: number; free: number; used: number } | null;
+    blocks: { size: number; total: number; free: number; avail: number; used: number } | null;
+    error: string | null;
+    scan: { root: string; entries: number; partial: boolean; elapsedMs: number } | null;
+  }>;
+  findings: Finding[];
+  /** checks that failed to run, and mounts whose statfs did not answer */
+  unknown: Array<{ what: string; error: string }>;
+  /** 0 ok, 1 warning, 2 critical, 3 unknown (critical and warning take precedence) */
+  exitCode: number;
+  mountFacts: MountFacts[];
+}
+
+/** Mount points node_exporter leaves out by default. */
+const EXCLUDED_MOUNTPOINTS = /^\/(dev|proc|run\/credentials\/.+|sys|var\/lib\/docker\/.+|var\/lib\/containers\/storage\/.+)($|\/)/;
+const EXCLUDED_FSTYPES = new Set([...PSEUDO_FSTYPES, 'devtmpfs', 'iso9660', 'overlay', 'squashfs', 'erofs', 'nsfs']);
+
+/** The real mounts, one per filesystem (bind mounts of the same device once). */
+export function realMounts(all: Mount[]): Mount[] {
+  const seen = new Set<string>();
+  const out: Mount[] = [];
+  for (const m of all) {
+    if (EXCLUDED_FSTYPES.has(m.fstype) || EXCLUDED_MOUNTPOINTS.test(m.mountPoint)) continue;
+    const key = `${m.major}:${m.minor}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(m);
+  }
+  return out;
+}
+
+function troubled(f: MountFacts): boolean {
+  const u = f.usage;
+  if (!u) return false;
+  return (u.inodes.total > 0 && freeSeverity(u.inodes.free, u.inodes.total) !== null) ||
+    (u.blocks.total > 0 && freeSeverity(u.blocks.avail, u.blocks.total) !== null);
+}
+
+export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
+  const all = readMounts();
+  const staleAfter = opts.staleAfter ?? 3600;
+  // the mounts to look at, and for named paths the root to scan
+  const targets = new Map<Mount, string>();
+  if (opts.paths?.length) {
+    for (const p of opts.paths) {
+      const m = mountOf(p, all);
+      if (m && !targets.has(m)) targets.set(m, p);
+    }
+  } else {
+    for (const m of realMounts(all)) targets.set(m, m.mountPoint);
+  }
+
+  const facts: MountFacts[] = await Promise.all([...targets.keys()].map(async (mount) => {
+    const r = await statfsWithin(mount.mountPoint, opts.statfsTimeoutMs ?? 5000);
+    return { mount, usage: r.usage, ...(r.error ? { usageError: r.error } : {}) };
+  }));
+
+  let open: OpenFiles | null = null;
+  try {
+    open = openFiles();
+  } catch {
+    open = null;
+  }
+  const pids = livePids();
+
+  // censuses: troubled mounts, and the paths the user named
+  const deadline = performance.now() + (opts.budgetMs ?? 20_000);
+  for (const f of facts) {
+    if (!f.usage || !(opts.paths?.length || troubled(f))) continue;
+    const left = deadline - performance.now();
+    if (left <= 0) break;
+    const root = targets.get(f.mount)!;
+    opts.onProgress?.(`scanning ${root}`);
+    try {
+      if (!fs.statSync(root).isDirectory()) continue;
+      f.census = await censusParallel(root, {
+        stat: true, limit: 10, budgetMs: left, staleAfter, livePids: pids, pidNames: pidNames(),
+        ...(open ? { openInodes: open.byDev.get(`${f.mount.major}:${f.mount.minor}`) ?? new Set<number>() } : {}),
+      });
+    } catch {
+      // an unreadable root: the checks still speak from statfs
+    }
+  }
+
+  const ctx: CheckContext = {
+    mounts: facts, staleAfter, openFiles: open, kernel: os.release(), arch: os.arch(),
+    ...(opts.image ? { image: opts.image } : {}),
+  };
+  const findings: Finding[] = [];
+  const unknown: DoctorReport['unknown'] = [];
+  for (const f of facts) if (f.usageError) unknown.push({ what: `statfs ${f.mount.mountPoint}`, error: f.usageError });
+  for (const check of opts.checks ?? CHECKS) {
+    try {
+      findings.push(...check.run(ctx));
+    } catch (e) {
+      unknown.push({ what: check.id, error: (e as Error).message });
+    }
+  }
+  findings.sort((a, b) => RANK[b.severity] - RANK[a.severity] || a.target.localeCompare(b.target) || a.id.localeCompare(b.id));
+  const worst = Math.max(-1, ...findings.map((x) => RANK[x.severity]));
+  const exitCode = worst === 2 ? 2 : worst === 1 ? 1 : unknown.length ? 3 : 0;
+
+  return {
+    host: { kernel: os.release(), arch: os.arch(), hostname: os.hostname(), node: process.version },
+    mounts: facts.map((f) => ({
+      path: f.mount.mountPoint, fstype: f.mount.fstype, source: f.mount.source,
+      inodes: f.usage?.inodes ?? null,
+      blocks: f.usage ? { size: f.usage.blockSize, ...f.usage.blocks } : null,
+      error: f.usageError ?? null,
+      scan: f.census ? { root: f.census.root, entries: f.census.totals.entries, partial: f.census.partial, elapsedMs: f.census.elapsedMs } : null,
+    })),
+    findings,
+    unknown,
+    exitCode,
+    mountFacts: facts,
+  };
+}

@@ -1,0 +1,15 @@
+// Every doctor check. A new cause of ENOSPC is a new file here and one line below.
+import type { Check } from './types.js';
+import { blocksFull } from './blocks-full.js';
+import { blocksReserved } from './blocks-reserved.js';
+import { inodesFull } from './inodes-full.js';
+import { tmpfsNrInodesLow } from './tmpfs-nr-inodes.js';
+import { tmpfsInode32 } from './tmpfs-inode32.js';
+import { ext4DirIndex } from './ext4-dir-index.js';
+import { deletedOpen } from './deleted-open.js';
+import { orphans } from './orphans.js';
+import { imagemagickCache } from './imagemagick.js';
+
+export const CHECKS: Check[] = [
+  inodesFull, blocksFull, blocksReserved, tmpfsNrInodesLow, tmpfsInode32, ext4DirIndex, deletedOpen, orphans, imagemagickCache,
+];

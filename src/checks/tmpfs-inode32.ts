@@ -1,0 +1,47 @@
+// tmpfs.inode32: a tmpfs without inode64 on a 64-bit kernel that has it (5.9+). Its inode
+// numbers are 32-bit and wrap after 2^32 allocations, after which two live files can share a
+// number (case 003). Info; a warning when the scan saw numbers near 2^32.
+import type { Check, Finding } from './types.js';
+import { withOption } from './tmpfs-nr-inodes.js';
+
+const ARCH_64 = new Set(['x64', 'arm64', 'ppc64', 's390x', 'riscv64', 'loong64', 'mips64el']);
+const NEAR = 0.9 * 2 ** 32;
+
+/** Does this kernel release know tmpfs inode64 (5.9 and later)? */
+export function kernelHasInode64(release: string): boolean {
+  const [maj, min] = release.split(/[.-]/).map(Number) as [number, number];
+  return maj > 5 || (maj === 5 && min >= 9);
+}
+
+export const tmpfsInode32: Check = {
+  id: 'tmpfs.inode32',
+  describe: 'tmpfs with 32-bit inode numbers on a 64-bit kernel that supports inode64',
+  run(ctx) {
+    const out: Finding[] = [];
+    if (!ARCH_64.has(ctx.arch) || !kernelHasInode64(ctx.kernel)) return out;
+    for (const m of ctx.mounts) {
+      if (m.mount.fstype !== 'tmpfs') continue;
+      const opts = m.mount.superOptions.split(',');
+      if (opts.includes('inode64')) continue;
+      const maxIno = m.census?.patterns.reduce((a, p) => Math.max(a, p.maxIno ?? 0), 0) ?? null;
+      const near = maxIno !== null && maxIno >= NEAR;
+      const mp = m.mount.mountPoint;
+      out.push({
+        id: 'tmpfs.inode32',
+        severity: near ? 'warning' : 'info',
+        target: mp,
+        title: near
+          ? `tmpfs inode numbers are near 2^32 (${maxIno!.toLocaleString('en-US')}) without inode64: they will wrap and collide`
+          : 'tmpfs without inode64: inode numbers are 32-bit and wrap after 2^32 files created',
+        evidence: { kernel: ctx.kernel, arch: ctx.arch, options: m.mount.superOptions, maxInodeSeen: maxIno, wrapsAt: 2 ** 32 },
+        fix: [
+          { text: 'Switch to 64-bit inode numbers (allowed on remount)', command: `mount -o remount,inode64 ${mp}` },
+          mp === '/tmp'
+            ? { text: 'Keep it across reboots: a drop-in for tmp.mount', file: '/etc/systemd/system/tmp.mount.d/inode64.conf', content: `[Mount]\nOptions=${withOption(m.mount.superOptions, 'inode64', null)}` }
+            : { text: 'Keep it across reboots: add inode64 to the fstab options', file: '/etc/fstab', content: `tmpfs ${mp} tmpfs ${withOption(m.mount.superOptions, 'inode64', null)} 0 0` },
+        ],
+      });
+    }
+    return out;
+  },
+};

@@ -1,0 +1,63 @@
+// tmpfs.nr-inodes-low: a tmpfs whose inode limit is far below what its size suggests, so it
+// runs out of inodes long before it runs out of space (case 001: 1 GiB with 44492 inodes).
+//
+// The rule: flag a tmpfs when it has more than 16 KiB of space per inode AND fewer inodes
+// than systemd's tmp.mount default (nr_inodes=1m). Files in /tmp are mostly far smaller than
+// 16 KiB (case 000's were empty), so such a mount fills its inode table first. The kernel's
+// own default (half the RAM pages) gives 4 KiB per inode at size=50%; systemd's 1m gives
+// 8 KiB on a 16 GiB machine. A 1 GiB tmpfs with 44492 inodes has 23.6 KiB per inode.
+import type { Check, Finding } from './types.js';
+import { percent } from './levels.js';
+import { mountOption } from '../probe/mounts.js';
+
+export const BYTES_PER_INODE_LIMIT = 16 * 1024;
+export const SYSTEMD_NR_INODES = 1024 * 1024;
+
+/** Mount options of a tmpfs with nr_inodes replaced (or added). */
+export function withOption(options: string, name: string, value: string | null): string {
+  const kept = options.split(',').filter((o) => o && o !== name && !o.startsWith(name + '=') && o !== 'rw' && !o.startsWith('seclabel'));
+  return [...kept, value === null ? name : `${name}=${value}`].join(',');
+}
+
+export const tmpfsNrInodesLow: Check = {
+  id: 'tmpfs.nr-inodes-low',
+  describe: 'tmpfs with more than 16 KiB per inode and fewer inodes than systemd\'s 1m default',
+  run(ctx) {
+    const out: Finding[] = [];
+    for (const m of ctx.mounts) {
+      const u = m.usage;
+      if (m.mount.fstype !== 'tmpfs' || !u || u.inodes.total === 0) continue;
+      const size = u.blocks.total * u.blockSize;
+      const perInode = size / u.inodes.total;
+      if (perInode <= BYTES_PER_INODE_LIMIT || u.inodes.total >= SYSTEMD_NR_INODES) continue;
+      const want = Math.max(SYSTEMD_NR_INODES, Math.ceil(size / 8192));
+      const wantText = want === SYSTEMD_NR_INODES ? '1m' : String(want);
+      const mp = m.mount.mountPoint;
+      const opts = withOption(m.mount.superOptions, 'nr_inodes', wantText);
+      const persistent = mp === '/tmp'
+        ? { text: 'Keep it across reboots: a drop-in for systemd\'s tmp.mount (then systemctl daemon-reload)', file: '/etc/systemd/system/tmp.mount.d/nr-inodes.conf', content: `[Mount]\nOptions=${opts}` }
+        : { text: 'Keep it across reboots: the fstab line', file: '/etc/fstab', content: `tmpfs ${mp} tmpfs ${opts} 0 0` };
+      out.push({
+        id: 'tmpfs.nr-inodes-low',
+        severity: 'warning',
+        target: mp,
+        title: `tmpfs inode limit ${u.inodes.total.toLocaleString('en-US')} is far below its size (${Math.round(perInode / 1024)} KiB per inode): it runs out of inodes first`,
+        evidence: {
+          sizeBytes: size,
+          nrInodes: u.inodes.total,
+          bytesPerInode: Math.round(perInode),
+          limitBytesPerInode: BYTES_PER_INODE_LIMIT,
+          inodesUsedPercent: percent(u.inodes.used, u.inodes.total),
+          blocksUsedPercent: percent(u.blocks.used, u.blocks.total),
+          options: m.mount.superOptions,
+          nrInodesOption: mountOption(m.mount.superOptions, 'nr_inodes') ?? null,
+        },
+        fix: [
+          { text: `Raise the inode limit now (no data is lost); ${wantText} is systemd's default for /tmp`, command: `mount -o remount,nr_inodes=${wantText} ${mp}` },
+          persistent,
+        ],
+      });
+    }
+    return out;
+  },
+};
