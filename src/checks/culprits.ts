@@ -52,8 +52,9 @@ export function cleanupFixes(m: MountFacts, culprits: Culprit[], ctx: CheckConte
   const mins = Math.max(1, Math.round(ctx.staleAfter / 60));
   for (const c of culprits) {
     if (c.orphan && c.orphan.count > 0 && c.path) {
+      const open = c.openCount ? ` ${c.openCount.toLocaleString('en-US')} of them are open in a live process now, and find cannot tell which: stop that process first, or expect it to fail.` : ' None is open in a process now.';
       fixes.push({
-        text: `Remove the ${c.orphan.count.toLocaleString('en-US')} orphaned ${c.pattern} in ${c.path} (files no process has open, older than ${span(ctx.staleAfter)}); check the list first`,
+        text: `Remove the ${c.orphan.count.toLocaleString('en-US')} orphaned ${c.pattern} in ${c.path} (untouched for over ${span(ctx.staleAfter)}).${open} Look at the list first`,
         command: `find ${quote(c.path)} -xdev -maxdepth 1 -name ${quote(c.pattern)} -mmin +${mins} -print | head; find ${quote(c.path)} -xdev -maxdepth 1 -name ${quote(c.pattern)} -mmin +${mins} -delete`,
       });
     }

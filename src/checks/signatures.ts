@@ -23,7 +23,6 @@ export const SIGNATURES: Signature[] = [
     names: ['^magick-[A-Za-z0-9_-]{6,}'],
     why: 'ImageMagick writes its pixel cache to magick-* files in MAGICK_TEMPORARY_PATH or TMPDIR when an image exceeds the memory and map limits of policy.xml; a process killed mid-operation (PHP-FPM request_terminate_timeout, OOM killer) never unlinks them (ImageMagick issues #139, #337, #395).',
     fix: [
-      { text: 'Remove the orphans (files no process holds open), oldest first', command: 'find {dir} -xdev -maxdepth 1 -name "magick-*" -type f -mmin +120 -delete' },
       { text: 'Keep pixel caches in RAM: raise the memory and map limits', file: '/etc/ImageMagick-6/policy.xml', content: '<policy domain="resource" name="memory" value="2GiB"/>\n<policy domain="resource" name="map" value="4GiB"/>' },
       { text: 'Give ImageMagick its own temporary directory (PHP-FPM pool)', file: '/etc/php/8.2/fpm/pool.d/www.conf', content: 'env[MAGICK_TEMPORARY_PATH] = /var/cache/php_tmp' },
       { text: 'Let systemd-tmpfiles clean what is left after 2 hours', file: '/etc/tmpfiles.d/imagemagick.conf', content: 'd /var/cache/php_tmp 0750 www-data www-data 2h -' },
