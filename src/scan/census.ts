@@ -5,198 +5,18 @@ import { fixedTailStart, hashBytes, patternBuf, patternHash, patternInto } from 
 import { T_DIR, T_FILE, T_LINK, Walker, type EntryType, type WalkOptions, type WalkVisitor } from './walker.js';
 import { STATX_SIZE, lstatxAt, statInoNum, statMtime, statNlink, statSize, statUid } from '../sys/statx.js';
 import { SysError, errnoName } from '../sys/libc.js';
+import type {
+  CensusOptions, CensusResult, CensusState, FrontierDir, LinkSeen, PatternAcc, PatternCount, Unit,
+} from './census-types.js';
+import { TopN, buf, byDirOrder, dirBefore, mergePattern } from './census-parts.js';
 
-export interface CensusOptions {
-  /** How many directories and patterns to keep (default 10). */
-  limit?: number;
-  /** statx every entry: owners, ages, bytes, hard links counted once. */
-  stat?: boolean;
-  crossMounts?: boolean;
-  /** Stop after this many ms; the result is marked partial. */
-  budgetMs?: number;
-  onProgress?: (entries: number) => void;
-  /** Directories per pattern to keep (default 5). */
-  patternDirs?: number;
-  /** Distinct patterns kept before the rarest are dropped (default 100000). */
-  maxPatterns?: number;
-  /** Inode numbers (on the scanned filesystem) that some process holds open: counted per pattern. */
-  openInodes?: Set<number>;
-  /** Files older than this many seconds (mtime) and not open count as `stale` per pattern. */
-  staleAfter?: number;
-  /**
-   * Patterns whose names carry their creator's PID, with a regex whose first group is that PID
-   * (`{ pattern: 'opam-*', regex: '^opam-(\\d+)-' }`): such names are counted by whether it
-   * lives. Plain data, so that it reaches worker threads.
-   */
-  pidNames?: Array<{ pattern: string; regex: string }>;
-  /** The PIDs alive now, for pidNames. */
-  livePids?: Set<number>;
-  /** Directory fds kept open at once (default 256); tests lower it to exercise reopening. */
-  fdWindow?: number;
-  /** "now" for the age histogram, seconds since the epoch (default: the scan's start). */
-  now?: number;
-}
-
-export interface DirCount { path: Buffer; inodes: number; direct: number }
-export interface PatternDir { path: Buffer; count: number }
-export interface PatternCount {
-  /** the pattern's bytes */
-  pattern: Buffer;
-  count: number;
-  files: number;
-  dirs: number;
-  /** the following are null unless the census stats */
-  bytes: number | null;
-  zeroByte: number | null;
-  owners: Array<{ uid: number; count: number }> | null;
-  oldest: number | null;
-  newest: number | null;
-  /** directories holding the most of them */
-  topDirs: PatternDir[];
-  /** how many directories hold at least one */
-  dirCount: number;
-  /** one full name of this pattern, as an example */
-  example: Buffer;
-  /** with stat and openInodes: how many are held open by some process */
-  open: number | null;
-  /** with stat and staleAfter: how many are older than that and not open */
-  stale: number | null;
-  /** with pidNames: names whose PID is alive / not alive (null when the pattern has no PID) */
-  pidAlive: number | null;
-  pidDead: number | null;
-  /** the largest inode number seen (with stat) */
-  maxIno: number | null;
-}
-export interface AgeBucket { label: string; maxSeconds: number | null; count: number }
-
-export interface CensusResult {
-  root: string;
-  stat: boolean;
-  partial: boolean;
-  elapsedMs: number;
-  totals: {
-    entries: number; files: number; dirs: number; symlinks: number; other: number; unreadable: number;
-    mountsSkipped: number;
-    /** distinct inodes (hard links once); null without stat */
-    inodes: number | null;
-    hardLinks: number | null;
-    bytes: number | null;
-  };
-  dirs: DirCount[];
-  dirsByDirect: DirCount[];
-  patterns: PatternCount[];
-  patternCount: number;
-  /** patterns dropped to bound memory: any pattern count may be short by at most this much */
-  patternUndercount: number;
-  owners: Array<{ uid: number; count: number; bytes: number }> | null;
-  ages: AgeBucket[] | null;
-  unreadable: Array<{ path: Buffer; error: string }>;
-  mountsSkipped: Buffer[];
-}
-
-/** A subtree left by the frontier walk for any thread to census. */
-export interface Unit {
-  /** fd of its parent directory, kept open by the frontier walk */
-  dirfd: number;
-  /** NUL-terminated name in the parent */
-  name: Buffer;
-  path: Buffer;
-  /** index of its parent in the frontier list */
-  parent: number;
-  /** the directory's st_size, a hint of how big it is */
-  sizeHint: number;
-}
-
-/** What a hard-linked inode was counted as, so a second thread's count of it can be undone. */
-interface LinkSeen { size: number; uid: number; age: number }
-
-/** A directory read by the frontier walk: its totals are known once every unit below is done. */
-interface FrontierDir { path: Buffer; direct: number; below: number; parent: number; done: boolean }
-
-/** What a census thread hands back: everything needed to merge it into another census. */
-export interface CensusState {
-  counts: number[];
-  seenLinks: Map<number, LinkSeen>;
-  owners: Map<number, { count: number; bytes: number }>;
-  ages: number[];
-  patterns: PatternAcc[];
-  undercount: number;
-  topDirs: DirCount[];
-  topDirect: DirCount[];
-  unreadable: Array<{ path: Uint8Array; error: string }>;
-  mountsSkipped: Uint8Array[];
-  unitTotals: Array<[number, number]>;
-  partial: boolean;
-}
-
-interface PatternAcc {
-  key: Buffer;
-  hash: number;
-  /** another pattern with the same hash */
-  chain: PatternAcc | null;
-  count: number;
-  files: number;
-  dirs: number;
-  bytes: number;
-  zeroByte: number;
-  owners: Map<number, number>;
-  oldest: number;
-  newest: number;
-  dirCount: number;
-  topDirs: PatternDir[];
-  example: Buffer;
-  open: number;
-  stale: number;
-  pidRe: RegExp | null;
-  pidAlive: number;
-  pidDead: number;
-  maxIno: number;
-  /** count in the directory being read */
-  cur: number;
-}
+export type * from './census-types.js';
 
 const AGE_BUCKETS: Array<[string, number | null]> = [
   ['future', 0], ['<1h', 3600], ['1h-1d', 86400], ['1d-7d', 7 * 86400], ['7d-30d', 30 * 86400],
   ['30d-1y', 365 * 86400], ['>1y', null],
 ];
 const MAX_LISTED_ERRORS = 100;
-
-/**
- * The `limit` largest directories by `key`; ties go to the smaller path, so the list does not
- * depend on the order (or the thread) in which directories were seen.
- */
-class TopN {
-  readonly items: DirCount[] = [];
-  private min = -1;
-  constructor(private readonly limit: number, private readonly key: (t: DirCount) => number) {}
-  /** Could `value` enter the list? (Ties might.) */
-  wants(value: number): boolean {
-    return this.limit > 0 && (this.items.length < this.limit || value >= this.min);
-  }
-  private better(a: DirCount, b: DirCount): boolean {
-    const d = this.key(a) - this.key(b);
-    return d > 0 || (d === 0 && Buffer.compare(a.path, b.path) < 0);
-  }
-  add(item: DirCount): void {
-    const items = this.items;
-    if (items.length < this.limit) {
-      items.push(item);
-    } else {
-      let worst = 0;
-      for (let i = 1; i < items.length; i++) if (this.better(items[worst]!, items[i]!)) worst = i;
-      if (!this.better(item, items[worst]!)) return;
-      items[worst] = item;
-    }
-    if (items.length === this.limit) {
-      let m = Infinity;
-      for (const t of items) m = Math.min(m, this.key(t));
-      this.min = m;
-    }
-  }
-  sorted(): DirCount[] {
-    return [...this.items].sort((a, b) => (this.better(a, b) ? -1 : this.better(b, a) ? 1 : 0));
-  }
-}
 
 export class Census implements WalkVisitor {
   private walker!: Walker;
@@ -688,37 +508,6 @@ export class Census implements WalkVisitor {
       mountsSkipped: this.mountsSkipped,
     };
   }
-}
-
-/** Order of a pattern's directories: more first, then by path. */
-function dirBefore(a: PatternDir, b: PatternDir): boolean {
-  return a.count > b.count || (a.count === b.count && Buffer.compare(a.path, b.path) < 0);
-}
-const byDirOrder = (a: PatternDir, b: PatternDir) => (dirBefore(a, b) ? -1 : dirBefore(b, a) ? 1 : 0);
-
-function buf(u: Uint8Array): Buffer {
-  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.length);
-}
-
-/**
- * Add `src`'s counts to `dst`. Directory lists are joined; `dirCount` adds up, exact when the
- * two were counted in different directories (threads never share one), else an upper bound.
- */
-function mergePattern(dst: PatternAcc, src: PatternAcc, keepDirs: number): void {
-  dst.count += src.count; dst.files += src.files; dst.dirs += src.dirs;
-  dst.bytes += src.bytes; dst.zeroByte += src.zeroByte;
-  dst.open += src.open; dst.stale += src.stale; dst.pidAlive += src.pidAlive; dst.pidDead += src.pidDead;
-  dst.maxIno = Math.max(dst.maxIno, src.maxIno);
-  for (const [uid, n] of src.owners) dst.owners.set(uid, (dst.owners.get(uid) ?? 0) + n);
-  dst.oldest = Math.min(dst.oldest, src.oldest);
-  dst.newest = Math.max(dst.newest, src.newest);
-  let newDirs = src.dirCount;
-  for (const d of src.topDirs) {
-    const same = dst.topDirs.find((w) => w.path.equals(d.path));
-    if (same) { same.count += d.count; newDirs--; } else dst.topDirs.push(d);
-  }
-  dst.dirCount += Math.max(0, newDirs);
-  if (dst.topDirs.length > keepDirs) dst.topDirs = dst.topDirs.sort(byDirOrder).slice(0, keepDirs);
 }
 
 /** Census of the tree at `root`, in this thread. */

@@ -1,0 +1,151 @@
+// The census's data: options, results, and what threads exchange.
+
+export interface CensusOptions {
+  /** How many directories and patterns to keep (default 10). */
+  limit?: number;
+  /** statx every entry: owners, ages, bytes, hard links counted once. */
+  stat?: boolean;
+  crossMounts?: boolean;
+  /** Stop after this many ms; the result is marked partial. */
+  budgetMs?: number;
+  onProgress?: (entries: number) => void;
+  /** Directories per pattern to keep (default 5). */
+  patternDirs?: number;
+  /** Distinct patterns kept before the rarest are dropped (default 100000). */
+  maxPatterns?: number;
+  /** Inode numbers (on the scanned filesystem) that some process holds open: counted per pattern. */
+  openInodes?: Set<number>;
+  /** Files older than this many seconds (mtime) and not open count as `stale` per pattern. */
+  staleAfter?: number;
+  /**
+   * Patterns whose names carry their creator's PID, with a regex whose first group is that PID
+   * (`{ pattern: 'opam-*', regex: '^opam-(\\d+)-' }`): such names are counted by whether it
+   * lives. Plain data, so that it reaches worker threads.
+   */
+  pidNames?: Array<{ pattern: string; regex: string }>;
+  /** The PIDs alive now, for pidNames. */
+  livePids?: Set<number>;
+  /** Directory fds kept open at once (default 256); tests lower it to exercise reopening. */
+  fdWindow?: number;
+  /** "now" for the age histogram, seconds since the epoch (default: the scan's start). */
+  now?: number;
+}
+
+export interface DirCount { path: Buffer; inodes: number; direct: number }
+export interface PatternDir { path: Buffer; count: number }
+export interface PatternCount {
+  /** the pattern's bytes */
+  pattern: Buffer;
+  count: number;
+  files: number;
+  dirs: number;
+  /** the following are null unless the census stats */
+  bytes: number | null;
+  zeroByte: number | null;
+  owners: Array<{ uid: number; count: number }> | null;
+  oldest: number | null;
+  newest: number | null;
+  /** directories holding the most of them */
+  topDirs: PatternDir[];
+  /** how many directories hold at least one */
+  dirCount: number;
+  /** one full name of this pattern, as an example */
+  example: Buffer;
+  /** with stat and openInodes: how many are held open by some process */
+  open: number | null;
+  /** with stat and staleAfter: how many are older than that and not open */
+  stale: number | null;
+  /** with pidNames: names whose PID is alive / not alive (null when the pattern has no PID) */
+  pidAlive: number | null;
+  pidDead: number | null;
+  /** the largest inode number seen (with stat) */
+  maxIno: number | null;
+}
+export interface AgeBucket { label: string; maxSeconds: number | null; count: number }
+
+export interface CensusResult {
+  root: string;
+  stat: boolean;
+  partial: boolean;
+  elapsedMs: number;
+  totals: {
+    entries: number; files: number; dirs: number; symlinks: number; other: number; unreadable: number;
+    mountsSkipped: number;
+    /** distinct inodes (hard links once); null without stat */
+    inodes: number | null;
+    hardLinks: number | null;
+    bytes: number | null;
+  };
+  dirs: DirCount[];
+  dirsByDirect: DirCount[];
+  patterns: PatternCount[];
+  patternCount: number;
+  /** patterns dropped to bound memory: any pattern count may be short by at most this much */
+  patternUndercount: number;
+  owners: Array<{ uid: number; count: number; bytes: number }> | null;
+  ages: AgeBucket[] | null;
+  unreadable: Array<{ path: Buffer; error: string }>;
+  mountsSkipped: Buffer[];
+}
+
+/** A subtree left by the frontier walk for any thread to census. */
+export interface Unit {
+  /** fd of its parent directory, kept open by the frontier walk */
+  dirfd: number;
+  /** NUL-terminated name in the parent */
+  name: Buffer;
+  path: Buffer;
+  /** index of its parent in the frontier list */
+  parent: number;
+  /** the directory's st_size, a hint of how big it is */
+  sizeHint: number;
+}
+
+/** What a hard-linked inode was counted as, so a second thread's count of it can be undone. */
+export interface LinkSeen { size: number; uid: number; age: number }
+
+/** A directory read by the frontier walk: its totals are known once every unit below is done. */
+export interface FrontierDir { path: Buffer; direct: number; below: number; parent: number; done: boolean }
+
+/** What a census thread hands back: everything needed to merge it into another census. */
+export interface CensusState {
+  counts: number[];
+  seenLinks: Map<number, LinkSeen>;
+  owners: Map<number, { count: number; bytes: number }>;
+  ages: number[];
+  patterns: PatternAcc[];
+  undercount: number;
+  topDirs: DirCount[];
+  topDirect: DirCount[];
+  unreadable: Array<{ path: Uint8Array; error: string }>;
+  mountsSkipped: Uint8Array[];
+  unitTotals: Array<[number, number]>;
+  partial: boolean;
+}
+
+/** A pattern's running counts inside a census. */
+export interface PatternAcc {
+  key: Buffer;
+  hash: number;
+  /** another pattern with the same hash */
+  chain: PatternAcc | null;
+  count: number;
+  files: number;
+  dirs: number;
+  bytes: number;
+  zeroByte: number;
+  owners: Map<number, number>;
+  oldest: number;
+  newest: number;
+  dirCount: number;
+  topDirs: PatternDir[];
+  example: Buffer;
+  open: number;
+  stale: number;
+  pidRe: RegExp | null;
+  pidAlive: number;
+  pidDead: number;
+  maxIno: number;
+  /** count in the directory being read */
+  cur: number;
+}
