@@ -10,6 +10,8 @@ const c_openat = lib.func('int openat(int dirfd, void *path, int flags, int mode
 const c_close = lib.func('int close(int fd)');
 const c_getdents64 = lib.func('long getdents64(int fd, void *buf, size_t count)');
 const c_statx = lib.func('int statx(int dirfd, void *path, int flags, unsigned int mask, void *buf)');
+const c_open_by_handle_at = lib.func('int open_by_handle_at(int mount_fd, void *handle, int flags)');
+const c_ioctl_int = lib.func('int ioctl(int fd, unsigned long request, void *arg)');
 
 export const AT_FDCWD = -100;
 export const AT_SYMLINK_NOFOLLOW = 0x100;
@@ -98,6 +100,20 @@ export function getdents64(fd: number, buf: Buffer): number {
     const e = koffi.errno();
     if (e !== EINTR) return -e;
   }
+}
+
+export const O_PATH = 0o10000000;
+
+/** open_by_handle_at(2): `handle` is a struct file_handle. Returns the fd, or -errno. */
+export function openByHandleAt(mountFd: number, handle: Buffer, flags: number): number {
+  const fd = c_open_by_handle_at(mountFd, handle, flags) as number;
+  return fd >= 0 ? fd : -koffi.errno();
+}
+
+/** ioctl(2) with a pointer argument (or none: pass null). Returns the result, or -errno. */
+export function ioctl(fd: number, request: number, arg: Buffer | null): number {
+  const r = c_ioctl_int(fd, request, arg) as number;
+  return r >= 0 ? r : -koffi.errno();
 }
 
 /** statx(2) into `buf` (at least STATX_SIZE bytes). Returns 0 or -errno. */

@@ -1,0 +1,87 @@
+// Watches and instances per user, the way the kernel charges them: to (user namespace, euid)
+// of the creator, and up the namespace chain, so a container's watches count against its
+// owner on the host (kernel/ucount.c inc_ucount). Limits are checked per user in the initial
+// namespace, so processes in a child namespace are charged here to that namespace's owner.
+import fs from 'node:fs';
+import { ioctl } from '../sys/libc.js';
+import { userName } from './users.js';
+import type { ProcWatchers, WatchScan } from './watchers.js';
+
+const NS_GET_PARENT = 0xb702;
+const NS_GET_OWNER_UID = 0xb704;
+
+export interface UserWatchUse {
+  /** the uid charged in this (the reading) namespace */
+  uid: number;
+  user: string;
+  watches: number;
+  instances: number;
+  /** instances seen in two processes (inherited over fork): counted once */
+  sharedInstances: number;
+  fanotifyMarks: number;
+  fanotifyGroups: number;
+  epollWatches: number;
+  /** user namespaces its processes live in (inode numbers) */
+  namespaces: number[];
+  processes: ProcWatchers[];
+}
+
+/** The uid that a process in another user namespace is charged as in `ours`; null when unknown. */
+export function chargedUid(pid: number, ours: number): number | null {
+  let fd: number;
+  try {
+    fd = fs.openSync(`/proc/${pid}/ns/user`, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    for (let depth = 0; depth < 33; depth++) {
+      const parent = ioctl(fd, NS_GET_PARENT, null);
+      if (parent < 0) return null;
+      const parentIno = fs.fstatSync(parent).ino;
+      if (parentIno === ours) {
+        fs.closeSync(parent);
+        const out = Buffer.alloc(4);
+        return ioctl(fd, NS_GET_OWNER_UID, out) < 0 ? null : out.readUInt32LE(0);
+      }
+      fs.closeSync(fd);
+      fd = parent;
+    }
+    return null;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export function byUser(scan: WatchScan): UserWatchUse[] {
+  const users = new Map<number, UserWatchUse & { keys: Set<string> }>();
+  for (const p of scan.procs) {
+    const uid = p.userns === scan.userns ? p.uid : chargedUid(p.pid, scan.userns) ?? p.uid;
+    let u = users.get(uid);
+    if (!u) {
+      u = {
+        uid, user: userName(uid), watches: 0, instances: 0, sharedInstances: 0, fanotifyMarks: 0, fanotifyGroups: 0,
+        epollWatches: 0, namespaces: [], processes: [], keys: new Set(),
+      };
+      users.set(uid, u);
+    }
+    p.instanceKeys.forEach((key, i) => {
+      if (key && u!.keys.has(key)) {
+        u!.sharedInstances++;
+        return;
+      }
+      if (key) u!.keys.add(key);
+      u!.instances++;
+      u!.watches += p.instanceWatches[i]!;
+    });
+    u.fanotifyMarks += p.fanotify.marks;
+    u.fanotifyGroups += p.fanotify.groups;
+    u.epollWatches += p.epoll.watches;
+    if (!u.namespaces.includes(p.userns)) u.namespaces.push(p.userns);
+    u.processes.push(p);
+  }
+  return [...users.values()].map(({ keys: _k, ...u }) => {
+    u.processes.sort((a, b) => b.inotify.watches - a.inotify.watches || b.inotify.instances - a.inotify.instances || a.pid - b.pid);
+    return u;
+  }).sort((a, b) => b.watches - a.watches || b.instances - a.instances);
+}
