@@ -10,6 +10,8 @@ import { censusParallel } from '../scan/parallel.js';
 import { CHECKS } from './index.js';
 import { freeSeverity, RANK } from './levels.js';
 import { pidNames } from './signatures.js';
+import { inotifyUsage } from '../probe/watch-users.js';
+import { kernelTables } from '../probe/sysctl.js';
 import type { Check, CheckContext, Finding, MountFacts } from './types.js';
 import type { ImageSpec } from '../probe/imagemagick.js';
 
@@ -97,6 +99,7 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
   }
   const pids = livePids();
 
+  const unknownEarly: DoctorReport['unknown'] = [];
   // censuses: troubled mounts, and the paths the user named
   const deadline = performance.now() + (opts.budgetMs ?? 20_000);
   for (const f of facts) {
@@ -116,12 +119,25 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
     }
   }
 
+  let watchUse: CheckContext['watchUse'] = null;
+  let tables: CheckContext['tables'] = null;
+  try {
+    watchUse = inotifyUsage();
+  } catch (e) {
+    unknownEarly.push({ what: 'inotify/fanotify/epoll scan', error: (e as Error).message });
+  }
+  try {
+    tables = kernelTables();
+  } catch (e) {
+    unknownEarly.push({ what: 'kernel tables', error: (e as Error).message });
+  }
+
   const ctx: CheckContext = {
-    mounts: facts, staleAfter, openFiles: open, kernel: os.release(), arch: os.arch(),
+    mounts: facts, staleAfter, openFiles: open, kernel: os.release(), arch: os.arch(), watchUse, tables,
     ...(opts.image ? { image: opts.image } : {}),
   };
   const findings: Finding[] = [];
-  const unknown: DoctorReport['unknown'] = [];
+  const unknown: DoctorReport['unknown'] = [...unknownEarly];
   for (const f of facts) if (f.usageError) unknown.push({ what: `statfs ${f.mount.mountPoint}`, error: f.usageError });
   for (const check of opts.checks ?? CHECKS) {
     try {

@@ -9,7 +9,8 @@ import { ext4DirIndex } from './ext4-dir-index.js';
 import { deletedOpen } from './deleted-open.js';
 import { orphans } from './orphans.js';
 import { imagemagickCache } from './imagemagick.js';
+import { KERNEL_LIMIT_CHECKS } from './kernel-limits.js';
 
 export const CHECKS: Check[] = [
-  inodesFull, blocksFull, blocksReserved, tmpfsNrInodesLow, tmpfsInode32, ext4DirIndex, deletedOpen, orphans, imagemagickCache,
+  inodesFull, blocksFull, blocksReserved, tmpfsNrInodesLow, tmpfsInode32, ext4DirIndex, deletedOpen, orphans, imagemagickCache, ...KERNEL_LIMIT_CHECKS,
 ];

@@ -4,6 +4,8 @@ import type { Mount, FsUsage } from '../probe/mounts.js';
 import type { CensusResult } from '../scan/census.js';
 import type { OpenFiles } from '../probe/procs.js';
 import type { ImageSpec } from '../probe/imagemagick.js';
+import type { InotifyUsage } from '../probe/watch-users.js';
+import type { TableUse } from '../probe/sysctl.js';
 
 export type Severity = 'critical' | 'warning' | 'info';
 
@@ -56,6 +58,10 @@ export interface CheckContext {
   mounts: MountFacts[];
   /** files not modified for this many seconds and not open count as orphans */
   staleAfter: number;
+  /** inotify/fanotify/epoll use per user, or null when not gathered */
+  watchUse?: InotifyUsage | null;
+  /** SysV IPC, mqueue and pty use against their limits */
+  tables?: Record<string, TableUse> | null;
   /** the image size asked about with --image */
   image?: ImageSpec;
   /** open files of every readable process, or null when /proc could not be read */

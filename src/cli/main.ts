@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { runTop } from './top.js';
 import { runDoctor } from './doctor.js';
+import { runInotify } from './inotify.js';
 import { UsageError } from './fail.js';
 
 // `enospc top / | head`: a reader that stops early is no error worth a stack trace.
@@ -39,6 +40,21 @@ Examples:
   .action(async (paths: string[], flags) => {
     process.exitCode = await runDoctor(paths, flags, pkg.version);
   });
+
+program.command('inotify')
+  .description('who holds inotify watches and instances (and fanotify marks, epoll watches), per user and process, against the limits')
+  .option('--user <user>', 'only this user (name or uid)')
+  .option('--pid <pid>', 'only this process')
+  .option('--paths', 'resolve the watched paths, collapsed to the directories that hold them')
+  .option('--json', 'print the JSON document (see docs/json.md)')
+  .addHelpText('after', `
+The kernel charges every watch to the user (euid) that created the inotify instance, in its
+user namespace and up the chain: all of a user's processes share one fs.inotify.max_user_watches.
+
+Examples:
+  enospc inotify                 per user, then per process
+  enospc inotify --user alice --paths`)
+  .action((flags) => runInotify(flags));
 
 program.command('top')
   .description('count what uses the inodes under PATH: by name pattern, directory, owner and age')

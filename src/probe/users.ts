@@ -21,3 +21,11 @@ export function userName(uid: number): string {
   }
   return users.get(uid) ?? String(uid);
 }
+
+/** The uid of a user name or number; undefined when /etc/passwd has no such name. */
+export function uidOf(user: string): number | undefined {
+  if (/^\d+$/.test(user)) return Number(user);
+  userName(0); // load the table
+  for (const [uid, name] of users!) if (name === user) return uid;
+  return undefined;
+}

@@ -3,9 +3,11 @@
 // owner on the host (kernel/ucount.c inc_ucount). Limits are checked per user in the initial
 // namespace, so processes in a child namespace are charged here to that namespace's owner.
 import fs from 'node:fs';
-import { ioctl } from '../sys/libc.js';
+import { ioctl, kcmpFile } from '../sys/libc.js';
 import { userName } from './users.js';
-import type { ProcWatchers, WatchScan } from './watchers.js';
+import { scanWatchers, type ProcWatchers, type WatchScan } from './watchers.js';
+import { watchLimits, type WatchLimits } from './sysctl.js';
+import { resolveWatchPaths } from './watch-paths.js';
 
 const NS_GET_PARENT = 0xb702;
 const NS_GET_OWNER_UID = 0xb704;
@@ -54,34 +56,56 @@ export function chargedUid(pid: number, ours: number): number | null {
 }
 
 export function byUser(scan: WatchScan): UserWatchUse[] {
-  const users = new Map<number, UserWatchUse & { keys: Set<string> }>();
+  const users = new Map<number, UserWatchUse & { seen: Map<string, Array<{ pid: number; fd: number }>> }>();
   for (const p of scan.procs) {
     const uid = p.userns === scan.userns ? p.uid : chargedUid(p.pid, scan.userns) ?? p.uid;
     let u = users.get(uid);
     if (!u) {
       u = {
         uid, user: userName(uid), watches: 0, instances: 0, sharedInstances: 0, fanotifyMarks: 0, fanotifyGroups: 0,
-        epollWatches: 0, namespaces: [], processes: [], keys: new Set(),
+        epollWatches: 0, namespaces: [], processes: [], seen: new Map(),
       };
       users.set(uid, u);
     }
-    p.instanceKeys.forEach((key, i) => {
-      if (key && u!.keys.has(key)) {
-        u!.sharedInstances++;
-        return;
+    for (const inst of p.instances) {
+      // one instance inherited over fork shows in both processes: the kernel charged it once
+      const same = u.seen.get(inst.key) ?? [];
+      if (same.some((o) => kcmpFile(o.pid, p.pid, o.fd, inst.fd) === 0)) {
+        u.sharedInstances++;
+        continue;
       }
-      if (key) u!.keys.add(key);
-      u!.instances++;
-      u!.watches += p.instanceWatches[i]!;
-    });
+      same.push({ pid: p.pid, fd: inst.fd });
+      u.seen.set(inst.key, same);
+      u.instances++;
+      u.watches += inst.watches;
+    }
     u.fanotifyMarks += p.fanotify.marks;
     u.fanotifyGroups += p.fanotify.groups;
     u.epollWatches += p.epoll.watches;
     if (!u.namespaces.includes(p.userns)) u.namespaces.push(p.userns);
     u.processes.push(p);
   }
-  return [...users.values()].map(({ keys: _k, ...u }) => {
+  return [...users.values()].map(({ seen: _s, ...u }) => {
     u.processes.sort((a, b) => b.inotify.watches - a.inotify.watches || b.inotify.instances - a.inotify.instances || a.pid - b.pid);
     return u;
   }).sort((a, b) => b.watches - a.watches || b.instances - a.instances);
+}
+
+export interface InotifyUsage {
+  limits: WatchLimits;
+  users: UserWatchUse[];
+  /** PIDs whose fds could not be read: every figure is a lower bound when this is not empty */
+  unreadable: number[];
+  /** watch (sdev:ino) -> path, with `paths` */
+  paths?: Map<string, string>;
+  elapsedMs: number;
+}
+
+/** Who holds watches and instances, per user and process, against the limits. */
+export function inotifyUsage(opts: { pids?: Set<number>; paths?: boolean } = {}): InotifyUsage {
+  const t0 = performance.now();
+  const scan = scanWatchers({ ...(opts.pids ? { pids: opts.pids } : {}), keepWatches: opts.paths === true });
+  const users = byUser(scan);
+  const paths = opts.paths ? resolveWatchPaths(scan.procs.flatMap((p) => p.watchList ?? [])) : undefined;
+  return { limits: watchLimits(), users, unreadable: scan.unreadable, ...(paths ? { paths } : {}), elapsedMs: Math.round(performance.now() - t0) };
 }

@@ -17,9 +17,8 @@ export interface ProcWatchers {
   epoll: { instances: number; watches: number };
   /** the inotify watches themselves, when asked for */
   watchList?: InotifyWatch[];
-  /** fingerprints of this process's inotify instances (equal ones in two processes are one instance shared by fork) */
-  instanceKeys: string[];
-  instanceWatches: number[];
+  /** this process's inotify instances: fd, watch count, and a fingerprint of the watches (equal fingerprints in two processes are checked with kcmp: one instance shared over fork?) */
+  instances: Array<{ fd: number; watches: number; key: string }>;
 }
 
 export interface WatchScan {
@@ -60,6 +59,7 @@ export function scanWatchers(opts: ScanOptions = {}): WatchScan {
   const procs: ProcWatchers[] = [];
   const unreadable: number[] = [];
   for (const pid of opts.pids ?? livePids()) {
+    if (pid === process.pid) continue; // enospc itself (libuv's epoll) is not what the user asks about
     let fds: string[];
     try {
       fds = fs.readdirSync(`/proc/${pid}/fd`);
@@ -70,7 +70,7 @@ export function scanWatchers(opts: ScanOptions = {}): WatchScan {
     const p: ProcWatchers = {
       pid, comm: '', uid: -1, userns: 0,
       inotify: { instances: 0, watches: 0 }, fanotify: { groups: 0, marks: 0 }, epoll: { instances: 0, watches: 0 },
-      instanceKeys: [], instanceWatches: [],
+      instances: [],
       ...(opts.keepWatches ? { watchList: [] } : {}),
     };
     let any = false;
@@ -91,8 +91,7 @@ export function scanWatchers(opts: ScanOptions = {}): WatchScan {
         const w = parseInotify(info);
         p.inotify.instances++;
         p.inotify.watches += w.length;
-        p.instanceKeys.push(w.length ? `${w.length}:${w.slice(0, 64).map((x) => `${x.wd}.${x.ino}.${x.sdev}`).join(',')}` : '');
-        p.instanceWatches.push(w.length);
+        p.instances.push({ fd: Number(fd), watches: w.length, key: `${w.length}:${w.slice(0, 64).map((x) => `${x.wd}.${x.ino}.${x.sdev}`).join(',')}` });
         p.watchList?.push(...w);
       } else if (kind === 'fanotify') {
         p.fanotify.groups++;

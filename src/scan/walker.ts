@@ -19,6 +19,12 @@ import {
   statDevMajor, statDevMinor, statInoNum, statMode,
 } from '../sys/statx.js';
 
+/** The inode number of the entry whose name starts at `start` in a getdents64 buffer. */
+export function direntIno(buf: Buffer, start: number): number {
+  const off = start - 19;
+  return buf.readUInt32LE(off) + buf.readUInt32LE(off + 4) * 0x1_0000_0000;
+}
+
 export const T_FILE = 0;
 export const T_DIR = 1;
 export const T_LINK = 2;

@@ -12,6 +12,7 @@ const c_getdents64 = lib.func('long getdents64(int fd, void *buf, size_t count)'
 const c_statx = lib.func('int statx(int dirfd, void *path, int flags, unsigned int mask, void *buf)');
 const c_open_by_handle_at = lib.func('int open_by_handle_at(int mount_fd, void *handle, int flags)');
 const c_ioctl_int = lib.func('int ioctl(int fd, unsigned long request, void *arg)');
+const c_syscall = lib.func('long syscall(long number, ...)');
 
 export const AT_FDCWD = -100;
 export const AT_SYMLINK_NOFOLLOW = 0x100;
@@ -113,6 +114,20 @@ export function openByHandleAt(mountFd: number, handle: Buffer, flags: number): 
 /** ioctl(2) with a pointer argument (or none: pass null). Returns the result, or -errno. */
 export function ioctl(fd: number, request: number, arg: Buffer | null): number {
   const r = c_ioctl_int(fd, request, arg) as number;
+  return r >= 0 ? r : -koffi.errno();
+}
+
+const SYS_KCMP: Record<string, number> = { x64: 312, arm64: 272, riscv64: 272, loong64: 272, ia32: 349, arm: 378, ppc64: 354, s390x: 343 };
+const KCMP_FILE = 0;
+
+/**
+ * kcmp(2) KCMP_FILE: do fd1 of pid1 and fd2 of pid2 refer to the same open file (e.g. one
+ * inotify instance inherited over fork)? 0 same, 1 or 2 different, -errno on failure.
+ */
+export function kcmpFile(pid1: number, pid2: number, fd1: number, fd2: number): number {
+  const nr = SYS_KCMP[process.arch];
+  if (nr === undefined) return -38; // ENOSYS
+  const r = Number(c_syscall(nr, 'int', pid1, 'int', pid2, 'int', KCMP_FILE, 'unsigned long', fd1, 'unsigned long', fd2));
   return r >= 0 ? r : -koffi.errno();
 }
 

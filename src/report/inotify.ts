@@ -1,0 +1,82 @@
+// `enospc inotify`: the JSON document and the human report.
+import type { InotifyUsage, UserWatchUse } from '../probe/watch-users.js';
+import type { ProcWatchers } from '../probe/watchers.js';
+import { collapsePaths, watchKey } from '../probe/watch-paths.js';
+import { num, pct, style, table } from './format.js';
+
+export const INOTIFY_SCHEMA = 1;
+
+const share = (n: number, limit: number | null) => (limit ? Math.round((1000 * n) / limit) / 10 : null);
+
+function procPaths(p: ProcWatchers, paths: Map<string, string>): { dirs: Array<{ path: string; watches: number }>; unresolved: number } {
+  const found: string[] = [];
+  let unresolved = 0;
+  for (const w of p.watchList ?? []) {
+    const path = paths.get(watchKey(w));
+    if (path) found.push(path);
+    else unresolved++;
+  }
+  return { dirs: collapsePaths(found).map(([path, watches]) => ({ path, watches })), unresolved };
+}
+
+export function inotifyJson(u: InotifyUsage): Record<string, unknown> {
+  const L = u.limits;
+  return {
+    schema: INOTIFY_SCHEMA,
+    limits: L,
+    users: u.users.map((x) => ({
+      uid: x.uid, user: x.user,
+      watches: x.watches, watchesPercent: share(x.watches, L.inotifyWatches),
+      instances: x.instances, instancesPercent: share(x.instances, L.inotifyInstances),
+      sharedInstances: x.sharedInstances,
+      fanotifyGroups: x.fanotifyGroups, fanotifyMarks: x.fanotifyMarks, epollWatches: x.epollWatches,
+      namespaces: x.namespaces,
+      processes: x.processes.map((p) => ({
+        pid: p.pid, comm: p.comm, uid: p.uid, userns: p.userns,
+        watches: p.inotify.watches, instances: p.inotify.instances,
+        fanotifyGroups: p.fanotify.groups, fanotifyMarks: p.fanotify.marks,
+        epollInstances: p.epoll.instances, epollWatches: p.epoll.watches,
+        ...(u.paths ? procPaths(p, u.paths) : {}),
+      })),
+    })),
+    unreadable: u.unreadable,
+    lowerBound: u.unreadable.length > 0,
+    elapsedMs: u.elapsedMs,
+  };
+}
+
+function userLines(x: UserWatchUse, u: InotifyUsage, color: boolean): string[] {
+  const s = style(color);
+  const L = u.limits;
+  const head = `${x.user}: ${num(x.watches)} of ${L.inotifyWatches === null ? '?' : num(L.inotifyWatches)} watches (${pct(x.watches, L.inotifyWatches ?? 0)}), ${num(x.instances)} of ${L.inotifyInstances ?? '?'} instances`
+    + (x.sharedInstances ? `, ${x.sharedInstances} more shared over fork` : '');
+  const rows = x.processes.map((p) => [String(p.pid), p.comm, num(p.inotify.watches), num(p.inotify.instances), num(p.fanotify.marks), num(p.epoll.watches)]);
+  const out = [s.bold(head), ...table([['PID', 'COMMAND', 'WATCHES', 'INSTANCES', 'FAN MARKS', 'EPOLL'], ...rows], [true, false, true, true, true, true]).map((l, i) => (i === 0 ? s.dim('  ' + l) : '  ' + l))];
+  if (u.paths) {
+    for (const p of x.processes) {
+      if (!p.inotify.watches) continue;
+      const { dirs, unresolved } = procPaths(p, u.paths);
+      out.push(`  ${p.pid} ${p.comm} watches:`);
+      for (const d of dirs) out.push(`    ${num(d.watches).padStart(9)}  ${d.path}`);
+      if (unresolved) out.push(s.dim(`    ${num(unresolved).padStart(9)}  not resolved (shown as dev:ino in --json)`));
+    }
+  }
+  return out;
+}
+
+export function inotifyHuman(u: InotifyUsage, color: boolean): string {
+  const s = style(color);
+  const L = u.limits;
+  const out: string[] = [];
+  out.push(`limits per user: fs.inotify.max_user_watches ${L.inotifyWatches === null ? 'unknown' : num(L.inotifyWatches)}, max_user_instances ${L.inotifyInstances ?? 'unknown'}` +
+    `, fs.fanotify.max_user_marks ${L.fanotifyMarks === null ? 'unknown' : num(L.fanotifyMarks)}, fs.epoll.max_user_watches ${L.epollWatches === null ? 'unknown' : num(L.epollWatches)}`);
+  if (u.unreadable.length) out.push(s.yellow(`${u.unreadable.length} processes could not be read (run as root): every figure below is a lower bound`));
+  if (u.users.length === 0) {
+    out.push('no process holds an inotify, fanotify or epoll object' + (u.unreadable.length ? ' that could be read' : ''));
+    return out.join('\n') + '\n';
+  }
+  const rows = u.users.map((x) => [x.user, `${num(x.watches)} (${pct(x.watches, L.inotifyWatches ?? 0)})`, `${num(x.instances)}/${L.inotifyInstances ?? '?'}`, num(x.fanotifyMarks), num(x.epollWatches), num(x.processes.length)]);
+  out.push('', ...table([['USER', 'WATCHES', 'INSTANCES', 'FAN MARKS', 'EPOLL', 'PROCESSES'], ...rows], [false, true, true, true, true, true]).map((l, i) => (i === 0 ? s.dim(l) : l)));
+  for (const x of u.users) out.push('', ...userLines(x, u, color));
+  return out.join('\n') + '\n';
+}
