@@ -66,7 +66,7 @@ export function doctorHuman(r: DoctorReport, color: boolean): string {
     const v = verdict(f, r.findings);
     if (v) out.push(s.bold(`${f.mount.mountPoint}: ${v}`));
   }
-  if (out.length === 0) out.push(s.bold(r.findings.some((x) => x.severity !== 'info') ? 'problems found:' : `no filesystem cause of ENOSPC found on ${r.mounts.length} mount${r.mounts.length === 1 ? '' : 's'}`));
+  if (out.length === 0) out.push(s.bold(r.findings.some((x) => x.severity !== 'info') ? 'problems found:' : `no cause of ENOSPC found (${r.mounts.length} mount${r.mounts.length === 1 ? '' : 's'} and the kernel's inotify, fanotify, epoll, IPC, mqueue and pty limits checked)`));
   for (const u of r.unknown) out.push(s.yellow(`unknown: ${u.what}: ${u.error}`));
   const infos = r.findings.filter((x) => x.severity === 'info');
   for (const x of r.findings) {
