@@ -116,6 +116,7 @@ time.sleep(600)`], { stdio: ['ignore', 'pipe', 'inherit'], uid: uidOf('enospc-b'
     const p = j.users[0]!.processes[0]!;
     assert.deepEqual(p.dirs, [{ path: dir, watches: 1234 }]);
     assert.equal(p.unresolved, 0);
+    assert.deepEqual((p as { unresolvedExamples?: string[] }).unresolvedExamples, []);
     const byPid = inotifyJson(['--pid', String(b.pid)]);
     assert.deepEqual(byPid.users.map((u) => [u.user, u.watches]), [['enospc-b', 77]]);
     const human = enospc(['inotify', '--user', 'enospc-b']);

@@ -2,21 +2,30 @@
 import type { InotifyUsage, UserWatchUse } from '../probe/watch-users.js';
 import type { ProcWatchers } from '../probe/watchers.js';
 import { collapsePaths, watchKey } from '../probe/watch-paths.js';
+import { devOf } from '../probe/fdinfo.js';
 import { num, pct, style, table } from './format.js';
 
 export const INOTIFY_SCHEMA = 1;
 
 const share = (n: number, limit: number | null) => (limit ? Math.round((1000 * n) / limit) / 10 : null);
 
-function procPaths(p: ProcWatchers, paths: Map<string, string>): { dirs: Array<{ path: string; watches: number }>; unresolved: number } {
+function procPaths(p: ProcWatchers, paths: Map<string, string>): { dirs: Array<{ path: string; watches: number }>; unresolved: number; unresolvedExamples: string[] } {
   const found: string[] = [];
   let unresolved = 0;
+  const unresolvedExamples: string[] = [];
   for (const w of p.watchList ?? []) {
     const path = paths.get(watchKey(w));
-    if (path) found.push(path);
-    else unresolved++;
+    if (path) {
+      found.push(path);
+      continue;
+    }
+    unresolved++;
+    if (unresolvedExamples.length < 10) {
+      const { major, minor } = devOf(w.sdev);
+      unresolvedExamples.push(`${major}:${minor}:${w.ino}`);
+    }
   }
-  return { dirs: collapsePaths(found).map(([path, watches]) => ({ path, watches })), unresolved };
+  return { dirs: collapsePaths(found).map(([path, watches]) => ({ path, watches })), unresolved, unresolvedExamples };
 }
 
 export function inotifyJson(u: InotifyUsage): Record<string, unknown> {
@@ -55,10 +64,10 @@ function userLines(x: UserWatchUse, u: InotifyUsage, color: boolean): string[] {
   if (u.paths) {
     for (const p of x.processes) {
       if (!p.inotify.watches) continue;
-      const { dirs, unresolved } = procPaths(p, u.paths);
+      const { dirs, unresolved, unresolvedExamples } = procPaths(p, u.paths);
       out.push(`  ${p.pid} ${p.comm} watches:`);
       for (const d of dirs) out.push(`    ${num(d.watches).padStart(9)}  ${d.path}`);
-      if (unresolved) out.push(s.dim(`    ${num(unresolved).padStart(9)}  not resolved (shown as dev:ino in --json)`));
+      if (unresolved) out.push(s.dim(`    ${num(unresolved).padStart(9)}  not resolved (major:minor:inode): ${unresolvedExamples.slice(0, 3).join(', ')}${unresolved > 3 ? ', ...' : ''}`));
     }
   }
   return out;
