@@ -49,7 +49,7 @@ describe('parallel census', { skip: cannotMount ?? false }, () => {
 
     for (const stat of [false, true]) {
       const one = census(root, { stat, limit: 15 });
-      const many = await censusParallel(root, { stat, limit: 15, threads: 3 });
+      const many = await censusParallel(root, { stat, limit: 15, threads: 3, alwaysShare: true });
       assert.deepEqual(summary(many), summary(one), `stat=${stat}`);
       assert.equal(many.totals.entries, findCount(root));
       assert.equal(many.totals.mountsSkipped, 1);
@@ -65,7 +65,7 @@ describe('parallel census', { skip: cannotMount ?? false }, () => {
     fs.writeFileSync(`${root}/d0/shared`, 'abc');
     for (let d = 1; d < 8; d++) fs.linkSync(`${root}/d0/shared`, `${root}/d${d}/shared`);
     const one = census(root, { stat: true });
-    const many = await censusParallel(root, { stat: true, threads: 2 });
+    const many = await censusParallel(root, { stat: true, threads: 2, alwaysShare: true });
     for (const r of [one, many]) {
       assert.equal(r.totals.hardLinks, 7);
       assert.equal(r.totals.inodes, r.totals.entries - 7);

@@ -48,7 +48,7 @@ describe('census of a known tree', { skip }, () => {
     assert.equal(magick.files, 300);
 
     const dir = (p: string) => r.dirs.find((d) => d.path.toString() === p);
-    assert.deepEqual(dir(root), { path: Buffer.from(root), inodes: t.entries, direct: 2 });
+    assert.deepEqual({ ...dir(root), ino: undefined }, { path: Buffer.from(root), inodes: t.entries, direct: 2, ino: undefined });
     assert.equal(dir(`${root}/tmp`)?.inodes, 1 + 300 + 25);
     assert.equal(dir(`${root}/a`)?.inodes, 1 + 40 + 2 + 1 + 1 + 7); // a, sess_*, link+fifo, b, c, f*.dat
     assert.equal(r.dirsByDirect[0]!.path.toString(), `${root}/tmp`);

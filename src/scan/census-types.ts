@@ -1,4 +1,5 @@
 // The census's data: options, results, and what threads exchange.
+import type { PackedPatterns } from './census-parts.js';
 
 export interface CensusOptions {
   /** How many directories and patterns to keep (default 10). */
@@ -25,14 +26,17 @@ export interface CensusOptions {
   pidNames?: Array<{ pattern: string; regex: string }>;
   /** The PIDs alive now, for pidNames. */
   livePids?: Set<number>;
+  /** Called after every getdents batch (for the parallel census's decision; keep it cheap). */
+  onBatch?: (entries: number) => void;
   /** Directory fds kept open at once (default 256); tests lower it to exercise reopening. */
   fdWindow?: number;
   /** "now" for the age histogram, seconds since the epoch (default: the scan's start). */
   now?: number;
 }
 
-export interface DirCount { path: Buffer; inodes: number; direct: number }
-export interface PatternDir { path: Buffer; count: number }
+/** A directory in a top list; `ino` breaks ties so the lists do not depend on walk order. */
+export interface DirCount { path: Buffer; inodes: number; direct: number; ino: number }
+export interface PatternDir { path: Buffer; count: number; ino: number }
 export interface PatternCount {
   /** the pattern's bytes */
   pattern: Buffer;
@@ -105,7 +109,7 @@ export interface Unit {
 export interface LinkSeen { size: number; uid: number; age: number }
 
 /** A directory read by the frontier walk: its totals are known once every unit below is done. */
-export interface FrontierDir { path: Buffer; direct: number; below: number; parent: number; done: boolean }
+export interface FrontierDir { path: Buffer; ino: number; direct: number; below: number; parent: number; done: boolean }
 
 /** What a census thread hands back: everything needed to merge it into another census. */
 export interface CensusState {
@@ -113,7 +117,7 @@ export interface CensusState {
   seenLinks: Map<number, LinkSeen>;
   owners: Map<number, { count: number; bytes: number }>;
   ages: number[];
-  patterns: PatternAcc[];
+  patterns: PackedPatterns;
   undercount: number;
   topDirs: DirCount[];
   topDirect: DirCount[];
@@ -134,6 +138,7 @@ export interface PatternAcc {
   dirs: number;
   bytes: number;
   zeroByte: number;
+  /** NO_OWNERS until the first stat, never written to (see ownMap) */
   owners: Map<number, number>;
   oldest: number;
   newest: number;

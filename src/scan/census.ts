@@ -8,7 +8,7 @@ import { SysError, errnoName } from '../sys/libc.js';
 import type {
   CensusOptions, CensusResult, CensusState, FrontierDir, LinkSeen, PatternAcc, PatternCount, Unit,
 } from './census-types.js';
-import { TopN, buf, byDirOrder, dirBefore, mergePattern } from './census-parts.js';
+import { NO_OWNERS, TopN, buf, byDirOrder, dirBefore, mergePattern, ownMap, packPatterns, topK, unpackPatterns } from './census-parts.js';
 
 export type * from './census-types.js';
 
@@ -65,12 +65,13 @@ export class Census implements WalkVisitor {
   }
 
   private walkOptions(deadline: number | undefined): WalkOptions {
-    const { crossMounts, onProgress, fdWindow } = this.opts;
+    const { crossMounts, onProgress, onBatch, fdWindow } = this.opts;
     return {
       stat: this.doStat,
       crossMounts: crossMounts === true,
       ...(deadline !== undefined ? { deadline } : {}),
       ...(onProgress ? { onProgress } : {}),
+      ...(onBatch ? { onBatch } : {}),
       ...(fdWindow !== undefined ? { fdWindow } : {}),
     };
   }
@@ -85,15 +86,17 @@ export class Census implements WalkVisitor {
   }
 
   /**
-   * The top of a parallel census: read `root` and its directories, but leave the subtrees of
-   * any directory with `minSubdirs` or more subdirectories (down to `maxDepth`) as units.
-   * Returns the units, largest first; their parents' fds stay open until `closeKept()`.
+   * The top of a parallel census: read `root` and its directories, but leave subtrees as units:
+   * the subdirectories of the root when it has `wideRoot` or more, else those of any directory
+   * below the root with two or more (down to `maxDepth`), so that one big child of the root
+   * (a home directory holding most of the tree) is still split. Returns the units, largest
+   * first; their parents' fds stay open until `closeKept()`.
    */
-  runFrontier(root: string, deadline: number | undefined, minSubdirs = 4, maxDepth = 6): Unit[] {
+  runFrontier(root: string, deadline: number | undefined, wideRoot = 64, maxDepth = 6): Unit[] {
     this.mode = 'frontier';
-    this.walker = new Walker(root, this, {
+    this.walker = this.frontierWalker = new Walker(root, this, {
       ...this.walkOptions(deadline),
-      defer: (depth, subdirs) => subdirs >= minSubdirs && depth < maxDepth,
+      defer: (depth, subdirs) => (depth === 0 ? subdirs >= wideRoot : subdirs >= 2 && depth < maxDepth),
     });
     this.partial = this.walker.run().partial;
     for (const u of this.units) {
@@ -105,7 +108,12 @@ export class Census implements WalkVisitor {
 
   /** The device of the root the frontier walked. */
   rootDev(): { major: number; minor: number } {
-    return this.walker.rootDev();
+    return (this.frontierWalker ?? this.walker).rootDev();
+  }
+
+  /** Entries counted and distinct patterns held so far. */
+  load(): { entries: number; patterns: number } {
+    return { entries: this.files + this.dirs + this.symlinks + this.other, patterns: this.patternTotal };
   }
 
   /** Some units were never taken: the census is partial. */
@@ -113,9 +121,11 @@ export class Census implements WalkVisitor {
     this.partial = true;
   }
 
+  /** Close the fds the frontier walk kept open for its units. */
   closeKept(): void {
-    this.walker.closeKept();
+    this.frontierWalker?.closeKept();
   }
+  private frontierWalker: Walker | undefined;
 
   /** Census one unit (a subtree deferred by a frontier walk) into this census. */
   runUnit(unit: Unit, index: number, dev: { major: number; minor: number }, deadline: number | undefined): void {
@@ -154,8 +164,7 @@ export class Census implements WalkVisitor {
   /** Everything this census holds, for absorb() in another thread. */
   exportState(): CensusState {
     if (this.touchedDepth >= 0) this.flushPatterns();
-    const patterns = this.allPatterns();
-    for (const p of patterns) p.chain = null;
+    const patterns = packPatterns(this.allPatterns());
     return {
       counts: [this.files, this.dirs, this.symlinks, this.other, this.unreadableCount, this.mountsSkippedCount, this.hardLinks, this.bytes],
       seenLinks: this.seenLinks, owners: this.owners, ages: this.ages, patterns, undercount: this.undercount,
@@ -189,12 +198,8 @@ export class Census implements WalkVisitor {
       o.bytes -= seen.size;
       this.ages[seen.age]!--;
     }
-    const byKey = new Map(this.allPatterns().map((p) => [Buffer.from(p.key).toString('latin1'), p]));
-    for (const q of st.patterns) {
-      q.key = buf(q.key);
-      q.example = buf(q.example);
-      for (const d of q.topDirs) d.path = buf(d.path);
-      const mine = byKey.get(q.key.toString('latin1'));
+    for (const q of unpackPatterns(st.patterns)) {
+      const mine = this.find(this.patterns.get(q.hash), q.key, q.key.length);
       if (mine) mergePattern(mine, q, this.perPatternDirs);
       else {
         q.chain = this.patterns.get(q.hash) ?? null;
@@ -203,8 +208,8 @@ export class Census implements WalkVisitor {
       }
     }
     this.undercount = Math.max(this.undercount, st.undercount);
-    for (const d of st.topDirs) if (this.topDirs.wants(d.inodes)) this.topDirs.add({ ...d, path: buf(d.path) });
-    for (const d of st.topDirect) if (this.topDirect.wants(d.direct)) this.topDirect.add({ ...d, path: buf(d.path) });
+    for (const d of st.topDirs) if (this.topDirs.wants(d.inodes, d.ino)) this.topDirs.add({ ...d, path: buf(d.path) });
+    for (const d of st.topDirect) if (this.topDirect.wants(d.direct, d.ino)) this.topDirect.add({ ...d, path: buf(d.path) });
     for (const u of st.unreadable) if (this.unreadableList.length < MAX_LISTED_ERRORS) this.unreadableList.push({ path: buf(u.path), error: u.error });
     for (const m of st.mountsSkipped) if (this.mountsSkipped.length < MAX_LISTED_ERRORS) this.mountsSkipped.push(buf(m));
     this.unitTotals.push(...st.unitTotals);
@@ -221,8 +226,8 @@ export class Census implements WalkVisitor {
       const d = f[i]!;
       const inodes = d.below + d.direct + 1;
       if (d.parent >= 0) f[d.parent]!.below += d.below + d.direct;
-      if (this.topDirs.wants(inodes)) this.topDirs.add({ path: d.path, inodes, direct: d.direct });
-      if (this.topDirect.wants(d.direct)) this.topDirect.add({ path: d.path, inodes, direct: d.direct });
+      if (this.topDirs.wants(inodes, d.ino)) this.topDirs.add({ path: d.path, inodes, direct: d.direct, ino: d.ino });
+      if (this.topDirect.wants(d.direct, d.ino)) this.topDirect.add({ path: d.path, inodes, direct: d.direct, ino: d.ino });
     }
     if (f.length) this.rootInodes = f[0]!.below + f[0]!.direct + 1;
     return this.result(root, elapsedMs);
@@ -240,7 +245,7 @@ export class Census implements WalkVisitor {
     }
     if (this.mode === 'frontier') {
       this.frontierAt[depth] = this.frontier.length;
-      this.frontier.push({ path: this.walker.pathOf(depth), direct: 0, below: 0, parent: depth ? this.frontierAt[depth - 1]! : -1, done: false });
+      this.frontier.push({ path: this.walker.pathOf(depth), ino: this.walker.inoOf(depth), direct: 0, below: 0, parent: depth ? this.frontierAt[depth - 1]! : -1, done: false });
     }
   }
 
@@ -304,9 +309,9 @@ export class Census implements WalkVisitor {
     }
     const p: PatternAcc = {
       key: Buffer.from(patternBuf.subarray(0, len)), hash, chain: head ?? null, count: 0, files: 0, dirs: 0,
-      bytes: 0, zeroByte: 0, owners: new Map(), oldest: Infinity, newest: -Infinity, dirCount: 0, topDirs: [],
+      bytes: 0, zeroByte: 0, owners: NO_OWNERS, oldest: Infinity, newest: -Infinity, dirCount: 0, topDirs: [],
       example: Buffer.from(buf.subarray(start, end)), open: 0, stale: 0, pidAlive: 0, pidDead: 0, maxIno: 0, cur: 0,
-      pidRe: this.pidRegex(patternBuf.toString('latin1', 0, len)),
+      pidRe: this.opts.pidNames ? this.pidRegex(patternBuf.toString('latin1', 0, len)) : null,
     };
     this.patterns.set(hash, p);
     if (++this.patternTotal > this.maxPatterns) this.prunePatterns();
@@ -344,7 +349,8 @@ export class Census implements WalkVisitor {
     else if (this.opts.staleAfter !== undefined && this.now - mtime > this.opts.staleAfter) p.stale++;
     p.bytes += size;
     if (type === T_FILE && size === 0) p.zeroByte++;
-    p.owners.set(uid, (p.owners.get(uid) ?? 0) + 1);
+    const owners = ownMap(p);
+    owners.set(uid, (owners.get(uid) ?? 0) + 1);
     if (mtime < p.oldest) p.oldest = mtime;
     if (mtime > p.newest) p.newest = mtime;
   }
@@ -363,10 +369,11 @@ export class Census implements WalkVisitor {
     const below = this.below[depth]! + direct;
     if (depth > 0) this.below[depth - 1]! += below;
     const inodes = below + 1;
-    const wantA = this.topDirs.wants(inodes);
-    const wantB = this.topDirect.wants(direct);
+    const ino = this.walker.inoOf(depth);
+    const wantA = this.topDirs.wants(inodes, ino);
+    const wantB = this.topDirect.wants(direct, ino);
     if (wantA || wantB) {
-      const item = { path: this.walker.pathOf(depth), inodes, direct };
+      const item = { path: this.walker.pathOf(depth), inodes, direct, ino };
       if (wantA) this.topDirs.add(item);
       if (wantB) this.topDirect.add(item);
     }
@@ -394,6 +401,7 @@ export class Census implements WalkVisitor {
     if (this.touched.length === 0) return;
     let path: Buffer | null = null;
     const k = this.perPatternDirs;
+    const ino = this.walker.inoOf(depth);
     for (const p of this.touched) {
       const n = p.cur;
       p.cur = 0;
@@ -402,15 +410,15 @@ export class Census implements WalkVisitor {
       if (k === 0) continue;
       if (td.length < k) {
         path ??= this.walker.pathOf(depth);
-        td.push({ path, count: n });
+        td.push({ path, count: n, ino });
         continue;
       }
       let worst = 0;
       for (let i = 1; i < td.length; i++) if (dirBefore(td[worst]!, td[i]!)) worst = i;
       const w = td[worst]!;
-      if (n < w.count) continue;
+      if (n < w.count || (n === w.count && ino > w.ino)) continue;
       path ??= this.walker.pathOf(depth);
-      if (n > w.count || Buffer.compare(path, w.path) < 0) td[worst] = { path, count: n };
+      td[worst] = { path, count: n, ino };
     }
     this.touched = [];
   }
@@ -437,12 +445,14 @@ export class Census implements WalkVisitor {
    * into `prefix-*` when that holds at least five times as many names.
    */
   private mergeWordTails(all: PatternAcc[]): PatternAcc[] {
-    const byKey = new Map(all.map((p) => [p.key.toString('latin1'), p]));
     const merged = new Set<PatternAcc>();
+    const wideKey = Buffer.alloc(4096);
     for (const p of all) {
       const tail = fixedTailStart(p.key, p.key.length);
-      if (tail < 0) continue;
-      const wide = byKey.get(p.key.toString('latin1', 0, tail) + '*');
+      if (tail < 0 || tail >= wideKey.length) continue;
+      p.key.copy(wideKey, 0, 0, tail);
+      wideKey[tail] = 42;
+      const wide = this.find(this.patterns.get(hashBytes(wideKey, tail + 1)), wideKey, tail + 1);
       if (!wide || wide === p || wide.count < 5 || wide.count < 5 * p.count) continue;
       mergePattern(wide, p, Infinity);
       merged.add(p);
@@ -459,8 +469,8 @@ export class Census implements WalkVisitor {
   private result(root: string, elapsedMs: number): CensusResult {
     const partial = this.partial;
     const stat = this.doStat;
-    const all = this.mergeWordTails(this.allPatterns()).sort((a, b) => b.count - a.count || Buffer.compare(a.key, b.key));
-    const patterns: PatternCount[] = all.slice(0, this.limit).map((p) => ({
+    const all = topK(this.mergeWordTails(this.allPatterns()), this.limit, (a, b) => a.count > b.count || (a.count === b.count && Buffer.compare(a.key, b.key) < 0));
+    const patterns: PatternCount[] = all.map((p) => ({
       pattern: p.key,
       count: p.count,
       files: p.files,

@@ -58,6 +58,8 @@ export interface WalkOptions {
   /** Called about every `progressMs` with the entries seen so far. */
   onProgress?: (entries: number) => void;
   progressMs?: number;
+  /** Called after every getdents batch with the entries seen so far (keep it cheap). */
+  onBatch?: (entries: number) => void;
   /** How many directory fds may stay open at once (default 256). */
   fdWindow?: number;
   /** Open the root as `name` relative to `dirfd` instead of by its path. */
@@ -92,11 +94,14 @@ interface Frame {
 }
 
 const DOT = 46;
+const SHARED_BUF = Buffer.allocUnsafe(256 * 1024);
+const SLASH = Buffer.from('/');
 const ESTALE = 116;
 
 export class Walker {
   private readonly stack: Frame[] = [];
-  private readonly buf = Buffer.allocUnsafe(256 * 1024);
+  /** one getdents buffer per thread: walkers in a thread run one after another */
+  private readonly buf = SHARED_BUF;
   private readonly st = Buffer.alloc(STATX_SIZE);
   private readonly dirSt = Buffer.alloc(STATX_SIZE);
   private readonly rootBytes: Buffer;
@@ -112,6 +117,11 @@ export class Walker {
   constructor(root: string | Buffer, private readonly visitor: WalkVisitor, private readonly opts: WalkOptions = {}) {
     const bytes = Buffer.from(root);
     this.rootBytes = bytes.length === 1 && bytes[0] === 47 ? Buffer.alloc(0) : bytes;
+  }
+
+  /** The inode number of the directory at `depth` (on the stack). */
+  inoOf(depth: number): number {
+    return this.stack[depth]!.ino;
   }
 
   /** The fd of the directory at `depth` (valid while it is on the stack, or kept). */
@@ -136,7 +146,7 @@ export class Walker {
     const parts: Buffer[] = [this.rootBytes];
     for (let d = 1; d <= depth; d++) {
       const n = this.stack[d]!.name;
-      parts.push(Buffer.from('/'), n.subarray(0, n.length - 1));
+      parts.push(SLASH, n.subarray(0, n.length - 1));
     }
     return Buffer.concat(parts);
   }
@@ -145,7 +155,7 @@ export class Walker {
   childPath(depth: number, name: Buffer | Uint8Array): Buffer {
     const end = name[name.length - 1] === 0 ? name.length - 1 : name.length;
     const base = depth === 0 ? this.rootBytes : this.pathOf(depth);
-    return Buffer.concat([base, Buffer.from('/'), name.subarray(0, end)]);
+    return Buffer.concat([base, SLASH, name.subarray(0, end)]);
   }
 
   /** Walk the tree. Throws SysError when the root itself cannot be opened. */
@@ -274,6 +284,7 @@ export class Walker {
           visitor.entry(depth, buf, start, end, type, doStat && haveStat ? st : null);
         }
       }
+      this.opts.onBatch?.(this.entries);
       this.checkTime();
       if (this.stopped) break;
     }
