@@ -5,12 +5,13 @@ import os from 'node:os';
 import fs from 'node:fs';
 import { PSEUDO_FSTYPES, mountOf, readMounts, type Mount } from '../probe/mounts.js';
 import { statfsWithin } from '../probe/statfs.js';
-import { livePids, openFiles, type OpenFiles } from '../probe/procs.js';
+import { OpenFilesSink, livePids, scanFds, type OpenFiles } from '../probe/procs.js';
+import { WatchersSink } from '../probe/watchers.js';
 import { censusParallel } from '../scan/parallel.js';
 import { CHECKS } from './index.js';
 import { freeSeverity, RANK } from './levels.js';
 import { pidNames } from './signatures.js';
-import { inotifyUsage } from '../probe/watch-users.js';
+import { usageOf } from '../probe/watch-users.js';
 import { kernelTables } from '../probe/sysctl.js';
 import type { Check, CheckContext, Finding, MountFacts } from './types.js';
 import type { ImageSpec } from '../probe/imagemagick.js';
@@ -91,15 +92,21 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
     return { mount, usage: r.usage, ...(r.error ? { usageError: r.error } : {}) };
   }));
 
-  let open: OpenFiles | null = null;
-  try {
-    open = openFiles();
-  } catch {
-    open = null;
-  }
+  // one reading of every process's fds gives both the open-file index and the watch counts
+  const unknown: DoctorReport['unknown'] = [];
   const pids = livePids();
+  let open: OpenFiles | null = null;
+  let watchUse: CheckContext['watchUse'] = null;
+  try {
+    const openSink = new OpenFilesSink();
+    const watchSink = new WatchersSink();
+    const unreadable = scanFds([openSink, watchSink], pids);
+    open = openSink.result(unreadable.length);
+    watchUse = usageOf(watchSink.result(unreadable));
+  } catch (e) {
+    unknown.push({ what: 'process scan (/proc/PID/fd)', error: (e as Error).message });
+  }
 
-  const unknownEarly: DoctorReport['unknown'] = [];
   // censuses: troubled mounts, and the paths the user named
   const deadline = performance.now() + (opts.budgetMs ?? 20_000);
   for (const f of facts) {
@@ -119,17 +126,11 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
     }
   }
 
-  let watchUse: CheckContext['watchUse'] = null;
   let tables: CheckContext['tables'] = null;
-  try {
-    watchUse = inotifyUsage();
-  } catch (e) {
-    unknownEarly.push({ what: 'inotify/fanotify/epoll scan', error: (e as Error).message });
-  }
   try {
     tables = kernelTables();
   } catch (e) {
-    unknownEarly.push({ what: 'kernel tables', error: (e as Error).message });
+    unknown.push({ what: 'kernel tables', error: (e as Error).message });
   }
 
   const ctx: CheckContext = {
@@ -137,7 +138,6 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
     ...(opts.image ? { image: opts.image } : {}),
   };
   const findings: Finding[] = [];
-  const unknown: DoctorReport['unknown'] = [...unknownEarly];
   for (const f of facts) if (f.usageError) unknown.push({ what: `statfs ${f.mount.mountPoint}`, error: f.usageError });
   for (const check of opts.checks ?? CHECKS) {
     try {

@@ -49,45 +49,71 @@ export function splitDev(dev: number): [number, number] {
 
 const DELETED = ' (deleted)';
 
-/** Every regular file held open by every process we can read. */
-export function openFiles(): OpenFiles {
-  const byDev = new Map<string, Set<number>>();
-  const deleted: OpenFile[] = [];
-  let unreadable = 0;
-  for (const pid of livePids()) {
+/** What one reading of /proc/PID/fd hands every fd to. */
+export interface FdSink {
+  fd(pid: number, fd: number, link: string): void;
+  /** all of a process's fds were handed over */
+  done?(pid: number): void;
+}
+
+/**
+ * Read the fd table of every process (or of `pids`) once, and hand each fd with its link
+ * target to every sink. Returns the PIDs whose fds could not be read (EACCES without root).
+ */
+export function scanFds(sinks: FdSink[], pids: Iterable<number> = livePids()): number[] {
+  const unreadable: number[] = [];
+  for (const pid of pids) {
     let fds: string[];
     try {
       fds = fs.readdirSync(`/proc/${pid}/fd`);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EACCES') unreadable++;
+      if ((e as NodeJS.ErrnoException).code === 'EACCES') unreadable.push(pid);
       continue;
     }
-    let name: string | undefined;
     for (const fd of fds) {
-      const link = `/proc/${pid}/fd/${fd}`;
-      let st: fs.Stats;
-      let target: string;
+      let link: string;
       try {
-        target = fs.readlinkSync(link);
-        if (target.charCodeAt(0) !== 47) continue; // pipes, sockets, anon inodes
-        st = fs.statSync(link);
+        link = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
       } catch {
-        continue;
+        continue; // closed meanwhile
       }
-      if (!st.isFile() && !st.isDirectory()) continue;
-      const [major, minor] = splitDev(st.dev);
-      const key = `${major}:${minor}`;
-      let set = byDev.get(key);
-      if (!set) byDev.set(key, (set = new Set()));
-      set.add(st.ino);
-      if (st.isFile() && st.nlink === 0 && target.endsWith(DELETED)) {
-        name ??= comm(pid);
-        deleted.push({
-          pid, comm: name, fd: Number(fd), path: target.slice(0, -DELETED.length), deleted: true,
-          devMajor: major, devMinor: minor, ino: st.ino, size: st.size,
-        });
-      }
+      for (const s of sinks) s.fd(pid, Number(fd), link);
+    }
+    for (const s of sinks) s.done?.(pid);
+  }
+  return unreadable;
+}
+
+/** Collects the regular files (and directories) processes hold open, and the deleted ones. */
+export class OpenFilesSink implements FdSink {
+  private readonly byDev = new Map<string, Set<number>>();
+  private readonly deleted: OpenFile[] = [];
+  private name: { pid: number; comm: string } | undefined;
+
+  fd(pid: number, fd: number, target: string): void {
+    if (target.charCodeAt(0) !== 47) return; // pipes, sockets, anon inodes
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      return;
+    }
+    if (!st.isFile() && !st.isDirectory()) return;
+    const [major, minor] = splitDev(st.dev);
+    const key = `${major}:${minor}`;
+    let set = this.byDev.get(key);
+    if (!set) this.byDev.set(key, (set = new Set()));
+    set.add(st.ino);
+    if (st.isFile() && st.nlink === 0 && target.endsWith(DELETED)) {
+      if (this.name?.pid !== pid) this.name = { pid, comm: comm(pid) };
+      this.deleted.push({
+        pid, comm: this.name.comm, fd, path: target.slice(0, -DELETED.length), deleted: true,
+        devMajor: major, devMinor: minor, ino: st.ino, size: st.size,
+      });
     }
   }
-  return { byDev, deleted, unreadable };
+
+  result(unreadable: number): OpenFiles {
+    return { byDev: this.byDev, deleted: this.deleted, unreadable };
+  }
 }

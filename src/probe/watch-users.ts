@@ -105,7 +105,12 @@ export interface InotifyUsage {
 export function inotifyUsage(opts: { pids?: Set<number>; paths?: boolean } = {}): InotifyUsage {
   const t0 = performance.now();
   const scan = scanWatchers({ ...(opts.pids ? { pids: opts.pids } : {}), keepWatches: opts.paths === true });
+  return usageOf(scan, opts.paths === true, t0);
+}
+
+/** The usage figures of a scan already made (doctor reads /proc once for everything). */
+export function usageOf(scan: WatchScan, paths = false, t0 = performance.now()): InotifyUsage {
   const users = byUser(scan);
-  const paths = opts.paths ? resolveWatchPaths(scan.procs.flatMap((p) => p.watchList ?? [])) : undefined;
-  return { limits: watchLimits(), users, unreadable: scan.unreadable, ...(paths ? { paths } : {}), elapsedMs: Math.round(performance.now() - t0) };
+  const resolved = paths ? resolveWatchPaths(scan.procs.flatMap((p) => p.watchList ?? [])) : undefined;
+  return { limits: watchLimits(), users, unreadable: scan.unreadable, ...(resolved ? { paths: resolved } : {}), elapsedMs: Math.round(performance.now() - t0) };
 }

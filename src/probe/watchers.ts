@@ -3,7 +3,7 @@
 // those we may not read (not root) are listed so totals can say they are a lower bound.
 import fs from 'node:fs';
 import { parseEpoll, parseFanotify, parseInotify, type InotifyWatch } from './fdinfo.js';
-import { comm, livePids } from './procs.js';
+import { comm, livePids, scanFds, type FdSink } from './procs.js';
 
 export interface ProcWatchers {
   pid: number;
@@ -55,61 +55,62 @@ export interface ScanOptions {
   keepWatches?: boolean;
 }
 
-export function scanWatchers(opts: ScanOptions = {}): WatchScan {
-  const procs: ProcWatchers[] = [];
-  const unreadable: number[] = [];
-  for (const pid of opts.pids ?? livePids()) {
-    if (pid === process.pid) continue; // enospc itself (libuv's epoll) is not what the user asks about
-    let fds: string[];
-    try {
-      fds = fs.readdirSync(`/proc/${pid}/fd`);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EACCES') unreadable.push(pid);
-      continue;
-    }
-    const p: ProcWatchers = {
+const KINDS: Record<string, 'inotify' | 'fanotify' | 'epoll'> = {
+  'anon_inode:inotify': 'inotify', 'anon_inode:[fanotify]': 'fanotify', 'anon_inode:[eventpoll]': 'epoll',
+};
+
+/** Counts the inotify, fanotify and epoll objects of each process it is handed fds of. */
+export class WatchersSink implements FdSink {
+  private readonly procs: ProcWatchers[] = [];
+  private cur: ProcWatchers | null = null;
+  constructor(private readonly keepWatches = false) {}
+
+  fd(pid: number, fd: number, link: string): void {
+    const kind = KINDS[link];
+    if (!kind || pid === process.pid) return; // enospc itself (libuv's epoll) is not what the user asks about
+    const info = read(`/proc/${pid}/fdinfo/${fd}`);
+    if (info === null) return;
+    const p = this.cur ??= {
       pid, comm: '', uid: -1, userns: 0,
       inotify: { instances: 0, watches: 0 }, fanotify: { groups: 0, marks: 0 }, epoll: { instances: 0, watches: 0 },
       instances: [],
-      ...(opts.keepWatches ? { watchList: [] } : {}),
+      ...(this.keepWatches ? { watchList: [] } : {}),
     };
-    let any = false;
-    for (const fd of fds) {
-      let link: string;
-      try {
-        link = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
-      } catch {
-        continue;
-      }
-      if (!link.startsWith('anon_inode:')) continue;
-      const kind = link === 'anon_inode:inotify' ? 'inotify' : link === 'anon_inode:[fanotify]' ? 'fanotify' : link === 'anon_inode:[eventpoll]' ? 'epoll' : null;
-      if (!kind) continue;
-      const info = read(`/proc/${pid}/fdinfo/${fd}`);
-      if (info === null) continue;
-      any = true;
-      if (kind === 'inotify') {
-        const w = parseInotify(info);
-        p.inotify.instances++;
-        p.inotify.watches += w.length;
-        p.instances.push({ fd: Number(fd), watches: w.length, key: `${w.length}:${w.slice(0, 64).map((x) => `${x.wd}.${x.ino}.${x.sdev}`).join(',')}` });
-        p.watchList?.push(...w);
-      } else if (kind === 'fanotify') {
-        p.fanotify.groups++;
-        p.fanotify.marks += parseFanotify(info).length;
-      } else {
-        p.epoll.instances++;
-        p.epoll.watches += parseEpoll(info).length;
-      }
+    if (kind === 'inotify') {
+      const w = parseInotify(info);
+      p.inotify.instances++;
+      p.inotify.watches += w.length;
+      p.instances.push({ fd, watches: w.length, key: `${w.length}:${w.slice(0, 64).map((x) => `${x.wd}.${x.ino}.${x.sdev}`).join(',')}` });
+      p.watchList?.push(...w);
+    } else if (kind === 'fanotify') {
+      p.fanotify.groups++;
+      p.fanotify.marks += parseFanotify(info).length;
+    } else {
+      p.epoll.instances++;
+      p.epoll.watches += parseEpoll(info).length;
     }
-    if (!any) continue;
+  }
+
+  done(pid: number): void {
+    const p = this.cur;
+    this.cur = null;
+    if (!p) return;
     try {
       p.uid = euid(pid);
       p.userns = nsInode(pid);
     } catch {
-      continue; // gone
+      return; // gone
     }
     p.comm = comm(pid);
-    procs.push(p);
+    this.procs.push(p);
   }
-  return { procs, unreadable, userns: nsInode('self') };
+
+  result(unreadable: number[]): WatchScan {
+    return { procs: this.procs, unreadable, userns: nsInode('self') };
+  }
+}
+
+export function scanWatchers(opts: ScanOptions = {}): WatchScan {
+  const sink = new WatchersSink(opts.keepWatches === true);
+  return sink.result(scanFds([sink], opts.pids ?? livePids()));
 }

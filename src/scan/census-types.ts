@@ -109,7 +109,7 @@ export interface Unit {
 export interface LinkSeen { size: number; uid: number; age: number }
 
 /** A directory read by the frontier walk: its totals are known once every unit below is done. */
-export interface FrontierDir { path: Buffer; ino: number; direct: number; below: number; parent: number; done: boolean }
+export interface FrontierDir { path: Buffer; ino: number; direct: number; below: number; parent: number }
 
 /** What a census thread hands back: everything needed to merge it into another census. */
 export interface CensusState {

@@ -23,13 +23,11 @@ parentPort!.once('message', (msg: WorkerUnits) => {
   const { opts, next, progress, slot } = input;
   const deadline = input.deadlineEpoch === undefined ? undefined : performance.now() + (input.deadlineEpoch - Date.now());
   const census = new Census({ ...opts, onProgress: (n) => { progress[slot] = n; } });
-  let done = 0;
   for (;;) {
     const i = Atomics.add(next, 0, 1);
     if (i >= msg.units.length) break;
     const u = msg.units[i]!;
     census.runUnit({ ...u, name: Buffer.from(u.name), path: Buffer.from(u.path) }, i, msg.dev, deadline);
-    done++;
     if (deadline !== undefined && performance.now() > deadline) break;
   }
   parentPort!.postMessage(census.exportState());

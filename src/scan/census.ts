@@ -245,7 +245,7 @@ export class Census implements WalkVisitor {
     }
     if (this.mode === 'frontier') {
       this.frontierAt[depth] = this.frontier.length;
-      this.frontier.push({ path: this.walker.pathOf(depth), ino: this.walker.inoOf(depth), direct: 0, below: 0, parent: depth ? this.frontierAt[depth - 1]! : -1, done: false });
+      this.frontier.push({ path: this.walker.pathOf(depth), ino: this.walker.inoOf(depth), direct: 0, below: 0, parent: depth ? this.frontierAt[depth - 1]! : -1 });
     }
   }
 
@@ -363,7 +363,6 @@ export class Census implements WalkVisitor {
       const f = this.frontier[this.frontierAt[depth]!]!;
       f.direct = direct;
       f.below += this.below[depth]!;
-      f.done = true;
       return;
     }
     const below = this.below[depth]! + direct;
@@ -489,7 +488,7 @@ export class Census implements WalkVisitor {
       pidDead: p.pidRe ? p.pidDead : null,
       maxIno: stat ? p.maxIno : null,
     }));
-    const entries = this.files + this.dirs + this.symlinks + this.other;
+    const { entries } = this.load();
     return {
       root,
       stat,
