@@ -49,8 +49,11 @@ export async function runTop(path: string, flags: TopFlags): Promise<void> {
   const progress = process.stderr.isTTY === true && !flags.json;
   const t0 = performance.now();
   let shown = false;
+  let last = 0;
   const onProgress = progress ? (entries: number) => {
-    if (performance.now() - t0 < 1000) return;
+    const now = performance.now();
+    if (now - t0 < 1000 || now - last < 200) return;
+    last = now;
     shown = true;
     fs.writeSync(2, `\r\x1b[Kscanning ${root}: ${entries.toLocaleString('en-US')} entries`);
   } : undefined;

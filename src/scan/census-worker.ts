@@ -22,7 +22,7 @@ const input = workerData as WorkerInput;
 parentPort!.once('message', (msg: WorkerUnits) => {
   const { opts, next, progress, slot } = input;
   const deadline = input.deadlineEpoch === undefined ? undefined : performance.now() + (input.deadlineEpoch - Date.now());
-  const census = new Census({ ...opts, onProgress: (n) => { progress[slot] = n; } });
+  const census: Census = new Census({ ...opts, onProgress: () => { progress[slot] = census.load().entries; } });
   for (;;) {
     const i = Atomics.add(next, 0, 1);
     if (i >= msg.units.length) break;

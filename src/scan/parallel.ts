@@ -30,7 +30,8 @@ export async function censusParallel(root: string, opts: ParallelOptions = {}): 
   const next = new Int32Array(new SharedArrayBuffer(4));
   const progress = new Float64Array(new SharedArrayBuffer(8 * threads));
   const { onProgress, threads: _threads, alwaysShare, ...shared } = opts;
-  const mineProgress = onProgress ? (n: number) => { progress[0] = n; onProgress(progress.reduce((a, b) => a + b, 0)); } : undefined;
+  // each thread's slot holds its running total (a walker's own count restarts with every unit)
+  const mineProgress = onProgress ? () => { progress[0] = top.load().entries; onProgress(progress.reduce((a, b) => a + b, 0)); } : undefined;
   const withProgress = { ...shared, ...(mineProgress ? { onProgress: mineProgress } : {}) };
 
   const workers: Worker[] = [];
