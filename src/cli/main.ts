@@ -5,6 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { runTop } from './top.js';
 import { runDoctor } from './doctor.js';
 import { runInotify } from './inotify.js';
+import { runTrace } from './trace.js';
 import { UsageError } from './fail.js';
 
 // `enospc top / | head`: a reader that stops early is no error worth a stack trace.
@@ -72,6 +73,26 @@ Examples:
   enospc top /var --by owners      inode count per user
   enospc top / --json | jq .patterns`)
   .action(async (path: string, flags) => runTop(path, flags));
+
+program.command('trace')
+  .description('watch names come and go under PATH, with the process behind each; report what leaks')
+  .argument('<path>', 'directory to trace (its filesystem, below this path)')
+  .option('--duration <time>', 'stop after this long (60s, 5m, 1h); default: until Ctrl-C')
+  .option('--events', 'stream every event as a JSON line (ts, event, path, pid, comm); the report is the last line')
+  .option('--json', 'print the report as a JSON document (see docs/json.md)')
+  .option('-n, --limit <n>', 'rows per list', '10')
+  .addOption(new Option('--backend <name>', 'event source').choices(['auto', 'fanotify', 'inotify']).default('auto'))
+  .addHelpText('after', `
+As root, fanotify gives the pid, command, user and systemd unit or container of each event.
+Otherwise inotify watches every directory below PATH (one watch each) and pids are unknown.
+Ctrl-C ends the trace and prints the report; a second Ctrl-C quits at once.
+
+Examples:
+  enospc trace /tmp --duration 60s        which patterns leak, and who makes them
+  enospc trace /tmp --events | jq -c 'select(.event == "create")'`)
+  .action(async (path: string, flags) => {
+    process.exitCode = await runTrace(path, flags);
+  });
 
 try {
   await program.parseAsync();

@@ -19,7 +19,7 @@ export interface TopFlags {
 const VIEWS = ['dirs', 'patterns', 'owners', 'ages'];
 
 /** Resolve and check the root the way every walking command needs it. */
-export function resolveRoot(path: string): string {
+export function resolveRoot(path: string, pseudoWhy = 'a kernel pseudo filesystem with no inodes to count'): string {
   let real: string;
   try {
     real = fs.realpathSync(path);
@@ -34,7 +34,7 @@ export function resolveRoot(path: string): string {
   }
   if (!st.isDirectory()) fail(`${path}: not a directory`);
   const m = mountOf(real, readMounts());
-  if (m && PSEUDO_FSTYPES.has(m.fstype)) fail(`${path}: on ${m.fstype}, a kernel pseudo filesystem with no inodes to count`);
+  if (m && PSEUDO_FSTYPES.has(m.fstype)) fail(`${path}: on ${m.fstype}, ${pseudoWhy}`);
   return real;
 }
 

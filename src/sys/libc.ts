@@ -13,6 +13,13 @@ const c_statx = lib.func('int statx(int dirfd, void *path, int flags, unsigned i
 const c_open_by_handle_at = lib.func('int open_by_handle_at(int mount_fd, void *handle, int flags)');
 const c_ioctl_int = lib.func('int ioctl(int fd, unsigned long request, void *arg)');
 const c_syscall = lib.func('long syscall(long number, ...)');
+const c_read = lib.func('long read(int fd, void *buf, size_t count)');
+const c_poll = lib.func('int poll(void *fds, unsigned long nfds, int timeout)');
+const c_fanotify_init = lib.func('int fanotify_init(unsigned int flags, unsigned int event_f_flags)');
+const c_fanotify_mark = lib.func('int fanotify_mark(int fd, unsigned int flags, uint64_t mask, int dirfd, const char *path)');
+const c_inotify_init1 = lib.func('int inotify_init1(int flags)');
+const c_inotify_add_watch = lib.func('int inotify_add_watch(int fd, void *path, uint32_t mask)');
+const c_inotify_rm_watch = lib.func('int inotify_rm_watch(int fd, int wd)');
 
 export const AT_FDCWD = -100;
 export const AT_SYMLINK_NOFOLLOW = 0x100;
@@ -134,4 +141,65 @@ export function kcmpFile(pid1: number, pid2: number, fd1: number, fd2: number): 
 /** statx(2) into `buf` (at least STATX_SIZE bytes). Returns 0 or -errno. */
 export function statx(dirfd: number, path: Buffer, flags: number, mask: number, buf: Buffer): number {
   return (c_statx(dirfd, path, flags, mask, buf) as number) === 0 ? 0 : -koffi.errno();
+}
+
+/** read(2) into `buf`. Returns bytes read, or -errno (EINTR retried). */
+export function read(fd: number, buf: Buffer): number {
+  for (;;) {
+    const n = Number(c_read(fd, buf, buf.length));
+    if (n >= 0) return n;
+    const e = koffi.errno();
+    if (e !== EINTR) return -e;
+  }
+}
+
+const POLLIN = 1;
+const pollBuf = Buffer.alloc(8);
+/** poll(2) one fd for input. 1 readable, 0 timed out, -errno. */
+export function pollIn(fd: number, timeoutMs: number): number {
+  pollBuf.writeInt32LE(fd, 0);
+  pollBuf.writeInt16LE(POLLIN, 4);
+  pollBuf.writeInt16LE(0, 6);
+  const r = c_poll(pollBuf, 1, timeoutMs) as number;
+  if (r < 0) {
+    const e = koffi.errno();
+    return e === EINTR ? 0 : -e;
+  }
+  return r;
+}
+
+/** fanotify_init(2). Returns the fd, or -errno. */
+export function fanotifyInit(flags: number, eventFlags: number): number {
+  const fd = c_fanotify_init(flags, eventFlags) as number;
+  return fd >= 0 ? fd : -koffi.errno();
+}
+
+/** fanotify_mark(2) on an absolute path. Returns 0 or -errno. */
+export function fanotifyMark(fd: number, flags: number, mask: bigint, path: string): number {
+  return (c_fanotify_mark(fd, flags, mask, AT_FDCWD, path) as number) === 0 ? 0 : -koffi.errno();
+}
+
+/** inotify_init1(2). Returns the fd, or -errno. */
+export function inotifyInit(flags: number): number {
+  const fd = c_inotify_init1(flags) as number;
+  return fd >= 0 ? fd : -koffi.errno();
+}
+
+/** inotify_add_watch(2) with a path given as bytes (NUL-terminated, see cpath). wd or -errno. */
+export function inotifyAddWatch(fd: number, path: Buffer, mask: number): number {
+  const wd = c_inotify_add_watch(fd, path, mask) as number;
+  return wd >= 0 ? wd : -koffi.errno();
+}
+
+/** inotify_rm_watch(2). 0 or -errno. */
+export function inotifyRmWatch(fd: number, wd: number): number {
+  return (c_inotify_rm_watch(fd, wd) as number) === 0 ? 0 : -koffi.errno();
+}
+
+export const FIONREAD = 0x541b;
+const nreadBuf = Buffer.alloc(4);
+/** Bytes waiting to be read on a notification fd (FIONREAD), or -errno. */
+export function pendingBytes(fd: number): number {
+  const r = ioctl(fd, FIONREAD, nreadBuf);
+  return r < 0 ? r : nreadBuf.readInt32LE(0);
 }

@@ -1,0 +1,93 @@
+// enospc trace PATH: names appearing and disappearing under PATH, with the process behind each.
+import fs from 'node:fs';
+import { startTrace, TraceStartError } from '../trace/run.js';
+import { traceHuman, traceJson, traceLive } from '../report/trace.js';
+import { wantColor } from '../report/format.js';
+import { inotifyUsage } from '../probe/watch-users.js';
+import { userName } from '../probe/users.js';
+import { resolveRoot } from './top.js';
+import { fail, parseIntOption, UsageError } from './fail.js';
+
+export interface TraceFlags { duration?: string; json?: boolean; events?: boolean; backend?: string; limit: string }
+
+/** `90`, `90s`, `500ms`, `5m`, `2h` as milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|min|h)?$/.exec(text.trim());
+  if (!m) fail(`--duration takes a time like 60s, 5m, 1h or 500ms, not '${text}'`);
+  const v = Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 }[m[2] ?? 's'] ?? 1000);
+  if (!(v > 0)) fail(`--duration must be more than 0, not '${text}'`);
+  return v;
+}
+
+/** The case-004 message: who holds this user's watches. */
+function noWatchesLeft(detail: string): string {
+  const uid = process.geteuid!();
+  const u = inotifyUsage({}).users.find((x) => x.uid === uid);
+  const limit = inotifyUsage({}).limits.inotifyWatches;
+  const held = u ? `${u.watches.toLocaleString('en-US')} watches of ${limit ?? '?'} (fs.inotify.max_user_watches) are held by ${userName(uid)}'s processes` : 'the limit fs.inotify.max_user_watches is reached';
+  return `${detail}: ${held}; this is the condition enospc diagnoses (see 'enospc inotify --user ${userName(uid)}'); run as root to trace with fanotify, which needs no watches`;
+}
+
+export async function runTrace(path: string, flags: TraceFlags): Promise<number> {
+  const durationMs = flags.duration === undefined ? undefined : parseDuration(flags.duration);
+  const limit = parseIntOption('--limit', flags.limit, 1);
+  const backend = flags.backend ?? 'auto';
+  if (!['auto', 'fanotify', 'inotify'].includes(backend)) fail(`--backend takes auto, fanotify or inotify, not '${backend}'`);
+  if (backend === 'fanotify' && process.geteuid!() !== 0) fail('--backend fanotify needs root (a filesystem mark)');
+  const root = resolveRoot(path, 'file events there cannot be traced');
+
+  const liveOn = process.stderr.isTTY === true && !flags.json;
+  let liveLines = 0;
+  const clearLive = () => {
+    if (liveLines) fs.writeSync(2, `\x1b[${liveLines}F\x1b[J`);
+    liveLines = 0;
+  };
+  const trace = startTrace(root, {
+    backend: backend as 'auto',
+    ...(flags.events ? { onLines: (text: string) => { process.stdout.write(text); } } : {}),
+    ...(liveOn ? {
+      onLive: (l) => {
+        const lines = traceLive(l, root);
+        clearLive();
+        fs.writeSync(2, lines.join('\n') + '\n');
+        liveLines = lines.length;
+      },
+    } : {}),
+  });
+  try {
+    await trace.ready;
+  } catch (e) {
+    if (!(e instanceof TraceStartError)) throw e;
+    if (e.reason === 'watches') throw new UsageError(noWatchesLeft(`cannot trace ${root} with inotify: no watches left`));
+    if (e.reason === 'instances') throw new UsageError(`cannot trace ${root}: no inotify instances left (fs.inotify.max_user_instances); see 'enospc inotify --user ${userName(process.geteuid!())}'`);
+    throw new UsageError(`cannot trace ${root}: ${e.message}`);
+  }
+
+  // like tcpdump's "listening on": the trace is live from here (stderr, so stdout stays clean)
+  const { backend: used } = await trace.ready;
+  process.stderr.write(`enospc: tracing ${root} with ${used} ${durationMs === undefined ? 'until Ctrl-C' : `for ${flags.duration}`}\n`);
+
+  let interrupts = 0;
+  const onSignal = () => {
+    if (++interrupts > 1) process.exit(130);
+    if (liveOn) { clearLive(); fs.writeSync(2, 'stopping: reading what is queued (Ctrl-C again to quit at once)\n'); }
+    trace.stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const timer = durationMs === undefined ? undefined : setTimeout(() => trace.stop(), durationMs);
+  const report = await trace.done;
+  if (timer) clearTimeout(timer);
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  clearLive();
+  if (flags.events) {
+    // the stream stays JSON lines: the report is the last line
+    process.stdout.write(JSON.stringify({ event: 'report', ...traceJson(report) }) + '\n');
+  } else if (flags.json) {
+    process.stdout.write(JSON.stringify(traceJson(report), null, 2) + '\n');
+  } else {
+    process.stdout.write(traceHuman(report, wantColor(process.stdout), limit));
+  }
+  return 0;
+}

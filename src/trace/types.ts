@@ -1,0 +1,46 @@
+// What a trace source hands the lifecycle: one event per change to a name under the root.
+import type { ProcInfo } from '../probe/procinfo.js';
+
+export type TraceKind = 'create' | 'close' | 'delete' | 'rename' | 'move-in' | 'move-out';
+
+export interface TraceEvent {
+  /** epoch ms at which enospc read the event (the kernel gives no time) */
+  ts: number;
+  kind: TraceKind;
+  path: string;
+  /** rename: the old path */
+  from?: string;
+  dir: boolean;
+  /** index into the process table; -1 when unknown (inotify, or a pid outside our namespace) */
+  proc: number;
+}
+
+export type Backend = 'fanotify' | 'inotify';
+
+/** Counters a source keeps about what it read. */
+export interface SourceStats {
+  /** kernel events read */
+  raw: number;
+  /** queue-overflow events the kernel sent */
+  overflows: number;
+  /** events read but not processed because enospc fell too far behind (exact) */
+  dropped: number;
+  /** events whose directory could not be turned into a path (deleted before it was resolved) */
+  unresolved: number;
+  /** directories that could not be watched (inotify: permission) */
+  unwatched: number;
+}
+
+export interface Source {
+  readonly backend: Backend;
+  readonly notes: string[];
+  readonly fd: number;
+  readonly stats: SourceStats;
+  /** Read what is queued and emit events. Returns the bytes read (0: nothing was waiting). */
+  pump(emit: (e: TraceEvent) => void): number;
+  /** Called when the trace ends (inotify: pending moves become move-out). */
+  flush(emit: (e: TraceEvent) => void): void;
+  close(): void;
+}
+
+export type { ProcInfo };
