@@ -7,3 +7,6 @@ export { readMounts, parseMountinfo, mountOf, fsUsage, mountOption, type Mount, 
 export { topJson, topHuman, type TopInput, type TopView } from './report/top.js';
 export { display, jsonName } from './report/text.js';
 export { SysError } from './sys/libc.js';
+export { startTrace, TraceStartError, type Trace, type TraceOptions } from './trace/run.js';
+export type { TraceReport } from './trace/summary.js';
+export { Lifecycle } from './trace/lifecycle.js';

@@ -19,17 +19,23 @@ export interface ProcInfo {
   start: number;
 }
 
-/** Start time of `pid` (clock ticks after boot), or -1 when it is gone. */
-export function startTime(pid: number): number {
-  let stat: string;
+/** comm and start time from /proc/PID/stat (readable even for a zombie), or null when it is gone. */
+function stat(pid: number): { comm: string; start: number } | null {
+  let text: string;
   try {
-    stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
-    return -1;
+    return null;
   }
   // comm may hold spaces and parentheses: the fields after it start after the last ')'
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(rest[19]);
+  const close = text.lastIndexOf(')');
+  const rest = text.slice(close + 2).split(' ');
+  return { comm: text.slice(text.indexOf('(') + 1, close), start: Number(rest[19]) };
+}
+
+/** Start time of `pid` (clock ticks after boot), or -1 when it is gone. */
+export function startTime(pid: number): number {
+  return stat(pid)?.start ?? -1;
 }
 
 function readOr(path: string): string | null {
@@ -71,9 +77,9 @@ export function cgroupOf(text: string): string {
 
 /** Everything enospc can tell about `pid` now. */
 export function procInfo(pid: number): ProcInfo {
-  const start = startTime(pid);
-  if (start < 0) return { pid, comm: '?', exe: null, uid: null, unit: null, container: null, gone: true, start };
-  const comm = readOr(`/proc/${pid}/comm`)?.trimEnd() ?? '?';
+  const st = stat(pid);
+  if (!st) return { pid, comm: '?', exe: null, uid: null, unit: null, container: null, gone: true, start: -1 };
+  const { comm, start } = st;
   let exe: string | null = null;
   try {
     exe = fs.readlinkSync(`/proc/${pid}/exe`);

@@ -13,7 +13,7 @@ import {
   FAN_REPORT_FID, FAN_REPORT_TARGET_FID, FAN_UNLIMITED_QUEUE, decodeFanotify, handleOf, type FanEvent,
 } from '../sys/fanotify.js';
 import { ProcTable } from './procs.js';
-import type { Source, SourceStats, TraceEvent } from './types.js';
+import { nameText, type Source, type SourceStats, type TraceEvent } from './types.js';
 
 const O_LARGEFILE = 0o100000;
 const EINVAL = 22;
@@ -161,7 +161,7 @@ export class FanotifySource implements Source {
     }
     if (d === null) return null;
     if (name === null || name.length === 0 || (name.length === 1 && name[0] === 46)) return d;
-    return (d === '/' ? '/' : d + '/') + name.toString();
+    return (d === '/' ? '/' : d + '/') + nameText(name);
   }
 
   private resolve(key: string): string | null {

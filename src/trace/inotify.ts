@@ -6,7 +6,7 @@ import {
   IN_CLOEXEC, IN_CLOSE_WRITE, IN_CREATE, IN_DELETE, IN_DONT_FOLLOW, IN_IGNORED, IN_ISDIR, IN_MOVED_FROM, IN_MOVED_TO,
   IN_NONBLOCK, IN_ONLYDIR, IN_Q_OVERFLOW, decodeInotify, type InEvent,
 } from '../sys/inotify.js';
-import type { Source, SourceStats, TraceEvent } from './types.js';
+import { nameText, type Source, type SourceStats, type TraceEvent } from './types.js';
 
 const MASK = IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR | IN_DONT_FOLLOW;
 
@@ -138,7 +138,7 @@ export class InotifySource implements Source {
     }
     const dir = this.wds.get(e.wd);
     if (dir === undefined || e.name === null) return;
-    const path = (dir === '/' ? '/' : dir + '/') + e.name.toString();
+    const path = (dir === '/' ? '/' : dir + '/') + nameText(e.name);
     const isDir = (e.mask & IN_ISDIR) !== 0;
     const ts = this.now;
     if (e.mask & IN_CREATE) {

@@ -1,4 +1,5 @@
 // What a trace source hands the lifecycle: one event per change to a name under the root.
+import { isUtf8 } from 'node:buffer';
 import type { ProcInfo } from '../probe/procinfo.js';
 
 export type TraceKind = 'create' | 'close' | 'delete' | 'rename' | 'move-in' | 'move-out';
@@ -44,3 +45,11 @@ export interface Source {
 }
 
 export type { ProcInfo };
+
+/** A name as text: itself when valid UTF-8, else with each byte >= 0x80 (and the backslash) escaped as \xHH. */
+export function nameText(b: Buffer): string {
+  if (isUtf8(b)) return b.toString('utf8');
+  let s = '';
+  for (const c of b) s += c >= 0x80 || c === 92 ? `\\x${c.toString(16).padStart(2, '0')}` : String.fromCharCode(c);
+  return s;
+}

@@ -54,7 +54,7 @@ const emit = input.events
     const p = e.proc < 0 ? null : procs[e.proc]!;
     lines.push(JSON.stringify({
       ts: new Date(e.ts).toISOString(), event: e.kind, path: e.path, ...(e.from !== undefined ? { from: e.from } : {}),
-      dir: e.dir, pid: p ? p.pid : null, comm: p ? p.comm : null,
+      dir: e.dir, pid: p ? p.pid : null, comm: p && !p.gone ? p.comm : null, ...(p?.gone ? { gone: true } : {}),
     }));
   }
   : (e: TraceEvent) => life.apply(e);
