@@ -3,12 +3,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { CLI, writeDoc } from './common.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-const DOC = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
-const START = '<!-- bench:doctor:start -->';
-const END = '<!-- bench:doctor:end -->';
 const REPS = Number(process.env['BENCH_REPS'] ?? 7);
 
 interface Run { wall: number; exit: number; findings: Array<{ id: string; severity: string; target: string }>; mounts: number }
@@ -30,7 +26,6 @@ const last = runs[runs.length - 1]!;
 const troubled = last.findings.filter((f) => f.severity !== 'info');
 const cpu = fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU';
 const section = [
-  START,
   '## enospc doctor',
   '',
   `Measured ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} by \`bench/doctor.ts\` on ${cpu.trim()}, ${os.cpus().length} cores, kernel ${os.release()}, Node ${process.version}.`,
@@ -42,11 +37,6 @@ const section = [
   `| ${median.toFixed(2)} | ${walls[0]!.toFixed(2)} | ${walls[walls.length - 1]!.toFixed(2)} | ${last.exit} | ${troubled.length ? troubled.map((f) => `${f.id} ${f.target}`).join(', ') : 'none'} |`,
   '',
   `Target: <= 1 s on a host with no troubled mount: ${troubled.length ? 'not applicable (a mount is troubled, so a census ran)' : median <= 1 ? 'PASS' : 'MISS'}.`,
-  END,
 ].join('\n');
-let doc = fs.existsSync(DOC) ? fs.readFileSync(DOC, 'utf8') : '# Benchmarks\n';
-const a = doc.indexOf(START);
-const b = doc.indexOf(END);
-doc = a >= 0 && b > a ? doc.slice(0, a) + section + doc.slice(b + END.length) : doc.trimEnd() + '\n\n' + section + '\n';
-fs.writeFileSync(DOC, doc);
+writeDoc('doctor', section);
 console.log(section);

@@ -6,12 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { CLI, writeDoc } from './common.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-const DOC = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
-const START = '<!-- bench:inotify:start -->';
-const END = '<!-- bench:inotify:end -->';
 const PROCS = 500, PER = 200, DIRS = 10_000, REPS = Number(process.env['BENCH_REPS'] ?? 5);
 const INSTANCES = '/proc/sys/fs/inotify/max_user_instances';
 
@@ -81,20 +77,15 @@ async function main(): Promise<void> {
     const m1 = median(walls.get('enospc inotify --json')!);
     const m2 = median(walls.get('enospc inotify --paths --json')!);
     const section = [
-      START, '## enospc inotify', '',
+      '## enospc inotify', '',
       `Measured ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} by \`bench/inotify.ts\` on ${cpu}, ${os.cpus().length} cores, kernel ${os.release()}, Node ${process.version}.`,
       '',
       `${PROCS} \`sleep\` processes, each holding one inotify instance with ${PER} watches (${PROCS * PER} in all, on ${DIRS} distinct directories of ${os.tmpdir()}); ${REPS} reps after one warm-up, interleaved.`,
       '', '| command | median s | min s | max s |', '|---|--:|--:|--:|', ...rows, '',
       `Sanity: ${check}.`, '',
       `Targets: \`enospc inotify\` <= 1.5 s: ${m1 <= 1.5 ? 'PASS' : 'MISS'} (${m1.toFixed(2)} s). Paths of ${DIRS} distinct watched inodes resolved in the --paths run: ${m2.toFixed(2)} s in all (target for the resolution < 2 s: ${m2 <= 2 ? 'PASS' : 'MISS'}).`,
-      END,
     ].join('\n');
-    let doc = fs.readFileSync(DOC, 'utf8');
-    const a = doc.indexOf(START);
-    const b = doc.indexOf(END);
-    doc = a >= 0 && b > a ? doc.slice(0, a) + section + doc.slice(b + END.length) : doc.trimEnd() + '\n\n' + section + '\n';
-    fs.writeFileSync(DOC, doc);
+    writeDoc('inotify', section);
     console.log(section);
   } finally {
     for (const k of kids) try { process.kill(k, 'SIGKILL'); } catch { /* gone */ }

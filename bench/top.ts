@@ -5,13 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { CLI, DOC, benchBase, build, cleanup, has, log, median, mib, mountTmpfs, sh, writeDoc } from './common.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const DOC = path.join(ROOT, 'docs/benchmarks.md');
-const START = '<!-- bench:top:start -->';
-const END = '<!-- bench:top:end -->';
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const SKIP_4M = process.env.BENCH_SKIP_4M === '1';
 const TREE_DIRS = 1000, TREE_FILES = 1000, FLAT_FILES = 200_000, BIG_FLAT = 4_000_000;
@@ -23,37 +18,8 @@ interface Cmd { name: string; line: string; tool: string; expect?: number }
 interface Sample { wall: number; rssKiB: number }
 interface Row { cmd: Cmd; samples: Sample[] | null }
 
-const sh = (line: string): string => spawnSync('sh', ['-c', line], { encoding: 'utf8' }).stdout?.trim() ?? '';
-const has = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
-const log = (s: string): void => void process.stderr.write(s + '\n');
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b), m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
-// ---- mounts: every one made here is undone on exit, error or signal ----
-let base = '';
-const mounted: string[] = [];
-function mountTmpfs(name: string, opts: string): string {
-  const dir = path.join(base, name);
-  fs.mkdirSync(dir);
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', opts, 'tmpfs', dir], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`mount ${dir}: ${r.stderr.trim()}`);
-  mounted.push(dir);
-  return dir;
-}
-function cleanup(): void {
-  while (mounted.length) {
-    const dir = mounted.pop()!;
-    if (spawnSync('umount', [dir]).status !== 0) spawnSync('umount', ['-l', dir]);
-  }
-  if (base) fs.rmSync(base, { recursive: true, force: true });
-  base = '';
-}
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(sig, () => { log(`\n${sig}: cleaning up`); cleanup(); process.exit(130); });
-}
 
 // ---- building the trees ----
 let made = 0;
@@ -102,14 +68,6 @@ function versions(): Record<string, string> {
   };
 }
 
-/** What is measured: the commit, and when dist/ was last built (a rebuild during the run mixes two builds). */
-function build(): { commit: string; distMtime: number } {
-  const head = sh(`git -C ${ROOT} rev-parse --short HEAD`) || 'unknown';
-  const dirty = sh(`git -C ${ROOT} status --porcelain -- src`) ? ' + uncommitted changes in src/' : '';
-  const dist = path.join(ROOT, 'dist');
-  const distMtime = Math.max(...fs.readdirSync(dist, { recursive: true }).map((f) => fs.statSync(path.join(dist, String(f))).mtimeMs));
-  return { commit: head + dirty, distMtime };
-}
 
 // ---- measuring ----
 function measure(cmd: Cmd, timeOut: string): Sample {
@@ -149,7 +107,6 @@ function enospcCounts(dir: string): string {
 }
 
 // ---- reporting ----
-const mib = (kib: number): string => (kib / 1024).toFixed(1);
 function table(rows: Row[]): string {
   const med = (name: string) => { const r = rows.find((x) => x.cmd.name === name && x.samples?.length); return r ? median(r.samples!.map((s) => s.wall)) : NaN; };
   const find = med('find | wc -l'), du = med('du --inodes');
@@ -163,14 +120,6 @@ function table(rows: Row[]): string {
   }
   return out.join('\n');
 }
-function writeDoc(section: string): void {
-  const body = `${START}\n${section}\n${END}`;
-  let doc = fs.existsSync(DOC) ? fs.readFileSync(DOC, 'utf8') : '# Benchmarks\n\nEvery section of this file is written by `npm run bench` (run as root); do not edit it by hand.\n';
-  const a = doc.indexOf(START), b = doc.indexOf(END);
-  doc = a >= 0 && b > a ? doc.slice(0, a) + body + doc.slice(b + END.length) : doc.trimEnd() + '\n\n' + body + '\n';
-  fs.mkdirSync(path.dirname(DOC), { recursive: true });
-  fs.writeFileSync(DOC, doc);
-}
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) { console.log('bench/top: must run as root (it mounts tmpfs filesystems)'); process.exit(2); }
@@ -179,8 +128,7 @@ async function main(): Promise<void> {
   if (!has('/usr/bin/time')) throw new Error('GNU time (/usr/bin/time) is needed and could not be installed');
   const ver = versions();
   const built = build();
-  base = fs.mkdtempSync(path.join('/var/tmp', 'enospc-bench-'));
-  const timeOut = path.join(base, 'time.out');
+  const timeOut = path.join(benchBase('/var/tmp', 'enospc-bench-'), 'time.out');
   const enospc = `${process.execPath} ${CLI} top`;
 
   log(`building the 1.2M tree (${TREE_COUNT - 1} entries)`);
@@ -255,7 +203,7 @@ async function main(): Promise<void> {
   section.push('### Targets', '', '| target | measured | result |', '|---|---|---|', ...targets);
   const text = section.join('\n');
   console.log(text);
-  writeDoc(text);
+  writeDoc('top', text);
   log(`wrote ${DOC}`);
 }
 

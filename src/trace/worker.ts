@@ -2,7 +2,7 @@
 // thread, so the main event loop never waits on the kernel), applies them to the lifecycle,
 // and posts JSON lines, live snapshots and the final report.
 import { parentPort, workerData } from 'node:worker_threads';
-import { pollIn } from '../sys/libc.js';
+import { pendingBytes, pollIn } from '../sys/libc.js';
 import { FanotifySource, FanotifyUnavailable } from './fanotify.js';
 import { InotifySource, InotifyUnavailable } from './inotify.js';
 import { Lifecycle } from './lifecycle.js';
@@ -13,8 +13,8 @@ import type { LiveSnapshot, WorkerInput, WorkerMessage } from './protocol.js';
 
 const input = workerData as WorkerInput;
 const post = (m: WorkerMessage) => parentPort!.postMessage(m);
-/** after stop, events still queued are read for at most this long */
-const DRAIN_MS = 2000;
+/** after stop, what was queued then is read for at most this long */
+const DRAIN_MS = 10_000;
 
 function open(): Source {
   const { root, backend } = input;
@@ -91,9 +91,16 @@ while (Atomics.load(stop, 0) === 0) {
     post({ type: 'live', snapshot: snapshot(now) });
   }
 }
-// what was queued when we were told to stop still belongs to the trace
+// what was queued when we were told to stop still belongs to the trace; what comes after does not
 const end = Date.now();
-while (Date.now() - end < DRAIN_MS && source.pump(emit) > 0) if (lines.length >= 20_000) flushLines();
+let queued = pendingBytes(source.fd);
+while (queued > 0 && Date.now() - end < DRAIN_MS) {
+  const n = source.pump(emit);
+  if (n <= 0) break;
+  queued -= n;
+  if (lines.length >= 20_000) flushLines();
+}
+if (queued > 0) source.notes.push(`${queued} bytes of events queued before the end were not read within ${DRAIN_MS / 1000} s`);
 source.flush(emit);
 flushLines();
 const report = summarize({ root: input.root, backend: source.backend, notes: source.notes, start, end, life, stats: source.stats, procs });
