@@ -6,6 +6,7 @@ import { runTop } from './top.js';
 import { runDoctor } from './doctor.js';
 import { runInotify } from './inotify.js';
 import { runTrace } from './trace.js';
+import { runClean } from './clean.js';
 import { UsageError } from './fail.js';
 
 // `enospc top / | head`: a reader that stops early is no error worth a stack trace.
@@ -92,6 +93,31 @@ Examples:
   enospc trace /tmp --events | jq -c 'select(.event == "create")'`)
   .action(async (path: string, flags) => {
     process.exitCode = await runTrace(path, flags);
+  });
+
+program.command('clean')
+  .description('remove orphans safely: dry run first; never an open or locked file, never through a symlink, never across a mount')
+  .argument('[path]', 'directory to clean (with --match and/or --older-than)')
+  .option('--match <glob>', "names to remove, at any depth (e.g. 'magick-*'); a matching directory goes with its contents")
+  .option('--older-than <age>', 'only what is older than this (2h, 10d, 1h30m) by all of atime, mtime, ctime, btime; m:2h for mtime alone (tmpfiles age-by)')
+  .option('--rules <file...>', 'tmpfiles.d rule files (types e, d, D, r, R, x, X)')
+  .option('--system-rules', 'the rules in /etc/tmpfiles.d, /run/tmpfiles.d and /usr/lib/tmpfiles.d')
+  .option('--apply', 'remove (without it: show what would go)')
+  .option('--log <file>', `audit log, JSON lines written before each removal (default with --apply: ${'/var/log/enospc/clean.jsonl'})`)
+  .option('--no-log', 'no audit log')
+  .option('--emit-rule', 'print the tmpfiles.d line that keeps doing this, and exit')
+  .option('--json', 'print the JSON document (see docs/json.md)')
+  .option('-n, --limit <n>', 'rows per list', '10')
+  .addHelpText('after', `
+Exit status: 0 done, 1 some removals failed, 2 bad input (nothing removed).
+
+Examples:
+  enospc clean /tmp --match 'magick-*' --older-than 2h             what would go
+  enospc clean /tmp --match 'magick-*' --older-than 2h --apply     remove it, logged
+  enospc clean /tmp --match 'magick-*' --older-than 2h --emit-rule
+  enospc clean --rules /etc/tmpfiles.d/php-imagemagick.conf --apply`)
+  .action((path: string | undefined, flags) => {
+    process.exitCode = runClean(path, flags);
   });
 
 try {

@@ -15,8 +15,8 @@ import {
   SysError, close, cpath, getdents64, openat,
 } from '../sys/libc.js';
 import {
-  S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, STATX_BASIC_STATS, STATX_SIZE, fstatx, lstatxAt,
-  statDevMajor, statDevMinor, statInoNum, statMode,
+  S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, STATX_BASIC_STATS, STATX_MNT_ID, STATX_SIZE, fstatx, lstatxAt,
+  statDevMajor, statDevMinor, statInoNum, statMask, statMntId, statMode,
 } from '../sys/statx.js';
 
 /** The inode number of the entry whose name starts at `start` in a getdents64 buffer. */
@@ -32,8 +32,8 @@ export const T_OTHER = 3;
 export type EntryType = typeof T_FILE | typeof T_DIR | typeof T_LINK | typeof T_OTHER;
 
 export interface WalkVisitor {
-  /** A directory was opened (depth 0 is the root); `st` is its statx. */
-  enterDir(depth: number, st: Buffer): void;
+  /** A directory was opened (depth 0 is the root); `st` is its statx. Return false to skip its contents. */
+  enterDir(depth: number, st: Buffer): void | boolean;
   /**
    * One entry of the directory at `depth`; its name is buf[start, end). `st` is the entry's
    * statx (not following symlinks) when the walk stats, else null.
@@ -60,6 +60,8 @@ export interface WalkOptions {
   progressMs?: number;
   /** Called after every getdents batch with the entries seen so far (keep it cheap). */
   onBatch?: (entries: number) => void;
+  /** Also treat a bind mount of the same filesystem as another mount (statx mount IDs). */
+  sameMount?: boolean;
   /** How many directory fds may stay open at once (default 256). */
   fdWindow?: number;
   /** Open the root as `name` relative to `dirfd` instead of by its path. */
@@ -107,6 +109,8 @@ export class Walker {
   private readonly rootBytes: Buffer;
   private devMajor = 0;
   private devMinor = 0;
+  private mntId = -1;
+  private readonly dirMask: number;
   private openFds = 0;
   private evictFrom = 1;
   private entries = 0;
@@ -117,6 +121,25 @@ export class Walker {
   constructor(root: string | Buffer, private readonly visitor: WalkVisitor, private readonly opts: WalkOptions = {}) {
     const bytes = Buffer.from(root);
     this.rootBytes = bytes.length === 1 && bytes[0] === 47 ? Buffer.alloc(0) : bytes;
+    this.dirMask = opts.sameMount ? STATX_BASIC_STATS | STATX_MNT_ID : STATX_BASIC_STATS;
+  }
+
+  /** NUL-terminated name of the directory at `depth` in its parent. */
+  nameOf(depth: number): Buffer {
+    return this.stack[depth]!.name;
+  }
+
+  /** The fd of the directory at `depth`, reopened if the window closed it; -1 when it changed meanwhile. */
+  openFd(depth: number): number {
+    const f = this.stack[depth]!;
+    if (f.fd >= 0 || depth === 0) return f.fd;
+    return this.reopen(depth) ? f.fd : -1;
+  }
+
+  /** Another mount than the root's (with sameMount: also a bind mount of the same filesystem)? */
+  private otherMount(st: Buffer): boolean {
+    if (statDevMajor(st) !== this.devMajor || statDevMinor(st) !== this.devMinor) return true;
+    return this.mntId >= 0 && (statMask(st) & STATX_MNT_ID) !== 0 && statMntId(st) !== this.mntId;
   }
 
   /** The inode number of the directory at `depth` (on the stack). */
@@ -164,11 +187,12 @@ export class Walker {
     const fd = openat(this.opts.startAt?.dirfd ?? AT_FDCWD, rootName, O_DIR_WALK);
     const shown = this.pathOf(0).toString();
     if (fd < 0) throw new SysError('open', -fd, shown);
-    const r = fstatx(fd, this.dirSt, STATX_BASIC_STATS);
+    const r = fstatx(fd, this.dirSt, this.dirMask);
     if (r < 0) {
       close(fd);
       throw new SysError('statx', -r, shown);
     }
+    if (this.opts.sameMount && (statMask(this.dirSt) & STATX_MNT_ID) !== 0) this.mntId = statMntId(this.dirSt);
     this.devMajor = this.opts.dev?.major ?? statDevMajor(this.dirSt);
     this.devMinor = this.opts.dev?.minor ?? statDevMinor(this.dirSt);
     if (!this.opts.crossMounts && (statDevMajor(this.dirSt) !== this.devMajor || statDevMinor(this.dirSt) !== this.devMinor)) {
@@ -178,8 +202,7 @@ export class Walker {
     const frame: Frame = { fd, name: rootName, ino: statInoNum(this.dirSt), pending: [], next: 0, keep: false };
     this.stack.push(frame);
     this.openFds++;
-    this.visitor.enterDir(0, this.dirSt);
-    this.read(0);
+    if (this.visitor.enterDir(0, this.dirSt) !== false) this.read(0);
     this.loop();
     for (const f of this.stack) {
       if (f.fd < 0) continue;
@@ -227,22 +250,20 @@ export class Walker {
       this.visitor.unreadable(depth, nameZ, -fd);
       return;
     }
-    const r = fstatx(fd, this.dirSt, STATX_BASIC_STATS);
+    const r = fstatx(fd, this.dirSt, this.dirMask);
     if (r < 0) {
       close(fd);
       this.visitor.unreadable(depth, nameZ, -r);
       return;
     }
-    if (!this.opts.crossMounts &&
-        (statDevMajor(this.dirSt) !== this.devMajor || statDevMinor(this.dirSt) !== this.devMinor)) {
+    if (!this.opts.crossMounts && this.otherMount(this.dirSt)) {
       close(fd);
       this.visitor.mountSkipped(depth, nameZ);
       return;
     }
     this.stack.push({ fd, name: nameZ, ino: statInoNum(this.dirSt), pending: [], next: 0, keep: false });
     this.openFds++;
-    this.visitor.enterDir(depth + 1, this.dirSt);
-    this.read(depth + 1);
+    if (this.visitor.enterDir(depth + 1, this.dirSt) !== false) this.read(depth + 1);
   }
 
   /** Read the whole directory at `depth` in batches, reporting each entry. */

@@ -13,6 +13,8 @@ const c_statx = lib.func('int statx(int dirfd, void *path, int flags, unsigned i
 const c_open_by_handle_at = lib.func('int open_by_handle_at(int mount_fd, void *handle, int flags)');
 const c_ioctl_int = lib.func('int ioctl(int fd, unsigned long request, void *arg)');
 const c_syscall = lib.func('long syscall(long number, ...)');
+const c_unlinkat = lib.func('int unlinkat(int dirfd, void *path, int flags)');
+const c_flock = lib.func('int flock(int fd, int op)');
 const c_read = lib.func('long read(int fd, void *buf, size_t count)');
 const c_poll = lib.func('int poll(void *fds, unsigned long nfds, int timeout)');
 const c_fanotify_init = lib.func('int fanotify_init(unsigned int flags, unsigned int event_f_flags)');
@@ -202,4 +204,18 @@ const nreadBuf = Buffer.alloc(4);
 export function pendingBytes(fd: number): number {
   const r = ioctl(fd, FIONREAD, nreadBuf);
   return r < 0 ? r : nreadBuf.readInt32LE(0);
+}
+
+export const AT_REMOVEDIR = 0x200;
+/** unlinkat(2) of a NUL-terminated name in `dirfd`. 0 or -errno. */
+export function unlinkat(dirfd: number, name: Buffer, flags: number): number {
+  return (c_unlinkat(dirfd, name, flags) as number) === 0 ? 0 : -koffi.errno();
+}
+
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+export const LOCK_UN = 8;
+/** flock(2). 0 or -errno (EWOULDBLOCK: someone else holds it). */
+export function flock(fd: number, op: number): number {
+  return (c_flock(fd, op) as number) === 0 ? 0 : -koffi.errno();
 }

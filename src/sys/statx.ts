@@ -15,6 +15,8 @@ export const STATX_INO = 0x100;
 export const STATX_SIZE_FIELD = 0x200;
 export const STATX_BLOCKS = 0x400;
 export const STATX_BASIC_STATS = 0x7ff;
+export const STATX_BTIME = 0x800;
+export const STATX_MNT_ID = 0x1000;
 
 export const S_IFMT = 0o170000;
 export const S_IFDIR = 0o040000;
@@ -24,7 +26,7 @@ export const S_IFLNK = 0o120000;
 /** Offsets of the fields enospc reads. */
 const OFF = {
   mask: 0, nlink: 16, uid: 20, gid: 24, mode: 28, ino: 32, size: 40, blocks: 48,
-  atime: 64, btime: 80, ctime: 96, mtime: 112, devMajor: 136, devMinor: 140,
+  atime: 64, btime: 80, ctime: 96, mtime: 112, devMajor: 136, devMinor: 140, mntId: 144,
 } as const;
 
 export interface Stat {
@@ -51,6 +53,15 @@ export const statSize = (b: Buffer): number => b.readUInt32LE(OFF.size) + b.read
 export const statMtime = (b: Buffer): number => Number(b.readBigInt64LE(OFF.mtime));
 /** Inode number as a double: exact below 2^53, which every filesystem enospc meets stays under. */
 export const statInoNum = (b: Buffer): number => b.readUInt32LE(OFF.ino) + b.readUInt32LE(OFF.ino + 4) * 0x1_0000_0000;
+/** Timestamps in ms since the epoch (seconds and nanoseconds fields). */
+const msAt = (b: Buffer, off: number): number => Number(b.readBigInt64LE(off)) * 1000 + Math.floor(b.readUInt32LE(off + 8) / 1e6);
+export const statAtimeMs = (b: Buffer): number => msAt(b, OFF.atime);
+export const statBtimeMs = (b: Buffer): number => msAt(b, OFF.btime);
+export const statCtimeMs = (b: Buffer): number => msAt(b, OFF.ctime);
+export const statMtimeMs = (b: Buffer): number => msAt(b, OFF.mtime);
+export const statMask = (b: Buffer): number => b.readUInt32LE(OFF.mask);
+/** The mount ID (with STATX_MNT_ID): tells a bind mount of the same filesystem apart. */
+export const statMntId = (b: Buffer): number => Number(b.readBigUInt64LE(OFF.mntId));
 export const statDevMajor = (b: Buffer): number => b.readUInt32LE(OFF.devMajor);
 export const statDevMinor = (b: Buffer): number => b.readUInt32LE(OFF.devMinor);
 
