@@ -80,6 +80,8 @@ interface DirState {
   ino: number;
   path: string;
   locked: boolean;
+  /** mtime before it was cleaned (for the log) */
+  mtime: number;
 }
 
 interface Pending { name: Buffer; path: string; size: number; mtime: number; uid: number; dir: boolean; pattern: string }
@@ -195,7 +197,7 @@ export function runJob(job: CleanJob, opts: CleanOptions, result: CleanResult): 
       const parent = depth === 0 ? null : states[depth - 1]!;
       const path = depth === 0 ? job.root : (parent!.path === '/' ? '/' : parent!.path + '/') + name;
       if (depth === 0 && (statMask(dst) & STATX_MNT_ID) !== 0) rootMnt = statMntId(dst);
-      const state: DirState = { candidate: false, inherit: false, old: false, kept: 0, skip: false, ino: statInoNum(dst), path, locked: false };
+      const state: DirState = { candidate: false, inherit: false, old: false, kept: 0, skip: false, ino: statInoNum(dst), path, locked: false, mtime: statMtimeMs(dst) };
       states[depth] = state;
       if (depth === 0) {
         state.inherit = job.mode === 'contents' && !job.belowFirst;
@@ -250,8 +252,9 @@ export function runJob(job: CleanJob, opts: CleanOptions, result: CleanResult): 
       if (ino !== direntIno(buf, start) || (statMode(st) & S_IFMT) === S_IFDIR) { skip('changed', depth); return; }
       if (rootMnt >= 0 && (statMask(st) & STATX_MNT_ID) !== 0 && statMntId(st) !== rootMnt) { skip('mount', depth); return; }
       if (!isOld(st, false, job.ageBy, cutoff)) { skip('young', depth); return; }
-      if (guard.isOpen(ino)) { skip('open', depth); return; }
+      // a lock is held through an open fd: say "locked", the more telling of the two
       if (guard.isLocked(ino)) { skip('locked', depth); return; }
+      if (guard.isOpen(ino)) { skip('open', depth); return; }
       const pattern = patternBuf.toString('latin1', 0, patternInto(buf, start, end));
       if (batchDepth !== depth) flush();
       batchDepth = depth;
@@ -273,7 +276,7 @@ export function runJob(job: CleanJob, opts: CleanOptions, result: CleanResult): 
       if (lstatxAt(pfd, nameZ, st, MASK) !== 0 || statInoNum(st) !== s.ino || (statMode(st) & S_IFMT) !== S_IFDIR) { skip('changed', depth - 1); return; }
       if (guard.isOpen(s.ino)) { skip('open', depth - 1); return; }
       const name = nameZ.subarray(0, nameZ.length - 1);
-      const p: Pending = { name: nameZ, path: s.path, size: 0, mtime: statMtimeMs(st), uid: statUid(st), dir: true, pattern: patternBuf.toString('latin1', 0, patternInto(name, 0, name.length)) };
+      const p: Pending = { name: nameZ, path: s.path, size: 0, mtime: s.mtime, uid: statUid(st), dir: true, pattern: patternBuf.toString('latin1', 0, patternInto(name, 0, name.length)) };
       if (!opts.apply) { count(p); return; }
       if (!inPlace(depth - 1, pfd)) { parent.skip = true; skip('changed', depth - 1); return; }
       if (opts.logFd >= 0) fs.writeSync(opts.logFd, logLine(p));

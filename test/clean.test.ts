@@ -1,0 +1,249 @@
+// enospc clean against real trees, real processes holding files, real mounts, and an attacker.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { globRegExp, parseAge, parseRules, parseSpan, RuleError } from '../src/clean/rules.js';
+import { jobsFromRules } from '../src/clean/plan.js';
+import { parseLocks } from '../src/probe/locks.js';
+import { cannotMount, enospc, tmpfs, unmountAll } from './helpers.js';
+
+const FIXTURES = new URL('../../test/fixtures/', import.meta.url).pathname;
+const children: ChildProcess[] = [];
+const OLD = (Date.now() - 3 * 3600_000) / 1000;
+
+function old(file: string): void {
+  fs.utimesSync(file, OLD, OLD);
+}
+
+function make(dir: string, names: string[]): void {
+  fs.mkdirSync(dir, { recursive: true });
+  for (const n of names) {
+    fs.writeFileSync(path.join(dir, n), 'x');
+    old(path.join(dir, n));
+  }
+}
+
+interface CleanJson { removed: { entries: number; files: number; dirs: number }; skipped: Record<string, number>; patterns: Array<{ pattern: string; entries: number }>; apply: boolean }
+function clean(args: string[]): { status: number | null; json: CleanJson; stderr: string } {
+  const r = enospc(['clean', ...args, '--json']);
+  return { status: r.status, json: r.stdout ? JSON.parse(r.stdout) : null, stderr: r.stderr };
+}
+
+test('tmpfiles.d rules: types, ages, age-by, ~, globs; errors name the file and line', () => {
+  assert.equal(parseSpan('2h'), 7_200_000);
+  assert.equal(parseSpan('1h30m'), 5_400_000);
+  assert.equal(parseSpan('10d'), 864_000_000);
+  assert.equal(parseSpan('30min'), 1_800_000);
+  assert.equal(parseSpan('90'), 90_000);
+  assert.equal(parseSpan('2 fortnights'), null);
+  const a = parseAge('cmM:~1d');
+  assert.ok(typeof a !== 'string');
+  assert.deepEqual([a.age, a.ageBy, a.belowFirst], [86_400_000, { file: 'cm', dir: 'm' }, true]);
+  const rules = parseRules([
+    '# Type Path Mode User Group Age Argument',
+    'd /var/cache/php_tmp 0700 www-data www-data - -',
+    'e /var/cache/php_tmp/* - - - 2h -',
+    'f /run/x 0644 - - -',
+    'x /tmp/keep-*',
+    'R "/tmp/with space/*" - - - 1d',
+  ].join('\n'), 'php.conf');
+  assert.deepEqual(rules.map((r) => [r.type, r.path, r.age, r.line]), [
+    ['d', '/var/cache/php_tmp', null, 2], ['e', '/var/cache/php_tmp/*', 7_200_000, 3], ['x', '/tmp/keep-*', null, 5], ['R', '/tmp/with space/*', 86_400_000, 6],
+  ]);
+  assert.throws(() => parseRules('e /tmp - - - 2h\nq! /x\nk /tmp', 'bad.conf'), (e: unknown) => e instanceof RuleError && e.message === "bad.conf:3: unknown type 'k'");
+  assert.throws(() => parseRules('e /tmp - - - soon', 'bad.conf'), /bad\.conf:1: bad age 'soon'/);
+  assert.throws(() => parseRules('e tmp - - - 1h', 'bad.conf'), /bad\.conf:1: the path must be absolute/);
+  assert.ok(globRegExp('magick-*').test('magick-aB9zY1xW'));
+  assert.ok(!globRegExp('magick-*').test('x/magick-a'));
+  assert.ok(globRegExp('sess_[0-9a-f]?').test('sess_a1'));
+  assert.equal(jobsFromRules(parseRules('e /nonexistent/* - - - 1h', 'x.conf')).length, 0);
+});
+
+test('/proc/locks is parsed into locked inodes per device (waiters left out)', () => {
+  const idx = parseLocks('1: FLOCK  ADVISORY  WRITE 4121 00:2d:1234 0 EOF\n1: -> FLOCK  ADVISORY  WRITE 4122 00:2d:999 0 EOF\n2: OFDLCK ADVISORY  READ  -1 fd:01:77 0 EOF\n');
+  assert.deepEqual([...idx.entries()].map(([k, v]) => [k, [...v]]), [['0:45', [1234]], ['253:1', [77]]]);
+});
+
+describe('enospc clean', { skip: cannotMount ?? false }, () => {
+  after(() => {
+    for (const c of children) c.kill('SIGKILL');
+    unmountAll();
+  });
+
+  test('dry run removes nothing; --apply removes the old matches, logs each before it goes, keeps the rest', () => {
+    const dir = tmpfs('size=16m,nr_inodes=5000');
+    make(dir, ['magick-aaaa1111', 'magick-bbbb2222', 'keep.txt']);
+    make(`${dir}/sub`, ['magick-cccc3333']);
+    fs.writeFileSync(`${dir}/magick-young000`, '');
+    fs.mkdirSync(`${dir}/magick-dir1`);
+    make(`${dir}/magick-dir1`, ['inner']);
+    old(`${dir}/magick-dir1`);
+    const before = fs.readdirSync(dir, { recursive: true }).sort();
+    const dry = clean([dir, '--match', 'magick-*', '--older-than', 'm:2h']);
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.equal(dry.json.apply, false);
+    assert.deepEqual([dry.json.removed.files, dry.json.removed.dirs, dry.json.skipped['young']], [4, 1, 1]);
+    assert.deepEqual(fs.readdirSync(dir, { recursive: true }).sort(), before);
+    const log = `${dir}.log`;
+    const r = clean([dir, '--match', 'magick-*', '--older-than', 'm:2h', '--apply', '--log', log]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual([r.json.removed.files, r.json.removed.dirs], [4, 1]);
+    assert.deepEqual(fs.readdirSync(dir, { recursive: true }).sort(), ['keep.txt', 'magick-young000', 'sub']);
+    const lines = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { path: string; size: number; mtime: string; owner: string });
+    assert.deepEqual(lines.map((l) => l.path).sort(), [`${dir}/magick-aaaa1111`, `${dir}/magick-bbbb2222`, `${dir}/magick-dir1`, `${dir}/magick-dir1/inner`, `${dir}/sub/magick-cccc3333`]);
+    assert.ok(lines.every((l) => l.owner === 'root' && Date.parse(l.mtime) < Date.now() - 7_000_000));
+    fs.rmSync(log);
+  });
+
+  test('files open in a process, locked files and a file being modified are kept', async () => {
+    const dir = tmpfs('size=16m,nr_inodes=5000');
+    make(dir, ['tmp-open', 'tmp-locked', 'tmp-busy', 'tmp-free']);
+    const holder = spawn('python3', ['-c', `
+import fcntl, os, sys, time
+f = open(sys.argv[1]); g = open(sys.argv[2]); fcntl.flock(g, fcntl.LOCK_EX); g.close()
+h = os.open(sys.argv[2], os.O_RDONLY); fcntl.flock(h, fcntl.LOCK_SH)
+print('ready', flush=True)
+while True:
+    os.utime(sys.argv[3]); time.sleep(0.001)`, `${dir}/tmp-open`, `${dir}/tmp-locked`, `${dir}/tmp-busy`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(holder);
+    await new Promise<void>((r) => holder.stdout!.once('data', () => r()));
+    const r = clean([dir, '--match', 'tmp-*', '--older-than', 'm:1h', '--apply', '--no-log']);
+    holder.kill('SIGKILL');
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['tmp-busy', 'tmp-locked', 'tmp-open']);
+    assert.deepEqual([r.json.skipped['open'], r.json.skipped['locked'], r.json.skipped['young'], r.json.removed.files], [1, 1, 1, 1]);
+  });
+
+  test('a mount inside the root, and a bind mount of a directory outside it, are not crossed', () => {
+    const dir = tmpfs('size=16m,nr_inodes=5000');
+    make(`${dir}/root`, ['a-1']);
+    make(`${dir}/outside`, ['a-2']);
+    make(`${dir}/root/inner`, ['a-3']);
+    tmpfs('size=1m,nr_inodes=100', `${dir}/root/mnt`);
+    make(`${dir}/root/mnt`, ['a-4']);
+    fs.mkdirSync(`${dir}/root/bind`);
+    execFileSync('mount', ['--bind', `${dir}/outside`, `${dir}/root/bind`]);
+    try {
+      const r = clean([`${dir}/root`, '--match', 'a-*', '--apply', '--no-log']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual([r.json.removed.files, r.json.skipped['mount']], [2, 2]);
+      assert.deepEqual(fs.readdirSync(`${dir}/outside`), ['a-2']);
+      assert.deepEqual(fs.readdirSync(`${dir}/root/mnt`), ['a-4']);
+    } finally {
+      spawnSync('umount', [`${dir}/root/bind`]);
+    }
+  });
+
+  test('race: a directory swapped for a symlink to the outside and renamed, over and over: nothing outside is touched', async () => {
+    const dir = tmpfs('size=64m,nr_inodes=50000');
+    const outside = `${dir}/outside`;
+    make(outside, Array.from({ length: 50 }, (_, i) => `precious-${i}`));
+    make(`${outside}/deep`, ['f0', 'f1']);
+    const sum = () => crypto.createHash('sha256').update(execFileSync('sh', ['-c', `cd ${outside} && find . -printf '%p %i %s %T@\\n' | sort`])).digest('hex');
+    const before = sum();
+    const root = `${dir}/root`;
+    fs.mkdirSync(root);
+    const attacker = spawn('python3', [`${FIXTURES}/race.py`, root, outside, '8'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(attacker);
+    let runs = 0;
+    let removed = 0;
+    const end = Date.now() + 7000;
+    while (Date.now() < end) {
+      const r = clean([root, '--match', '*', '--older-than', 'm:1h', '--apply', '--no-log']);
+      assert.ok(r.status === 0 || r.status === 1, r.stderr);
+      removed += r.json.removed.entries;
+      runs++;
+      await new Promise((res) => setImmediate(res));
+    }
+    const rounds = Number(await new Promise<string>((res) => attacker.stdout!.once('data', (d: Buffer) => res(d.toString()))));
+    assert.ok(rounds > 50 && runs > 5 && removed > 0, `rounds ${rounds}, runs ${runs}, removed ${removed}`);
+    assert.equal(sum(), before);
+  });
+
+  test('a 20,000-level deep tree is removed', () => {
+    const dir = tmpfs('size=64m,nr_inodes=50000');
+    execFileSync('python3', ['-c', `
+import os
+os.chdir(${JSON.stringify(dir)})
+for i in range(20000):
+    os.mkdir('d'); os.chdir('d')
+open('leaf', 'w').close()`]);
+    const r = clean([dir, '--match', '*', '--apply', '--no-log']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual([r.json.removed.dirs, r.json.removed.files], [20000, 1]);
+    assert.deepEqual(fs.readdirSync(dir), []);
+  });
+
+  test('tmpfiles rules: e with ~ and an x exclusion, R with an age', () => {
+    const dir = tmpfs('size=16m,nr_inodes=5000');
+    make(`${dir}/cache/a`, ['old1', 'keep-me']);
+    make(`${dir}/cache`, ['top-level']);
+    make(`${dir}/spool`, ['job-1']);
+    make(`${dir}/spool/job-2`, ['data']);
+    old(`${dir}/spool/job-2`);
+    fs.writeFileSync(`${dir}/spool/job-3`, '');
+    const rules = `${dir}.conf`;
+    fs.writeFileSync(rules, `e ${dir}/cache - - - m:~1h\nx ${dir}/cache/a/keep-*\nR ${dir}/spool/job-* - - - m:1h\nd ${dir}/made - - - -\n`);
+    const dry = clean(['--rules', rules]);
+    assert.equal(dry.status, 0, dry.stderr);
+    const r = clean(['--rules', rules, '--apply', '--no-log']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(fs.readdirSync(dir, { recursive: true }).sort(), ['cache', 'cache/a', 'cache/a/keep-me', 'cache/top-level', 'spool', 'spool/job-3']);
+    assert.equal(r.json.removed.entries, dry.json.removed.entries);
+    fs.rmSync(rules);
+  });
+
+  test('1,000,000 files removed, every one in the audit log', { timeout: 600_000 }, () => {
+    const dir = tmpfs('size=1g,nr_inodes=1100000');
+    execFileSync('python3', ['-c', `
+import os, random, string
+os.chdir(${JSON.stringify(dir)})
+a = string.ascii_letters + string.digits
+for i in range(1000000):
+    os.close(os.open('magick-%08d' % i, os.O_CREAT | os.O_WRONLY, 0o600))`]);
+    const log = `${dir}.log`;
+    const r = clean([dir, '--match', 'magick-*', '--apply', '--log', log]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.json.removed.files, 1_000_000);
+    assert.deepEqual(fs.readdirSync(dir), []);
+    let n = 0;
+    const seen = new Set<string>();
+    for (const line of fs.readFileSync(log, 'utf8').split('\n')) {
+      if (!line) continue;
+      const p = JSON.parse(line).path as string;
+      seen.add(p);
+      n++;
+    }
+    assert.equal(n, 1_000_000);
+    assert.equal(seen.size, 1_000_000);
+    assert.ok(seen.has(`${dir}/magick-00000000`) && seen.has(`${dir}/magick-00999999`));
+    fs.rmSync(log);
+  });
+
+  test('bad input: one line, exit 2, nothing removed', () => {
+    const dir = tmpfs('size=1m,nr_inodes=100');
+    make(dir, ['magick-1']);
+    const rules = `${dir}.conf`;
+    fs.writeFileSync(rules, `r ${dir}/magick-*\nbogus line here\n`);
+    for (const args of [['--rules', rules, '--apply'], ['/', '--match', '*'], ['/proc', '--match', '*'], ['/sys', '--older-than', '1d'], ['/dev', '--match', 'x'],
+      [dir], [dir, '--older-than', 'soon'], [`${dir}/missing`, '--match', '*'], [dir, '--match', 'a/b']]) {
+      const r = enospc(['clean', ...args]);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    }
+    assert.match(enospc(['clean', '--rules', rules, '--apply']).stderr, new RegExp(`${rules}:2: unknown type 'bogus'`));
+    assert.deepEqual(fs.readdirSync(dir), ['magick-1']);
+    fs.rmSync(rules);
+  });
+
+  test('--emit-rule prints the tmpfiles.d line', () => {
+    const dir = tmpfs('size=1m,nr_inodes=100');
+    const r = enospc(['clean', dir, '--match', 'magick-*', '--older-than', '2h', '--emit-rule']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^r ${dir}/magick-\\* - - - 2h$`, 'm'));
+    assert.match(enospc(['clean', dir, '--older-than', '10d', '--emit-rule']).stdout, new RegExp(`^e ${dir} - - - 10d$`, 'm'));
+  });
+});
