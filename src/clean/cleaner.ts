@@ -2,27 +2,35 @@
 // bind mounts included) that removes what a job allows, and nothing a process holds open or
 // locked, nothing that changed or got young since it was checked, nothing outside the root.
 //
-// Per entry: statx(dirfd, name, AT_SYMLINK_NOFOLLOW) is the check (same inode as getdents said,
-// same mount, old enough, not open, not locked). Checked entries gather in batches of at most
-// BATCH names of one directory; before a batch is removed the directory is confirmed to be
-// where it was (its ".." is still its parent; readlink of the fd still under the root), the
-// audit log lines are written, and then each name is unlinked relative to the directory fd.
+// Names that may go gather in batches of at most MAX_ITEMS of one directory. Before a batch is
+// worked on, the directory is confirmed to be where it was (its ".." is still its parent;
+// readlink of its fd is still its path under the root). Then remove.ts checks each name with
+// statx (same inode as getdents said, not a directory, same mount, old enough, not locked,
+// not open), writes the audit log lines, and unlinks them relative to the directory fd. Big
+// batches are split between this thread and a second one (statx runs beside the other
+// thread's unlinks; the kernel serialises the unlinks of one directory anyway).
 import fs from 'node:fs';
+import os from 'node:os';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { AT_REMOVEDIR, LOCK_EX, LOCK_NB, errnoName, flock, unlinkat } from '../sys/libc.js';
 import {
-  STATX_BASIC_STATS, STATX_BTIME, STATX_MNT_ID, STATX_SIZE, lstatxAt, statAtimeMs, statBtimeMs, statCtimeMs,
-  statInoNum, statMask, statMntId, statMode, statMtimeMs, statSize, statUid, S_IFDIR, S_IFMT,
+  STATX_BASIC_STATS, STATX_BTIME, STATX_MNT_ID, STATX_SIZE, lstatxAt, statInoNum, statMask, statMntId, statMode,
+  statMtimeMs, statUid, S_IFDIR, S_IFMT,
 } from '../sys/statx.js';
+import {
+  MAX_ITEMS, NAME_BYTES, S_CHANGED, S_ERRNO, S_LOCKED, S_MOUNT, S_OPEN, S_REMOVED, S_YOUNG, isOld, logLine, removeItems,
+  sharedItems, type RemoveCtx,
+} from './remove.js';
+import type { RemoveTask, RemoveWorkerInput } from './remove-worker.js';
 import { T_DIR, Walker, direntIno, type EntryType, type WalkVisitor } from '../scan/walker.js';
 import { patternBuf, patternInto } from '../scan/pattern.js';
-import { userName } from '../probe/users.js';
 import { splitDev } from '../probe/procs.js';
 import { Guard } from './guard.js';
 import type { CleanJob } from './job.js';
-import type { AgeBy } from './rules.js';
 
-const BATCH = 64;
 const SAMPLE = 5;
+/** batches at least this big are split between two threads */
+const SPLIT = 256;
 const FSYNC_MS = 1000;
 const ENOTEMPTY = 39;
 const EEXIST = 17;
@@ -84,33 +92,35 @@ interface DirState {
   mtime: number;
 }
 
-interface Pending { name: Buffer; path: string; size: number; mtime: number; uid: number; dir: boolean; pattern: string }
-
-function isOld(st: Buffer, dir: boolean, ageBy: AgeBy, cutoff: number): boolean {
-  const by = dir ? ageBy.dir : ageBy.file;
-  for (const c of by) {
-    if (c === 'a' && statAtimeMs(st) >= cutoff) return false;
-    if (c === 'm' && statMtimeMs(st) >= cutoff) return false;
-    if (c === 'c' && !dir && statCtimeMs(st) >= cutoff) return false;
-    if (c === 'b' && (statMask(st) & STATX_BTIME) !== 0 && statBtimeMs(st) >= cutoff) return false;
-  }
-  return true;
-}
+interface Pending { path: string; size: number; dir: boolean; pattern: string }
 
 /** Run one job; adds to `result`. Throws SysError when the root cannot be opened. */
 export function runJob(job: CleanJob, opts: CleanOptions, result: CleanResult): void {
   const st = Buffer.alloc(STATX_SIZE);
   const rootSt = fs.statSync(job.root);
-  const dev = splitDev(rootSt.dev).join(':');
-  const guard = new Guard(dev);
+  const guard = new Guard(splitDev(rootSt.dev).join(':'));
   result.unreadableProcs = Math.max(result.unreadableProcs, guard.unreadable);
   const cutoff = job.age === null ? Infinity : (opts.now ?? Date.now()) - job.age;
   const states: DirState[] = [];
-  let batch: Pending[] = [];
+  const items = sharedItems();
+  const nameBuf = Buffer.from(items.names.buffer);
+  let n = 0;
   let batchDepth = -1;
-  let rootMnt = -1;
   let lastSync = performance.now();
   let seen = 0;
+  const ctx: RemoveCtx = { apply: opts.apply, logFd: opts.logFd, cutoff, ageBy: job.ageBy, rootMnt: -1, open: new Set(), locked: new Set() };
+  let ctxGen = -1;
+
+  // the second thread, when there is a second CPU
+  let helper: { worker: Worker; ctl: Int32Array; port: MessagePort; seq: number } | null = null;
+  if (os.availableParallelism() > 1) {
+    const ctl = new Int32Array(new SharedArrayBuffer(8));
+    const { port1, port2 } = new MessageChannel();
+    const input: RemoveWorkerInput = { items, ctl, port: port2 };
+    const worker = new Worker(new URL('./remove-worker.js', import.meta.url), { workerData: input, transferList: [port2] });
+    worker.unref();
+    helper = { worker, ctl, port: port1 as unknown as MessagePort, seq: 0 };
+  }
 
   const skip = (why: SkipReason, depth: number) => {
     result.skipped[why]++;
@@ -124,19 +134,18 @@ export function runJob(job: CleanJob, opts: CleanOptions, result: CleanResult): 
     for (const x of job.excludes) if (x.re.test(path)) return x.self ? 'self' : 'all';
     return null;
   };
-  const count = (p: Pending) => {
+  const tally = (pattern: string, dir: boolean, size: number, path: () => string) => {
     const r = result.removed;
     r.entries++;
-    if (p.dir) r.dirs++; else r.files++;
-    r.bytes += p.size;
-    let t = result.patterns.get(p.pattern);
-    if (!t) result.patterns.set(p.pattern, (t = { pattern: p.pattern, entries: 0, files: 0, dirs: 0, bytes: 0, sample: [] }));
+    if (dir) r.dirs++; else r.files++;
+    r.bytes += size;
+    let t = result.patterns.get(pattern);
+    if (!t) result.patterns.set(pattern, (t = { pattern, entries: 0, files: 0, dirs: 0, bytes: 0, sample: [] }));
     t.entries++;
-    if (p.dir) t.dirs++; else t.files++;
-    t.bytes += p.size;
-    if (t.sample.length < SAMPLE) t.sample.push(p.path);
+    if (dir) t.dirs++; else t.files++;
+    t.bytes += size;
+    if (t.sample.length < SAMPLE) t.sample.push(path());
   };
-  const logLine = (p: Pending) => `{"path":${JSON.stringify(p.path)},"type":"${p.dir ? 'dir' : 'file'}","size":${p.size},"mtime":"${new Date(p.mtime).toISOString()}","uid":${p.uid},"owner":${JSON.stringify(userName(p.uid))}}\n`;
 
   /** Is the directory at `depth` (fd) still where the walk put it? */
   const inPlace = (depth: number, fd: number): boolean => {
@@ -146,8 +155,7 @@ export function runJob(job: CleanJob, opts: CleanOptions, result: CleanResult): 
     }
     if (s.path.length < 3000) {
       try {
-        const now = fs.readlinkSync(`/proc/self/fd/${fd}`);
-        if (now !== s.path) return false;
+        if (fs.readlinkSync(`/proc/self/fd/${fd}`) !== s.path) return false;
       } catch {
         return false;
       }
@@ -156,38 +164,64 @@ export function runJob(job: CleanJob, opts: CleanOptions, result: CleanResult): 
   };
 
   const flush = () => {
-    if (!batch.length) return;
+    if (!n) return;
     const depth = batchDepth;
-    const items = batch;
-    batch = [];
+    const count = n;
+    n = 0;
+    const dir = states[depth]!;
     const fd = walker.fdOf(depth);
-    if (!opts.apply) {
-      for (const p of items) count(p);
+    if (opts.apply && !inPlace(depth, fd)) {
+      dir.skip = true;
+      for (let i = 0; i < count; i++) skip('changed', depth);
       return;
-    }
-    if (!inPlace(depth, fd)) {
-      states[depth]!.skip = true;
-      for (let i = 0; i < items.length; i++) skip('changed', depth);
-      return;
-    }
-    if (opts.logFd >= 0) {
-      fs.writeSync(opts.logFd, items.map(logLine).join(''));
-      const now = performance.now();
-      if (now - lastSync >= FSYNC_MS) {
-        fs.fdatasyncSync(opts.logFd);
-        lastSync = now;
-      }
-    }
-    for (const p of items) {
-      const r = unlinkat(fd, p.name, 0);
-      if (r === 0) count(p);
-      else {
-        if (r === -ENOENT) skip('changed', depth);
-        else fail(p.path, -r, depth);
-        if (opts.logFd >= 0) fs.writeSync(opts.logFd, `{"path":${JSON.stringify(p.path)},"notRemoved":"${errnoName(-r)}"}\n`);
-      }
     }
     guard.maybeRefresh();
+    if (guard.generation !== ctxGen) {
+      ctx.open = guard.open;
+      ctx.locked = guard.locked;
+    }
+    const split = helper && count >= SPLIT ? count >> 1 : count;
+    if (split < count) {
+      const h = helper!;
+      const task: RemoveTask = { dirfd: fd, dirPath: dir.path, from: split, to: count, ...(guard.generation !== ctxGen ? { ctx } : {}) };
+      h.port.postMessage(task);
+      Atomics.store(h.ctl, 0, ++h.seq);
+      Atomics.notify(h.ctl, 0);
+    }
+    ctxGen = guard.generation;
+    removeItems(fd, dir.path, items, 0, split, ctx);
+    if (split < count) while (Atomics.load(helper!.ctl, 1) !== helper!.seq) Atomics.wait(helper!.ctl, 1, Atomics.load(helper!.ctl, 1), 1000);
+    if (opts.logFd >= 0 && performance.now() - lastSync >= FSYNC_MS) {
+      fs.fdatasyncSync(opts.logFd);
+      lastSync = performance.now();
+    }
+    const prefix = dir.path === '/' ? '/' : dir.path + '/';
+    for (let i = 0; i < count; i++) {
+      const code = items.status[i]!;
+      const start = items.offs[i]!;
+      const end = items.offs[i + 1]! - 1;
+      const path = () => prefix + nameBuf.toString('utf8', start, end);
+      switch (code) {
+        case S_REMOVED: tally(patternBuf.toString('latin1', 0, patternInto(nameBuf, start, end)), false, items.size[i]!, path); break;
+        case S_OPEN: skip('open', depth); break;
+        case S_LOCKED: skip('locked', depth); break;
+        case S_YOUNG: skip('young', depth); break;
+        case S_CHANGED: skip('changed', depth); break;
+        case S_MOUNT: skip('mount', depth); break;
+        default: fail(path(), code - S_ERRNO, depth);
+      }
+    }
+  };
+
+  /** Queue name buf[start, end) of the directory at `depth` (d_ino read from the dirent). */
+  const queue = (depth: number, buf: Buffer, start: number, end: number) => {
+    if (n && (batchDepth !== depth || n >= MAX_ITEMS || items.offs[n]! + (end - start) + 1 > NAME_BYTES)) flush();
+    if (n === 0) items.offs[0] = 0;
+    batchDepth = depth;
+    const at = items.offs[n]!;
+    buf.copy(nameBuf, at, start, end + 1);
+    items.inos[n] = direntIno(buf, start);
+    items.offs[++n] = at + (end - start) + 1;
   };
 
   const visitor: WalkVisitor = {
@@ -196,7 +230,7 @@ export function runJob(job: CleanJob, opts: CleanOptions, result: CleanResult): 
       const name = depth === 0 ? '' : walker.nameOf(depth).toString('utf8', 0, walker.nameOf(depth).length - 1);
       const parent = depth === 0 ? null : states[depth - 1]!;
       const path = depth === 0 ? job.root : (parent!.path === '/' ? '/' : parent!.path + '/') + name;
-      if (depth === 0 && (statMask(dst) & STATX_MNT_ID) !== 0) rootMnt = statMntId(dst);
+      if (depth === 0 && (statMask(dst) & STATX_MNT_ID) !== 0) ctx.rootMnt = statMntId(dst);
       const state: DirState = { candidate: false, inherit: false, old: false, kept: 0, skip: false, ino: statInoNum(dst), path, locked: false, mtime: statMtimeMs(dst) };
       states[depth] = state;
       if (depth === 0) {
@@ -239,27 +273,8 @@ export function runJob(job: CleanJob, opts: CleanOptions, result: CleanResult): 
       if (s.skip) { s.kept++; return; }
       const matched = s.inherit || (job.mode === 'match' && (job.anyDepth || depth === 0) && job.match!.test(buf.toString('utf8', start, end)));
       if (!matched || (job.belowFirst && depth === 0)) { s.kept++; return; }
-      const name = Buffer.from(buf.subarray(start, end + 1));
-      const path = (s.path === '/' ? '/' : s.path + '/') + buf.toString('utf8', start, end);
-      if (job.excludes.length && excluded(path)) { skip('excluded', depth); return; }
-      const fd = walker.fdOf(depth);
-      const r = lstatxAt(fd, name, st, MASK);
-      if (r !== 0) {
-        if (r === -ENOENT) skip('changed', depth); else fail(path, -r, depth);
-        return;
-      }
-      const ino = statInoNum(st);
-      if (ino !== direntIno(buf, start) || (statMode(st) & S_IFMT) === S_IFDIR) { skip('changed', depth); return; }
-      if (rootMnt >= 0 && (statMask(st) & STATX_MNT_ID) !== 0 && statMntId(st) !== rootMnt) { skip('mount', depth); return; }
-      if (!isOld(st, false, job.ageBy, cutoff)) { skip('young', depth); return; }
-      // a lock is held through an open fd: say "locked", the more telling of the two
-      if (guard.isLocked(ino)) { skip('locked', depth); return; }
-      if (guard.isOpen(ino)) { skip('open', depth); return; }
-      const pattern = patternBuf.toString('latin1', 0, patternInto(buf, start, end));
-      if (batchDepth !== depth) flush();
-      batchDepth = depth;
-      batch.push({ name, path, size: statSize(st), mtime: statMtimeMs(st), uid: statUid(st), dir: false, pattern });
-      if (batch.length >= BATCH) flush();
+      if (job.excludes.length && excluded((s.path === '/' ? '/' : s.path + '/') + buf.toString('utf8', start, end))) { skip('excluded', depth); return; }
+      queue(depth, buf, start, end);
     },
 
     leaveDir(depth) {
@@ -276,12 +291,12 @@ export function runJob(job: CleanJob, opts: CleanOptions, result: CleanResult): 
       if (lstatxAt(pfd, nameZ, st, MASK) !== 0 || statInoNum(st) !== s.ino || (statMode(st) & S_IFMT) !== S_IFDIR) { skip('changed', depth - 1); return; }
       if (guard.isOpen(s.ino)) { skip('open', depth - 1); return; }
       const name = nameZ.subarray(0, nameZ.length - 1);
-      const p: Pending = { name: nameZ, path: s.path, size: 0, mtime: s.mtime, uid: statUid(st), dir: true, pattern: patternBuf.toString('latin1', 0, patternInto(name, 0, name.length)) };
-      if (!opts.apply) { count(p); return; }
+      const p: Pending = { path: s.path, size: 0, dir: true, pattern: patternBuf.toString('latin1', 0, patternInto(name, 0, name.length)) };
+      if (!opts.apply) { tally(p.pattern, true, 0, () => p.path); return; }
       if (!inPlace(depth - 1, pfd)) { parent.skip = true; skip('changed', depth - 1); return; }
-      if (opts.logFd >= 0) fs.writeSync(opts.logFd, logLine(p));
+      if (opts.logFd >= 0) fs.writeSync(opts.logFd, logLine(p.path, true, 0, s.mtime, statUid(st)));
       const r = unlinkat(pfd, nameZ, AT_REMOVEDIR);
-      if (r === 0) { count(p); return; }
+      if (r === 0) { tally(p.pattern, true, 0, () => p.path); return; }
       if (opts.logFd >= 0) fs.writeSync(opts.logFd, `{"path":${JSON.stringify(p.path)},"notRemoved":"${errnoName(-r)}"}\n`);
       if (r === -ENOTEMPTY || r === -EEXIST) {
         // r on a directory that is not empty keeps it; elsewhere something was made meanwhile
@@ -302,6 +317,14 @@ export function runJob(job: CleanJob, opts: CleanOptions, result: CleanResult): 
   };
 
   const walker = new Walker(job.root, visitor, { sameMount: true, onBatch: () => flush() });
-  walker.run();
-  flush();
+  try {
+    walker.run();
+    flush();
+  } finally {
+    if (helper) {
+      Atomics.store(helper.ctl, 0, -1);
+      Atomics.notify(helper.ctl, 0);
+      helper.port.close();
+    }
+  }
 }

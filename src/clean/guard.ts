@@ -7,8 +7,11 @@ import { readLocks, type LockIndex } from '../probe/locks.js';
 const REFRESH_MS = 2000;
 
 export class Guard {
-  private open = new Set<number>();
-  private locked = new Set<number>();
+  /** inodes open in some process / locked, on this device */
+  open = new Set<number>();
+  locked = new Set<number>();
+  /** counts the rebuilds */
+  generation = 0;
   private at = 0;
   /** processes whose fds could not be read (not root): "open" is then a lower bound */
   unreadable = 0;
@@ -29,6 +32,7 @@ export class Guard {
     const locks: LockIndex = readLocks();
     this.locked = locks.get(this.dev) ?? new Set();
     this.at = performance.now();
+    this.generation++;
   }
 
   isOpen(ino: number): boolean {
