@@ -10,3 +10,7 @@ export { SysError } from './sys/libc.js';
 export { startTrace, TraceStartError, type Trace, type TraceOptions } from './trace/run.js';
 export type { TraceReport } from './trace/summary.js';
 export { Lifecycle } from './trace/lifecycle.js';
+export { runJob, emptyResult, type CleanResult, type CleanOptions } from './clean/cleaner.js';
+export { parseRules, parseAge, parseSpan, globRegExp, RuleError, type Rule } from './clean/rules.js';
+export { jobsFromRules, adHocJob, emitRule } from './clean/plan.js';
+export type { CleanJob } from './clean/job.js';
