@@ -87,7 +87,6 @@ interface DirState {
   skip: boolean;
   ino: number;
   path: string;
-  locked: boolean;
   /** mtime before it was cleaned (for the log) */
   mtime: number;
 }
@@ -231,7 +230,7 @@ export function runJob(job: CleanJob, opts: CleanOptions, result: CleanResult): 
       const parent = depth === 0 ? null : states[depth - 1]!;
       const path = depth === 0 ? job.root : (parent!.path === '/' ? '/' : parent!.path + '/') + name;
       if (depth === 0 && (statMask(dst) & STATX_MNT_ID) !== 0) ctx.rootMnt = statMntId(dst);
-      const state: DirState = { candidate: false, inherit: false, old: false, kept: 0, skip: false, ino: statInoNum(dst), path, locked: false, mtime: statMtimeMs(dst) };
+      const state: DirState = { candidate: false, inherit: false, old: false, kept: 0, skip: false, ino: statInoNum(dst), path, mtime: statMtimeMs(dst) };
       states[depth] = state;
       if (depth === 0) {
         state.inherit = job.mode === 'contents' && !job.belowFirst;
@@ -253,7 +252,6 @@ export function runJob(job: CleanJob, opts: CleanOptions, result: CleanResult): 
       }
       const fd = walker.fdOf(depth);
       if (flock(fd, LOCK_EX | LOCK_NB) !== 0) {
-        state.locked = true;
         state.skip = true;
         skip('locked', depth - 1);
         return false;
