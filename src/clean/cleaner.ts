@@ -14,11 +14,11 @@ import os from 'node:os';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { AT_REMOVEDIR, LOCK_EX, LOCK_NB, errnoName, flock, unlinkat } from '../sys/libc.js';
 import {
-  STATX_BASIC_STATS, STATX_BTIME, STATX_MNT_ID, STATX_SIZE, lstatxAt, statInoNum, statMask, statMntId, statMode,
+  STATX_BASIC_STATS, STATX_MNT_ID, STATX_SIZE, lstatxAt, statInoNum, statMask, statMntId, statMode,
   statMtimeMs, statUid, S_IFDIR, S_IFMT,
 } from '../sys/statx.js';
 import {
-  MAX_ITEMS, NAME_BYTES, S_CHANGED, S_ERRNO, S_LOCKED, S_MOUNT, S_OPEN, S_REMOVED, S_YOUNG, isOld, logLine, removeItems,
+  MASK, MAX_ITEMS, NAME_BYTES, S_CHANGED, S_ERRNO, S_LOCKED, S_MOUNT, S_OPEN, S_REMOVED, S_YOUNG, isOld, logLine, removeItems,
   sharedItems, type RemoveCtx,
 } from './remove.js';
 import type { RemoveTask, RemoveWorkerInput } from './remove-worker.js';
@@ -36,7 +36,6 @@ const ENOTEMPTY = 39;
 const EEXIST = 17;
 const ENOENT = 2;
 const DOTDOT = Buffer.from('..\0');
-const MASK = STATX_BASIC_STATS | STATX_BTIME | STATX_MNT_ID;
 
 export type SkipReason = 'open' | 'locked' | 'young' | 'changed' | 'mount' | 'excluded' | 'error';
 
@@ -91,8 +90,6 @@ interface DirState {
   mtime: number;
 }
 
-interface Pending { path: string; size: number; dir: boolean; pattern: string }
-
 /** Run one job; adds to `result`. Throws SysError when the root cannot be opened. */
 export function runJob(job: CleanJob, opts: CleanOptions, result: CleanResult): void {
   const st = Buffer.alloc(STATX_SIZE);
@@ -110,16 +107,16 @@ export function runJob(job: CleanJob, opts: CleanOptions, result: CleanResult): 
   const ctx: RemoveCtx = { apply: opts.apply, logFd: opts.logFd, cutoff, ageBy: job.ageBy, rootMnt: -1, open: new Set(), locked: new Set() };
   let ctxGen = -1;
 
-  // the second thread, when there is a second CPU
-  let helper: { worker: Worker; ctl: Int32Array; port: MessagePort; seq: number } | null = null;
-  if (os.availableParallelism() > 1) {
+  // the second thread: started at the first batch big enough to split, when there is a second CPU
+  let helper = null as { ctl: Int32Array; port: MessagePort; seq: number } | null;
+  const twoCpus = os.availableParallelism() > 1;
+  const startHelper = () => {
     const ctl = new Int32Array(new SharedArrayBuffer(8));
     const { port1, port2 } = new MessageChannel();
     const input: RemoveWorkerInput = { items, ctl, port: port2 };
-    const worker = new Worker(new URL('./remove-worker.js', import.meta.url), { workerData: input, transferList: [port2] });
-    worker.unref();
-    helper = { worker, ctl, port: port1 as unknown as MessagePort, seq: 0 };
-  }
+    new Worker(new URL('./remove-worker.js', import.meta.url), { workerData: input, transferList: [port2] }).unref();
+    return { ctl, port: port1 as unknown as MessagePort, seq: 0 };
+  };
 
   const skip = (why: SkipReason, depth: number) => {
     result.skipped[why]++;
@@ -179,10 +176,11 @@ export function runJob(job: CleanJob, opts: CleanOptions, result: CleanResult): 
       ctx.open = guard.open;
       ctx.locked = guard.locked;
     }
-    const split = helper && count >= SPLIT ? count >> 1 : count;
+    const split = twoCpus && count >= SPLIT ? count >> 1 : count;
     if (split < count) {
-      const h = helper!;
-      const task: RemoveTask = { dirfd: fd, dirPath: dir.path, from: split, to: count, ...(guard.generation !== ctxGen ? { ctx } : {}) };
+      const fresh = helper === null;
+      const h = (helper ??= startHelper());
+      const task: RemoveTask = { dirfd: fd, dirPath: dir.path, from: split, to: count, ...(fresh || guard.generation !== ctxGen ? { ctx } : {}) };
       h.port.postMessage(task);
       Atomics.store(h.ctl, 0, ++h.seq);
       Atomics.notify(h.ctl, 0);
@@ -287,20 +285,19 @@ export function runJob(job: CleanJob, opts: CleanOptions, result: CleanResult): 
       const nameZ = walker.nameOf(depth);
       if (pfd < 0 || parent.skip) { skip('changed', depth - 1); return; }
       if (lstatxAt(pfd, nameZ, st, MASK) !== 0 || statInoNum(st) !== s.ino || (statMode(st) & S_IFMT) !== S_IFDIR) { skip('changed', depth - 1); return; }
-      if (guard.isOpen(s.ino)) { skip('open', depth - 1); return; }
-      const name = nameZ.subarray(0, nameZ.length - 1);
-      const p: Pending = { path: s.path, size: 0, dir: true, pattern: patternBuf.toString('latin1', 0, patternInto(name, 0, name.length)) };
-      if (!opts.apply) { tally(p.pattern, true, 0, () => p.path); return; }
+      if (guard.open.has(s.ino)) { skip('open', depth - 1); return; }
+      const pattern = patternBuf.toString('latin1', 0, patternInto(nameZ, 0, nameZ.length - 1));
+      if (!opts.apply) { tally(pattern, true, 0, () => s.path); return; }
       if (!inPlace(depth - 1, pfd)) { parent.skip = true; skip('changed', depth - 1); return; }
-      if (opts.logFd >= 0) fs.writeSync(opts.logFd, logLine(p.path, true, 0, s.mtime, statUid(st)));
+      if (opts.logFd >= 0) fs.writeSync(opts.logFd, logLine(s.path, true, 0, s.mtime, statUid(st)));
       const r = unlinkat(pfd, nameZ, AT_REMOVEDIR);
-      if (r === 0) { tally(p.pattern, true, 0, () => p.path); return; }
-      if (opts.logFd >= 0) fs.writeSync(opts.logFd, `{"path":${JSON.stringify(p.path)},"notRemoved":"${errnoName(-r)}"}\n`);
+      if (r === 0) { tally(pattern, true, 0, () => s.path); return; }
+      if (opts.logFd >= 0) fs.writeSync(opts.logFd, `{"path":${JSON.stringify(s.path)},"notRemoved":"${errnoName(-r)}"}\n`);
       if (r === -ENOTEMPTY || r === -EEXIST) {
         // r on a directory that is not empty keeps it; elsewhere something was made meanwhile
         if (job.recursive || job.mode === 'contents') skip('changed', depth - 1); else parent.kept++;
       } else if (r === -ENOENT) skip('changed', depth - 1);
-      else fail(p.path, -r, depth - 1);
+      else fail(s.path, -r, depth - 1);
     },
 
     unreadable(depth, name, errno) {

@@ -24,7 +24,8 @@ export const S_MOUNT = 5;
 export const S_ERRNO = 100;
 
 const ENOENT = 2;
-const MASK = STATX_BASIC_STATS | STATX_BTIME | STATX_MNT_ID;
+/** what the cleaner asks statx for: the basics, birth time, mount ID */
+export const MASK = STATX_BASIC_STATS | STATX_BTIME | STATX_MNT_ID;
 
 /** Names of one directory and what became of them; shared memory, so two threads can work on halves. */
 export interface Items {

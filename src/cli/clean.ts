@@ -47,15 +47,8 @@ export function runClean(target: string | undefined, flags: CleanFlags): number 
     jobs = jobsFromRules(rules);
     for (const j of jobs) checkRoot(`${j.source}: ${j.root}`, j.root);
   } else {
-    const real = (() => {
-      try {
-        return fs.realpathSync(target!);
-      } catch {
-        return target!;
-      }
-    })();
-    checkRoot(target!, real);
     const root = resolveRoot(target!, 'nothing there to clean');
+    checkRoot(target!, root);
     if (flags.match === undefined && age === null) fail('say what may go: --match GLOB and/or --older-than AGE (everything below PATH is never the default)');
     if (flags.match !== undefined && flags.match.includes('/')) fail(`--match takes a name pattern without '/': '${flags.match}'`);
     if (flags.emitRule) {

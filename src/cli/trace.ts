@@ -5,16 +5,16 @@ import { traceHuman, traceJson, traceLive } from '../report/trace.js';
 import { wantColor } from '../report/format.js';
 import { inotifyUsage } from '../probe/watch-users.js';
 import { userName } from '../probe/users.js';
+import { parseSpan } from '../clean/rules.js';
 import { resolveRoot } from './top.js';
 import { fail, parseIntOption, UsageError } from './fail.js';
 
 export interface TraceFlags { duration?: string; json?: boolean; events?: boolean; backend?: string; limit: string }
 
-/** `90`, `90s`, `500ms`, `5m`, `2h` as milliseconds. */
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|min|h)?$/.exec(text.trim());
-  if (!m) fail(`--duration takes a time like 60s, 5m, 1h or 500ms, not '${text}'`);
-  const v = Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 }[m[2] ?? 's'] ?? 1000);
+/** `90`, `90s`, `500ms`, `5m`, `1h30m` as milliseconds (a systemd time span). */
+function parseDuration(text: string): number {
+  const v = parseSpan(text);
+  if (v === null) fail(`--duration takes a time like 60s, 5m, 1h or 500ms, not '${text}'`);
   if (!(v > 0)) fail(`--duration must be more than 0, not '${text}'`);
   return v;
 }
@@ -22,8 +22,9 @@ export function parseDuration(text: string): number {
 /** The case-004 message: who holds this user's watches. */
 function noWatchesLeft(detail: string): string {
   const uid = process.geteuid!();
-  const u = inotifyUsage({}).users.find((x) => x.uid === uid);
-  const limit = inotifyUsage({}).limits.inotifyWatches;
+  const usage = inotifyUsage({});
+  const u = usage.users.find((x) => x.uid === uid);
+  const limit = usage.limits.inotifyWatches;
   const held = u ? `${u.watches.toLocaleString('en-US')} watches of ${limit ?? '?'} (fs.inotify.max_user_watches) are held by ${userName(uid)}'s processes` : 'the limit fs.inotify.max_user_watches is reached';
   return `${detail}: ${held}; this is the condition enospc diagnoses (see 'enospc inotify --user ${userName(uid)}'); run as root to trace with fanotify, which needs no watches`;
 }

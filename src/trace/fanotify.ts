@@ -21,11 +21,7 @@ const EINVAL = 22;
 const BACKLOG_MAX = 256 << 20;
 const DIR_CACHE_MAX = 200_000;
 
-export class FanotifyUnavailable extends Error {
-  constructor(readonly errno: string, message: string) {
-    super(message);
-  }
-}
+export class FanotifyUnavailable extends Error {}
 
 export class FanotifySource implements Source {
   readonly backend = 'fanotify' as const;
@@ -52,7 +48,7 @@ export class FanotifySource implements Source {
       fd = fanotifyInit(base, O_RDONLY | O_LARGEFILE | O_CLOEXEC);
       this.notes.push('kernel before 5.17: renames show as a move out and a move in');
     }
-    if (fd < 0) throw new FanotifyUnavailable(errnoName(-fd), fd === -EINVAL ? 'the kernel has no fanotify name events (5.9 or later needed)' : `fanotify_init: ${errnoName(-fd)}`);
+    if (fd < 0) throw new FanotifyUnavailable(fd === -EINVAL ? 'the kernel has no fanotify name events (5.9 or later needed)' : `fanotify_init: ${errnoName(-fd)}`);
     const moves = modern ? FAN_RENAME : FAN_MOVED_FROM | FAN_MOVED_TO;
     const mask = FAN_CREATE | FAN_DELETE | moves | FAN_ONDIR;
     let r = fanotifyMark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, BigInt(mask | FAN_CLOSE_WRITE), root);
@@ -62,14 +58,14 @@ export class FanotifySource implements Source {
     }
     if (r < 0) {
       close(fd);
-      throw new FanotifyUnavailable(errnoName(-r), `fanotify_mark on ${root}: ${errnoName(-r)}`);
+      throw new FanotifyUnavailable(`fanotify_mark on ${root}: ${errnoName(-r)}`);
     }
     this.fd = fd;
     // open_by_handle_at needs an fd on the filesystem that is not O_PATH
     this.mountFd = openat(AT_FDCWD, cpath(root), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (this.mountFd < 0) {
       close(fd);
-      throw new FanotifyUnavailable(errnoName(-this.mountFd), `open ${root}: ${errnoName(-this.mountFd)}`);
+      throw new FanotifyUnavailable(`open ${root}: ${errnoName(-this.mountFd)}`);
     }
   }
 

@@ -6,7 +6,7 @@ import type { TraceEvent } from './types.js';
 
 interface Live {
   pattern: PatternLife;
-  /** epoch ms of the create (or move-in); NaN for a file that predates the trace */
+  /** epoch ms of the create (or move-in) */
   born: number;
   proc: number;
   closed: boolean;
@@ -117,7 +117,7 @@ export class Lifecycle {
     else {
       p.deleted++;
       this.count(p, e.proc, 'deleted');
-      if (!l || Number.isNaN(l.born)) p.deletedPreexisting++;
+      if (!l) p.deletedPreexisting++;
       else {
         p.lifetimeMs += e.ts - l.born;
         p.lifetimes++;
@@ -163,7 +163,6 @@ export class Lifecycle {
     const files: LeakedFile[] = [];
     let vanished = 0;
     for (const [path, l] of this.live) {
-      if (Number.isNaN(l.born)) continue;
       if (!exists(path)) {
         vanished++;
         continue;
