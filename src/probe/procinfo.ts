@@ -38,12 +38,19 @@ export function startTime(pid: number): number {
   return stat(pid)?.start ?? -1;
 }
 
-function readOr(path: string): string | null {
+/** The text of a /proc file, or null when it cannot be read (the process is gone, say). */
+export function readOr(path: string): string | null {
   try {
     return fs.readFileSync(path, 'utf8');
   } catch {
     return null;
   }
+}
+
+/** The effective uid of `pid` from /proc/PID/status, or null when it is gone. */
+export function euidOf(pid: number): number | null {
+  const m = /^Uid:\s+\d+\s+(\d+)/m.exec(readOr(`/proc/${pid}/status`) ?? '');
+  return m ? Number(m[1]) : null;
 }
 
 /** The systemd unit at the deepest level of a cgroup path, e.g. php8.2-fpm.service. */
@@ -86,10 +93,10 @@ export function procInfo(pid: number): ProcInfo {
   } catch {
     // kernel threads have none; gone meanwhile
   }
-  const uidLine = /^Uid:\s+\d+\s+(\d+)/m.exec(readOr(`/proc/${pid}/status`) ?? '');
+
   const cg = cgroupOf(readOr(`/proc/${pid}/cgroup`) ?? '');
   return {
-    pid, comm, exe, uid: uidLine ? Number(uidLine[1]) : null,
+    pid, comm, exe, uid: euidOf(pid),
     unit: cg ? unitOf(cg) : null, container: cg ? containerOf(cg) : null, gone: false, start,
   };
 }

@@ -1,6 +1,7 @@
 // Kernel limits and the use of the kernel tables that also answer ENOSPC (see the table in
 // shared notes: inotify, fanotify, epoll, SysV IPC, POSIX mqueue, ptys).
 import fs from 'node:fs';
+import { readMounts } from './mounts.js';
 
 /** A sysctl as numbers (`kernel.sem` has four), or null when this kernel has no such file. */
 export function sysctl(name: string): number[] | null {
@@ -74,10 +75,10 @@ export function kernelTables(): Record<string, TableUse> {
   const [, semmns, , semmni] = sysctl('kernel.sem') ?? [];
   const page = 4096;
   let mqueues: number | null = null;
-  const mq = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => / - mqueue /.test(l));
+  const mq = readMounts().find((m) => m.fstype === 'mqueue');
   if (mq) {
     try {
-      mqueues = fs.readdirSync(mq.split(' ')[4]!).length;
+      mqueues = fs.readdirSync(mq.mountPoint).length;
     } catch {
       mqueues = null;
     }

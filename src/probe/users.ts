@@ -3,29 +3,32 @@ import fs from 'node:fs';
 
 let users: Map<number, string> | undefined;
 
+/** uid -> name from /etc/passwd, read once (the first name of a uid wins). */
+function table(): Map<number, string> {
+  if (users) return users;
+  users = new Map();
+  try {
+    for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const f = line.split(':');
+      if (f.length >= 3 && f[0]) {
+        const id = Number(f[2]);
+        if (!users.has(id)) users.set(id, f[0]);
+      }
+    }
+  } catch {
+    // no passwd file: numbers only
+  }
+  return users;
+}
+
 /** The name of `uid`, or its number as text when /etc/passwd does not list it. */
 export function userName(uid: number): string {
-  if (!users) {
-    users = new Map();
-    try {
-      for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
-        const f = line.split(':');
-        if (f.length >= 3 && f[0]) {
-          const id = Number(f[2]);
-          if (!users.has(id)) users.set(id, f[0]);
-        }
-      }
-    } catch {
-      // no passwd file: numbers only
-    }
-  }
-  return users.get(uid) ?? String(uid);
+  return table().get(uid) ?? String(uid);
 }
 
 /** The uid of a user name or number; undefined when /etc/passwd has no such name. */
 export function uidOf(user: string): number | undefined {
   if (/^\d+$/.test(user)) return Number(user);
-  userName(0); // load the table
-  for (const [uid, name] of users!) if (name === user) return uid;
+  for (const [uid, name] of table()) if (name === user) return uid;
   return undefined;
 }

@@ -4,7 +4,7 @@
 // for by a walk of their filesystem matching d_ino, within a time budget; what is still not
 // found stays "dev:ino".
 import fs from 'node:fs';
-import { O_DIRECTORY, O_PATH, close, openByHandleAt } from '../sys/libc.js';
+import { O_CLOEXEC, O_DIRECTORY, O_PATH, close, openByHandleAt } from '../sys/libc.js';
 import { Walker, direntIno, type WalkVisitor } from '../scan/walker.js';
 import { devOf, type InotifyWatch } from './fdinfo.js';
 import { readMounts, type Mount } from './mounts.js';
@@ -44,12 +44,9 @@ export function resolveWatchPaths(watches: InotifyWatch[], crawlBudgetMs = 2000)
         fh.writeUInt32LE(w.handle.bytes.length, 0);
         fh.writeInt32LE(w.handle.type, 4);
         w.handle.bytes.copy(fh, 8);
-        const fd = openByHandleAt(mfd, fh, O_PATH);
-        if (fd >= 0) {
-          try {
-            out.set(key, fs.readlinkSync(`/proc/self/fd/${fd}`));
-          } catch { /* raced away */ }
-          close(fd);
+        const path = pathOfHandle(mfd, fh);
+        if (path !== null) {
+          out.set(key, path);
           continue;
         }
       }
@@ -95,6 +92,23 @@ function crawl(left: InotifyWatch[], mounts: Mount[], out: Map<WatchKey, string>
 }
 
 /**
+ * The path of the object a struct file_handle names, through an fd (not O_PATH) on its
+ * filesystem; a deleted one keeps its last path. Null when it cannot be opened.
+ */
+export function pathOfHandle(mountFd: number, fh: Buffer): string | null {
+  const fd = openByHandleAt(mountFd, fh, O_PATH | O_CLOEXEC);
+  if (fd < 0) return null;
+  try {
+    const p = fs.readlinkSync(`/proc/self/fd/${fd}`);
+    return p.endsWith(' (deleted)') ? p.slice(0, -10) : p;
+  } catch {
+    return null; // raced away
+  } finally {
+    close(fd);
+  }
+}
+
+/**
  * Collapse watched paths to the directories that hold them: the shallowest prefixes that keep
  * at most `max` groups. Returns [directory, count] by count.
  */
@@ -105,7 +119,9 @@ export function collapsePaths(paths: string[], max = 8): Array<[string, number]>
   const first = split[0]!;
   while (lcp < first.length - 1 && split.every((s) => s.length > lcp + 1 && s[lcp] === first[lcp])) lcp++;
   let best: Map<string, number> = new Map([['/' + first.slice(0, lcp).join('/'), paths.length]]);
-  for (let depth = lcp + 1; depth <= Math.max(...split.map((s) => s.length)); depth++) {
+  let deepest = 0;
+  for (const s of split) if (s.length > deepest) deepest = s.length;
+  for (let depth = lcp + 1; depth <= deepest; depth++) {
     const groups = new Map<string, number>();
     for (const s of split) {
       const k = '/' + s.slice(0, Math.min(depth, s.length)).join('/');

@@ -57,8 +57,15 @@ export function chargedUid(pid: number, ours: number): number | null {
 
 export function byUser(scan: WatchScan): UserWatchUse[] {
   const users = new Map<number, UserWatchUse & { seen: Map<string, Array<{ pid: number; fd: number }>> }>();
+  // the owner of a namespace is the same for all its processes: ask once per namespace
+  const owners = new Map<number, number>();
   for (const p of scan.procs) {
-    const uid = p.userns === scan.userns ? p.uid : chargedUid(p.pid, scan.userns) ?? p.uid;
+    let owner: number | null | undefined = p.userns === scan.userns ? p.uid : owners.get(p.userns);
+    if (owner === undefined) {
+      owner = chargedUid(p.pid, scan.userns);
+      if (owner !== null) owners.set(p.userns, owner); // null: this process went away; ask the next
+    }
+    const uid = owner ?? p.uid;
     let u = users.get(uid);
     if (!u) {
       u = {

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import { parseEpoll, parseFanotify, parseInotify, type InotifyWatch } from './fdinfo.js';
 import { comm, livePids, scanFds, type FdSink } from './procs.js';
+import { euidOf, readOr } from './procinfo.js';
 
 export interface ProcWatchers {
   pid: number;
@@ -34,19 +35,6 @@ function nsInode(pid: number | 'self'): number {
   return Number(/\[(\d+)\]/.exec(link)?.[1] ?? 0);
 }
 
-function euid(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const m = /^Uid:\s+\d+\s+(\d+)/m.exec(status);
-  return m ? Number(m[1]) : -1;
-}
-
-function read(path: string): string | null {
-  try {
-    return fs.readFileSync(path, 'utf8');
-  } catch {
-    return null;
-  }
-}
 
 export interface ScanOptions {
   /** only these PIDs */
@@ -68,7 +56,7 @@ export class WatchersSink implements FdSink {
   fd(pid: number, fd: number, link: string): void {
     const kind = KINDS[link];
     if (!kind || pid === process.pid) return; // enospc itself (libuv's epoll) is not what the user asks about
-    const info = read(`/proc/${pid}/fdinfo/${fd}`);
+    const info = readOr(`/proc/${pid}/fdinfo/${fd}`);
     if (info === null) return;
     const p = this.cur ??= {
       pid, comm: '', uid: -1, userns: 0,
@@ -81,7 +69,8 @@ export class WatchersSink implements FdSink {
       p.inotify.instances++;
       p.inotify.watches += w.length;
       p.instances.push({ fd, watches: w.length, key: `${w.length}:${w.slice(0, 64).map((x) => `${x.wd}.${x.ino}.${x.sdev}`).join(',')}` });
-      p.watchList?.push(...w);
+      // not push(...w): a spread of 200k watches overflows the stack
+      if (p.watchList) for (const x of w) p.watchList.push(x);
     } else if (kind === 'fanotify') {
       p.fanotify.groups++;
       p.fanotify.marks += parseFanotify(info).length;
@@ -95,12 +84,14 @@ export class WatchersSink implements FdSink {
     const p = this.cur;
     this.cur = null;
     if (!p) return;
+    const uid = euidOf(pid);
+    if (uid === null) return; // gone
     try {
-      p.uid = euid(pid);
       p.userns = nsInode(pid);
     } catch {
       return; // gone
     }
+    p.uid = uid;
     p.comm = comm(pid);
     this.procs.push(p);
   }

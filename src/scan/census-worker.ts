@@ -3,6 +3,7 @@
 // the frontier walk kept open.
 import { parentPort, workerData } from 'node:worker_threads';
 import { Census, type CensusOptions, type Unit } from './census.js';
+import { buf } from './census-parts.js';
 
 export interface WorkerInput {
   opts: CensusOptions;
@@ -27,7 +28,7 @@ parentPort!.once('message', (msg: WorkerUnits) => {
     const i = Atomics.add(next, 0, 1);
     if (i >= msg.units.length) break;
     const u = msg.units[i]!;
-    census.runUnit({ ...u, name: Buffer.from(u.name), path: Buffer.from(u.path) }, i, msg.dev, deadline);
+    census.runUnit({ ...u, name: buf(u.name), path: buf(u.path) }, i, msg.dev, deadline);
     if (deadline !== undefined && performance.now() > deadline) break;
   }
   parentPort!.postMessage(census.exportState());

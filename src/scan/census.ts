@@ -52,7 +52,6 @@ export class Census implements WalkVisitor {
   private unitTotals: Array<[number, number]> = [];
   private partial = false;
   /** hard links whose names were counted in two threads */
-  private crossLinks = 0;
 
   constructor(private readonly opts: CensusOptions = {}) {
     this.limit = opts.limit ?? 10;
@@ -191,7 +190,6 @@ export class Census implements WalkVisitor {
       }
       // names of one inode counted in two threads: undo the second count
       this.hardLinks++;
-      this.crossLinks++;
       this.bytes -= seen.size;
       const o = this.owners.get(seen.uid)!;
       o.count--;
@@ -241,7 +239,7 @@ export class Census implements WalkVisitor {
     if (depth === 0 && this.mode !== 'unit') {
       // the root is no entry of a scanned directory: count it here
       this.dirs++;
-      if (this.doStat) this.statOwnerAge(st);
+      if (this.doStat) this.statOwnerAge(statSize(st), statUid(st), statMtime(st));
     }
     if (this.mode === 'frontier') {
       this.frontierAt[depth] = this.frontier.length;
@@ -279,13 +277,11 @@ export class Census implements WalkVisitor {
   }
 
   /** Count an inode's bytes, owner and age; returns its age bucket. */
-  private statOwnerAge(st: Buffer): number {
-    const size = statSize(st);
-    const uid = statUid(st);
+  private statOwnerAge(size: number, uid: number, mtime: number): number {
     this.bytes += size;
     const o = this.owners.get(uid);
     if (o) { o.count++; o.bytes += size; } else this.owners.set(uid, { count: 1, bytes: size });
-    const age = this.now - statMtime(st);
+    const age = this.now - mtime;
     let b = 0;
     while (b < AGE_BUCKETS.length - 1 && age >= (AGE_BUCKETS[b]![1] as number)) b++;
     this.ages[b]!++;
@@ -337,10 +333,10 @@ export class Census implements WalkVisitor {
       this.below[depth]!--; // the inode was counted where its first name was seen
       return;
     }
-    const b = this.statOwnerAge(st);
     const size = statSize(st);
     const uid = statUid(st);
     const mtime = statMtime(st);
+    const b = this.statOwnerAge(size, uid, mtime);
     if (linked) this.seenLinks.set(ino, { size, uid, age: b });
     const inode = linked ? ino : statInoNum(st);
     if (inode > p.maxIno) p.maxIno = inode;

@@ -198,7 +198,7 @@ export function inotifyRmWatch(fd: number, wd: number): number {
   return (c_inotify_rm_watch(fd, wd) as number) === 0 ? 0 : -koffi.errno();
 }
 
-export const FIONREAD = 0x541b;
+const FIONREAD = 0x541b;
 const nreadBuf = Buffer.alloc(4);
 /** Bytes waiting to be read on a notification fd (FIONREAD), or -errno. */
 export function pendingBytes(fd: number): number {
@@ -214,7 +214,6 @@ export function unlinkat(dirfd: number, name: Buffer, flags: number): number {
 
 export const LOCK_EX = 2;
 export const LOCK_NB = 4;
-export const LOCK_UN = 8;
 /** flock(2). 0 or -errno (EWOULDBLOCK: someone else holds it). */
 export function flock(fd: number, op: number): number {
   return (c_flock(fd, op) as number) === 0 ? 0 : -koffi.errno();

@@ -50,18 +50,20 @@ export const statUid = (b: Buffer): number => b.readUInt32LE(OFF.uid);
 export const statMode = (b: Buffer): number => b.readUInt16LE(OFF.mode);
 /** Size in bytes; exact up to 2^53. */
 export const statSize = (b: Buffer): number => b.readUInt32LE(OFF.size) + b.readUInt32LE(OFF.size + 4) * 0x1_0000_0000;
-export const statMtime = (b: Buffer): number => Number(b.readBigInt64LE(OFF.mtime));
+/** A signed 64-bit field as a double without a BigInt (exact below 2^53). */
+const i64 = (b: Buffer, off: number): number => b.readUInt32LE(off) + b.readInt32LE(off + 4) * 0x1_0000_0000;
+export const statMtime = (b: Buffer): number => i64(b, OFF.mtime);
 /** Inode number as a double: exact below 2^53, which every filesystem enospc meets stays under. */
 export const statInoNum = (b: Buffer): number => b.readUInt32LE(OFF.ino) + b.readUInt32LE(OFF.ino + 4) * 0x1_0000_0000;
 /** Timestamps in ms since the epoch (seconds and nanoseconds fields). */
-const msAt = (b: Buffer, off: number): number => Number(b.readBigInt64LE(off)) * 1000 + Math.floor(b.readUInt32LE(off + 8) / 1e6);
+const msAt = (b: Buffer, off: number): number => i64(b, off) * 1000 + Math.floor(b.readUInt32LE(off + 8) / 1e6);
 export const statAtimeMs = (b: Buffer): number => msAt(b, OFF.atime);
 export const statBtimeMs = (b: Buffer): number => msAt(b, OFF.btime);
 export const statCtimeMs = (b: Buffer): number => msAt(b, OFF.ctime);
 export const statMtimeMs = (b: Buffer): number => msAt(b, OFF.mtime);
 export const statMask = (b: Buffer): number => b.readUInt32LE(OFF.mask);
 /** The mount ID (with STATX_MNT_ID): tells a bind mount of the same filesystem apart. */
-export const statMntId = (b: Buffer): number => Number(b.readBigUInt64LE(OFF.mntId));
+export const statMntId = (b: Buffer): number => i64(b, OFF.mntId);
 export const statDevMajor = (b: Buffer): number => b.readUInt32LE(OFF.devMajor);
 export const statDevMinor = (b: Buffer): number => b.readUInt32LE(OFF.devMinor);
 

@@ -2,11 +2,10 @@
 // root, directory-entry events with the directory's file handle and the name, and the pid of
 // the process that caused each. Directory handles become paths through open_by_handle_at and a
 // cache; events outside the root are dropped.
-import fs from 'node:fs';
 import {
-  AT_FDCWD, O_CLOEXEC, O_DIRECTORY, O_PATH, O_RDONLY, close, cpath, errnoName, fanotifyInit, fanotifyMark,
-  openByHandleAt, openat, pendingBytes, read,
+  AT_FDCWD, O_CLOEXEC, O_DIRECTORY, O_RDONLY, close, cpath, errnoName, fanotifyInit, fanotifyMark, openat, pendingBytes, read,
 } from '../sys/libc.js';
+import { pathOfHandle } from '../probe/watch-paths.js';
 import {
   FAN_CLASS_NOTIF, FAN_CLOEXEC, FAN_CLOSE_WRITE, FAN_CREATE, FAN_DELETE, FAN_MARK_ADD, FAN_MARK_FILESYSTEM,
   FAN_MOVED_FROM, FAN_MOVED_TO, FAN_NONBLOCK, FAN_ONDIR, FAN_Q_OVERFLOW, FAN_RENAME, FAN_REPORT_DFID_NAME,
@@ -151,7 +150,7 @@ export class FanotifySource implements Source {
     if (dir === null) return null;
     let d = this.dirs.get(dir);
     if (d === undefined) {
-      d = this.resolve(dir);
+      d = pathOfHandle(this.mountFd, handleOf(dir));
       if (this.dirs.size >= DIR_CACHE_MAX) this.dirs.clear();
       this.dirs.set(dir, d);
     }
@@ -160,18 +159,6 @@ export class FanotifySource implements Source {
     return (d === '/' ? '/' : d + '/') + nameText(name);
   }
 
-  private resolve(key: string): string | null {
-    const fd = openByHandleAt(this.mountFd, handleOf(key), O_PATH | O_CLOEXEC);
-    if (fd < 0) return null;
-    try {
-      const p = fs.readlinkSync(`/proc/self/fd/${fd}`);
-      return p.endsWith(' (deleted)') ? p.slice(0, -10) : p;
-    } catch {
-      return null;
-    } finally {
-      close(fd);
-    }
-  }
 
   close(): void {
     close(this.fd);
