@@ -10,7 +10,7 @@ import { userName } from '../probe/users.js';
 /** Patterns smaller than this share of the scan are not worth naming as culprits. */
 const MIN_SHARE = 0.01;
 
-export function toCulprit(p: PatternCount, staleAfter: number): Culprit {
+function toCulprit(p: PatternCount, staleAfter: number): Culprit {
   const dir = p.topDirs[0] ? display(p.topDirs[0].path) : '';
   const sig = signatureOf(display(p.example), dir);
   let orphan: Culprit['orphan'] = null;
@@ -34,16 +34,23 @@ export function toCulprit(p: PatternCount, staleAfter: number): Culprit {
   };
 }
 
-/** The culprits of a mount's census: its largest patterns. */
+const made = new WeakMap<MountFacts, Culprit[]>();
+
+/** The culprits of a mount's census: its largest patterns (made once per mount, asked by several checks). */
 export function culpritsOf(m: MountFacts, ctx: CheckContext): Culprit[] {
   const c = m.census;
   if (!c) return [];
-  const min = Math.max(2, c.totals.entries * MIN_SHARE);
-  return c.patterns.filter((p) => p.count >= min).slice(0, 5).map((p) => toCulprit(p, ctx.staleAfter));
+  let list = made.get(m);
+  if (!list) {
+    const min = Math.max(2, c.totals.entries * MIN_SHARE);
+    list = c.patterns.filter((p) => p.count >= min).slice(0, 5).map((p) => toCulprit(p, ctx.staleAfter));
+    made.set(m, list);
+  }
+  return list;
 }
 
 function quote(s: string): string {
-  return /^[A-Za-z0-9_./*-]+$/.test(s) ? `'${s}'` : `'${s.replace(/'/g, `'\\''`)}'`;
+  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Fixes for a mount out of inodes: clean the culprits, then stop them coming back. */

@@ -24,7 +24,10 @@ export const deletedOpen: Check = {
       const tight = u !== null && u.blocks.total > 0 && u.blocks.avail / u.blocks.total < 0.1;
       const severity = big || (tight && total > 0) ? 'warning' : 'info';
       const byPid = new Map<number, OpenFile[]>();
-      for (const f of files) byPid.set(f.pid, [...(byPid.get(f.pid) ?? []), f]);
+      for (const f of files) {
+        const list = byPid.get(f.pid);
+        if (list) list.push(f); else byPid.set(f.pid, [f]);
+      }
       out.push({
         id: 'deleted-open',
         severity,

@@ -53,7 +53,7 @@ const EXCLUDED_MOUNTPOINTS = /^\/(dev|proc|run\/credentials\/.+|sys|var\/lib\/do
 const EXCLUDED_FSTYPES = new Set([...PSEUDO_FSTYPES, 'devtmpfs', 'iso9660', 'overlay', 'squashfs', 'erofs', 'nsfs']);
 
 /** The real mounts, one per filesystem (bind mounts of the same device once). */
-export function realMounts(all: Mount[]): Mount[] {
+function realMounts(all: Mount[]): Mount[] {
   const seen = new Set<string>();
   const out: Mount[] = [];
   for (const m of all) {

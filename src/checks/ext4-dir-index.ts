@@ -12,7 +12,7 @@ const INFO = 1_000_000;
 const INCOMPAT_LARGEDIR = 0x4000;
 
 /** large_dir from the ext4 superblock of a block device; null when it cannot be read. */
-export function ext4LargeDir(device: string): boolean | null {
+function ext4LargeDir(device: string): boolean | null {
   let fd: number | undefined;
   try {
     fd = fs.openSync(device, 'r');

@@ -3,22 +3,23 @@
 // limit: 80% warning, 95% or at the limit critical; the fix is the sysctl.d line, and the
 // evidence names the processes (or users) that hold the most.
 import type { Check, Finding, Severity } from './types.js';
+import { percent } from './levels.js';
 import type { UserWatchUse } from '../probe/watch-users.js';
 import type { WatchLimits } from '../probe/sysctl.js';
 import { userName } from '../probe/users.js';
 
-export function useSeverity(used: number, limit: number): Severity | null {
+function useSeverity(used: number, limit: number): Severity | null {
   if (limit <= 0) return null;
   if (used >= limit || used / limit >= 0.95) return 'critical';
   if (used / limit >= 0.8) return 'warning';
   return null;
 }
 
-const pctOf = (used: number, limit: number) => Math.round((1000 * used) / limit) / 10;
-
-function sysctlFix(name: string, value: number, conf: string): Finding['fix'][number][] {
+/** Raise a sysctl: the /etc/sysctl.d file with `line` ("name = value"), then load it. */
+function sysctlFix(line: string, conf: string): Finding['fix'][number][] {
+  const [name] = line.split(' = ');
   return [
-    { text: `Raise ${name} (takes effect at once, kept across reboots)`, file: `/etc/sysctl.d/${conf}`, content: `${name} = ${value}` },
+    { text: `Raise ${name} (takes effect at once, kept across reboots)`, file: `/etc/sysctl.d/${conf}`, content: line },
     { text: 'Load it now', command: `sysctl -p /etc/sysctl.d/${conf}` },
   ];
 }
@@ -32,10 +33,12 @@ interface PerUser {
   perProcess: (p: UserWatchUse['processes'][number]) => number;
   conf: string;
   errno: string;
+  /** the fix raises the limit to at least this (else to twice the limit) */
+  minRaise?: number;
 }
 
 const PER_USER: PerUser[] = [
-  { id: 'inotify.watches', what: 'inotify watches', limitName: 'fs.inotify.max_user_watches', limit: (l) => l.inotifyWatches, used: (u) => u.watches, perProcess: (p) => p.inotify.watches, conf: '90-inotify.conf', errno: 'inotify_add_watch fails with ENOSPC' },
+  { id: 'inotify.watches', what: 'inotify watches', limitName: 'fs.inotify.max_user_watches', limit: (l) => l.inotifyWatches, used: (u) => u.watches, perProcess: (p) => p.inotify.watches, conf: '90-inotify.conf', errno: 'inotify_add_watch fails with ENOSPC', minRaise: 524288 },
   { id: 'inotify.instances', what: 'inotify instances', limitName: 'fs.inotify.max_user_instances', limit: (l) => l.inotifyInstances, used: (u) => u.instances, perProcess: (p) => p.inotify.instances, conf: '90-inotify.conf', errno: 'inotify_init fails with EMFILE' },
   { id: 'fanotify.marks', what: 'fanotify marks', limitName: 'fs.fanotify.max_user_marks', limit: (l) => l.fanotifyMarks, used: (u) => u.fanotifyMarks, perProcess: (p) => p.fanotify.marks, conf: '90-fanotify.conf', errno: 'fanotify_mark fails with ENOSPC' },
   { id: 'epoll.watches', what: 'epoll watches', limitName: 'fs.epoll.max_user_watches', limit: (l) => l.epollWatches, used: (u) => u.epollWatches, perProcess: (p) => p.epoll.watches, conf: '90-epoll.conf', errno: 'epoll_ctl fails with ENOSPC' },
@@ -61,15 +64,15 @@ function perUserCheck(d: PerUser): Check {
           id: d.id,
           severity,
           target: u.user,
-          title: `${u.user} holds ${used.toLocaleString('en-US')} of ${limit.toLocaleString('en-US')} ${d.what} (${pctOf(used, limit)}%): ${d.errno} for every process of ${u.user}`,
+          title: `${u.user} holds ${used.toLocaleString('en-US')} of ${limit.toLocaleString('en-US')} ${d.what} (${percent(used, limit)}%): ${d.errno} for every process of ${u.user}`,
           evidence: {
-            uid: u.uid, user: u.user, used, limit, percent: pctOf(used, limit), limitName: d.limitName,
+            uid: u.uid, user: u.user, used, limit, percent: percent(used, limit), limitName: d.limitName,
             processes: top.map((p) => ({ pid: p.pid, comm: p.comm, count: d.perProcess(p) })),
             lowerBound: w.unreadable.length > 0,
           },
           fix: [
             ...(lead ? [{ text: `Look at ${lead.comm} (pid ${lead.pid}) first: it holds ${d.perProcess(lead).toLocaleString('en-US')}; restarting or reconfiguring it (exclude node_modules, build output) frees them`, command: `enospc inotify --user ${u.user} --paths` }] : []),
-            ...sysctlFix(d.limitName, Math.max(limit * 2, d.id === 'inotify.watches' ? 524288 : limit * 2), d.conf),
+            ...sysctlFix(`${d.limitName} = ${Math.max(limit * 2, d.minRaise ?? 0)}`, d.conf),
           ],
         });
       }
@@ -103,18 +106,15 @@ function tableCheck(id: string): Check {
         const severity = useSeverity(use.used, use.limit);
         if (!severity) continue;
         const holders = use.byUid ? [...use.byUid].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([uid, count]) => ({ uid, user: userName(uid), count })) : [];
-        const line = t.raise(use.limit);
-        const [name] = line.split(' = ');
         out.push({
           id,
           severity,
           target: use.limitName,
-          title: `${use.used.toLocaleString('en-US')} of ${use.limit.toLocaleString('en-US')} ${use.what} in use (${pctOf(use.used, use.limit)}%)`,
-          evidence: { used: use.used, limit: use.limit, percent: pctOf(use.used, use.limit), limitName: use.limitName, holders },
+          title: `${use.used.toLocaleString('en-US')} of ${use.limit.toLocaleString('en-US')} ${use.what} in use (${percent(use.used, use.limit)}%)`,
+          evidence: { used: use.used, limit: use.limit, percent: percent(use.used, use.limit), limitName: use.limitName, holders },
           fix: [
             ...(holders[0] ? [{ text: `Most belong to ${holders[0].user}: look for leftovers of crashed programs (ipcs -a lists them, ipcrm removes one)`, command: 'ipcs -a' }] : []),
-            { text: `Raise ${name}`, file: `/etc/sysctl.d/${t.conf}`, content: line },
-            { text: 'Load it now', command: `sysctl -p /etc/sysctl.d/${t.conf}` },
+            ...sysctlFix(t.raise(use.limit), t.conf),
           ],
         });
       }

@@ -140,11 +140,14 @@ export const SIGNATURES: Signature[] = [
   },
 ];
 
+/** The signatures' name and directory expressions, compiled once. */
+const COMPILED = SIGNATURES.map((s) => ({ s, names: (s.names ?? []).map((r) => new RegExp(r)), dirs: (s.dirs ?? []).map((r) => new RegExp(r)) }));
+
 /** The signature that knows a pattern, by one of its names and the directory it lives in. */
 export function signatureOf(example: string, dir: string): Signature | null {
-  for (const s of SIGNATURES) {
-    if (s.names?.some((r) => new RegExp(r).test(example))) return s;
-    if (s.dirs?.some((r) => new RegExp(r).test(dir))) return s;
+  for (const c of COMPILED) {
+    if (c.names.some((r) => r.test(example))) return c.s;
+    if (c.dirs.some((r) => r.test(dir))) return c.s;
   }
   return null;
 }

@@ -2,13 +2,14 @@
 // numbers are 32-bit and wrap after 2^32 allocations, after which two live files can share a
 // number (case 003). Info; a warning when the scan saw numbers near 2^32.
 import type { Check, Finding } from './types.js';
-import { withOption } from './tmpfs-nr-inodes.js';
+import { persistTmpfs } from './tmpfs-nr-inodes.js';
+import { mountOption } from '../probe/mounts.js';
 
 const ARCH_64 = new Set(['x64', 'arm64', 'ppc64', 's390x', 'riscv64', 'loong64', 'mips64el']);
 const NEAR = 0.9 * 2 ** 32;
 
 /** Does this kernel release know tmpfs inode64 (5.9 and later)? */
-export function kernelHasInode64(release: string): boolean {
+function kernelHasInode64(release: string): boolean {
   const [maj, min] = release.split(/[.-]/).map(Number) as [number, number];
   return maj > 5 || (maj === 5 && min >= 9);
 }
@@ -21,8 +22,7 @@ export const tmpfsInode32: Check = {
     if (!ARCH_64.has(ctx.arch) || !kernelHasInode64(ctx.kernel)) return out;
     for (const m of ctx.mounts) {
       if (m.mount.fstype !== 'tmpfs') continue;
-      const opts = m.mount.superOptions.split(',');
-      if (opts.includes('inode64')) continue;
+      if (mountOption(m.mount.superOptions, 'inode64') !== undefined) continue;
       const maxIno = m.census?.patterns.reduce((a, p) => Math.max(a, p.maxIno ?? 0), 0) ?? null;
       const near = maxIno !== null && maxIno >= NEAR;
       const mp = m.mount.mountPoint;
@@ -36,9 +36,7 @@ export const tmpfsInode32: Check = {
         evidence: { kernel: ctx.kernel, arch: ctx.arch, options: m.mount.superOptions, maxInodeSeen: maxIno, wrapsAt: 2 ** 32 },
         fix: [
           { text: 'Switch to 64-bit inode numbers (allowed on remount)', command: `mount -o remount,inode64 ${mp}` },
-          mp === '/tmp'
-            ? { text: 'Keep it across reboots: a drop-in for tmp.mount', file: '/etc/systemd/system/tmp.mount.d/inode64.conf', content: `[Mount]\nOptions=${withOption(m.mount.superOptions, 'inode64', null)}` }
-            : { text: 'Keep it across reboots: add inode64 to the fstab options', file: '/etc/fstab', content: `tmpfs ${mp} tmpfs ${withOption(m.mount.superOptions, 'inode64', null)} 0 0` },
+          persistTmpfs(mp, m.mount.superOptions, 'inode64', null, 'inode64.conf'),
         ],
       });
     }

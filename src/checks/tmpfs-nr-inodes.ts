@@ -6,17 +6,25 @@
 // 16 KiB (case 000's were empty), so such a mount fills its inode table first. The kernel's
 // own default (half the RAM pages) gives 4 KiB per inode at size=50%; systemd's 1m gives
 // 8 KiB on a 16 GiB machine. A 1 GiB tmpfs with 44492 inodes has 23.6 KiB per inode.
-import type { Check, Finding } from './types.js';
+import type { Check, Finding, Fix } from './types.js';
 import { percent } from './levels.js';
 import { mountOption } from '../probe/mounts.js';
 
-export const BYTES_PER_INODE_LIMIT = 16 * 1024;
-export const SYSTEMD_NR_INODES = 1024 * 1024;
+const BYTES_PER_INODE_LIMIT = 16 * 1024;
+const SYSTEMD_NR_INODES = 1024 * 1024;
 
-/** Mount options of a tmpfs with nr_inodes replaced (or added). */
-export function withOption(options: string, name: string, value: string | null): string {
+/** Mount options of a tmpfs with option `name` set (value null: a flag), for a drop-in or fstab. */
+function withOption(options: string, name: string, value: string | null): string {
   const kept = options.split(',').filter((o) => o && o !== name && !o.startsWith(name + '=') && o !== 'rw' && !o.startsWith('seclabel'));
   return [...kept, value === null ? name : `${name}=${value}`].join(',');
+}
+
+/** The fix that keeps tmpfs options across reboots: tmp.mount's drop-in for /tmp, else the fstab line. */
+export function persistTmpfs(mountPoint: string, options: string, name: string, value: string | null, dropIn: string): Fix {
+  const opts = withOption(options, name, value);
+  return mountPoint === '/tmp'
+    ? { text: 'Keep it across reboots: a drop-in for systemd\'s tmp.mount (then systemctl daemon-reload)', file: `/etc/systemd/system/tmp.mount.d/${dropIn}`, content: `[Mount]\nOptions=${opts}` }
+    : { text: 'Keep it across reboots: the fstab line', file: '/etc/fstab', content: `tmpfs ${mountPoint} tmpfs ${opts} 0 0` };
 }
 
 export const tmpfsNrInodesLow: Check = {
@@ -33,10 +41,7 @@ export const tmpfsNrInodesLow: Check = {
       const want = Math.max(SYSTEMD_NR_INODES, Math.ceil(size / 8192));
       const wantText = want === SYSTEMD_NR_INODES ? '1m' : String(want);
       const mp = m.mount.mountPoint;
-      const opts = withOption(m.mount.superOptions, 'nr_inodes', wantText);
-      const persistent = mp === '/tmp'
-        ? { text: 'Keep it across reboots: a drop-in for systemd\'s tmp.mount (then systemctl daemon-reload)', file: '/etc/systemd/system/tmp.mount.d/nr-inodes.conf', content: `[Mount]\nOptions=${opts}` }
-        : { text: 'Keep it across reboots: the fstab line', file: '/etc/fstab', content: `tmpfs ${mp} tmpfs ${opts} 0 0` };
+      const persistent = persistTmpfs(mp, m.mount.superOptions, 'nr_inodes', wantText, 'nr-inodes.conf');
       out.push({
         id: 'tmpfs.nr-inodes-low',
         severity: 'warning',

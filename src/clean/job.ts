@@ -2,6 +2,9 @@
 // from the command line.
 import type { AgeBy } from './rules.js';
 
+/** Where `enospc clean --apply` logs what it removes unless told otherwise. */
+export const DEFAULT_LOG = '/var/log/enospc/clean.jsonl';
+
 export interface CleanJob {
   /** real path of an existing directory; never removed itself */
   root: string;

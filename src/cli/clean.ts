@@ -4,11 +4,12 @@ import path from 'node:path';
 import { emptyResult, runJob } from '../clean/cleaner.js';
 import { adHocJob, emitRule, forbiddenRoot, jobsFromRules, readRuleFiles, systemRuleFiles } from '../clean/plan.js';
 import { parseAge, RuleError } from '../clean/rules.js';
-import type { CleanJob } from '../clean/job.js';
+import { DEFAULT_LOG, type CleanJob } from '../clean/job.js';
 import { cleanHuman, cleanJson } from '../report/clean.js';
 import { wantColor } from '../report/format.js';
 import { SysError } from '../sys/libc.js';
-import { resolveRoot } from './top.js';
+import { resolveRoot } from './root.js';
+import { progressLine } from './progress.js';
 import { describeCode, fail, parseIntOption } from './fail.js';
 
 export interface CleanFlags {
@@ -16,7 +17,6 @@ export interface CleanFlags {
   log?: string | boolean; emitRule?: boolean; json?: boolean; limit: string;
 }
 
-export const DEFAULT_LOG = '/var/log/enospc/clean.jsonl';
 
 function checkRoot(given: string, real: string): void {
   if (forbiddenRoot(real)) fail(`${given}: refusing to clean ${real}`);
@@ -47,7 +47,7 @@ export function runClean(target: string | undefined, flags: CleanFlags): number 
     jobs = jobsFromRules(rules);
     for (const j of jobs) checkRoot(`${j.source}: ${j.root}`, j.root);
   } else {
-    const root = resolveRoot(target!, 'nothing there to clean');
+    const { root } = resolveRoot(target!, 'nothing there to clean');
     checkRoot(target!, root);
     if (flags.match === undefined && age === null) fail('say what may go: --match GLOB and/or --older-than AGE (everything below PATH is never the default)');
     if (flags.match !== undefined && flags.match.includes('/')) fail(`--match takes a name pattern without '/': '${flags.match}'`);
@@ -74,14 +74,13 @@ export function runClean(target: string | undefined, flags: CleanFlags): number 
 
   const t0 = performance.now();
   const result = emptyResult(flags.apply === true);
-  const progress = process.stderr.isTTY === true && !flags.json;
-  let shown = false;
+  const progress = progressLine(flags.json);
   try {
     for (const job of jobs) {
       try {
         runJob(job, {
           apply: flags.apply === true, logFd,
-          ...(progress ? { onProgress: (n: number) => { if (performance.now() - t0 > 1000) { shown = true; fs.writeSync(2, `\r\x1b[Kcleaning ${job.root}: ${n.toLocaleString('en-US')} entries looked at`); } } } : {}),
+          onProgress: (n: number) => progress.update(`cleaning ${job.root}: ${n.toLocaleString('en-US')} entries looked at`),
         }, result);
       } catch (e) {
         if (!(e instanceof SysError)) throw e;
@@ -94,7 +93,7 @@ export function runClean(target: string | undefined, flags: CleanFlags): number 
       fs.fdatasyncSync(logFd);
       fs.closeSync(logFd);
     }
-    if (shown) fs.writeSync(2, '\r\x1b[K');
+    progress.clear();
   }
   const report = { result, jobs, log: logPath, elapsedMs: performance.now() - t0 };
   if (flags.json) process.stdout.write(JSON.stringify(cleanJson(report), null, 2) + '\n');

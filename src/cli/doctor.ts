@@ -1,10 +1,11 @@
 // enospc doctor [PATH...]: every filesystem cause of ENOSPC, with evidence, culprit and fix.
-import fs from 'node:fs';
 import { doctor } from '../checks/doctor.js';
 import { parseImageSpec } from '../probe/imagemagick.js';
 import { doctorHuman, doctorJson } from '../report/doctor.js';
 import { wantColor } from '../report/format.js';
-import { describeCode, fail, parseIntOption } from './fail.js';
+import { progressLine } from './progress.js';
+import { realPathOrFail } from './root.js';
+import { fail, parseIntOption } from './fail.js';
 
 export interface DoctorFlags {
   json?: boolean;
@@ -18,22 +19,16 @@ export async function runDoctor(paths: string[], flags: DoctorFlags, version: st
   const orphanAge = parseIntOption('--orphan-age', flags.orphanAge, 0);
   const image = flags.image === undefined ? undefined : parseImageSpec(flags.image);
   if (image === null) fail(`--image takes WIDTHxHEIGHT[xDEPTH][:gray|rgb|rgba|cmyk|cmyka], not '${flags.image}'`);
-  const real = paths.map((p) => {
-    try {
-      return fs.realpathSync(p);
-    } catch (e) {
-      fail(`${p}: ${describeCode((e as NodeJS.ErrnoException).code)}`);
-    }
-  });
-  const progress = process.stderr.isTTY === true && !flags.json;
+  const real = paths.map(realPathOrFail);
+  const progress = progressLine(flags.json, 0, 0); // stage names: every one shown
   const report = await doctor({
     ...(real.length ? { paths: real } : {}),
     budgetMs: budget * 1000,
     staleAfter: orphanAge * 60,
     ...(image ? { image } : {}),
-    ...(progress ? { onProgress: (what: string) => fs.writeSync(2, `\r\x1b[K${what}`) } : {}),
+    onProgress: (what: string) => progress.update(what),
   });
-  if (progress) fs.writeSync(2, '\r\x1b[K');
+  progress.clear();
   if (flags.json) process.stdout.write(JSON.stringify(doctorJson(report, version), null, 2) + '\n');
   else process.stdout.write(doctorHuman(report, wantColor(process.stdout)));
   return report.exitCode;

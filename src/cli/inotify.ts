@@ -21,8 +21,7 @@ export function runInotify(flags: InotifyFlags): void {
     if (!/^\d+$/.test(flags.pid) || !fs.existsSync(`/proc/${pid}`)) fail(`no such process: ${flags.pid}`);
     pids = new Set([pid]);
   }
-  const usage = inotifyUsage({ ...(pids ? { pids } : {}), paths: flags.paths === true });
-  if (uid !== undefined) usage.users = usage.users.filter((x) => x.uid === uid);
+  const usage = inotifyUsage({ ...(pids ? { pids } : {}), paths: flags.paths === true, ...(uid !== undefined ? { uid } : {}) });
   if (flags.json) process.stdout.write(JSON.stringify(inotifyJson(usage), null, 2) + '\n');
   else process.stdout.write(inotifyHuman(usage, wantColor(process.stdout)));
 }

@@ -2,12 +2,9 @@
 // enospc: why Linux says "No space left on device".
 import fs from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { runTop } from './top.js';
-import { runDoctor } from './doctor.js';
-import { runInotify } from './inotify.js';
-import { runTrace } from './trace.js';
-import { runClean } from './clean.js';
 import { UsageError } from './fail.js';
+import { DEFAULT_LOG } from '../clean/job.js';
+// each command's module is loaded when that command runs: `enospc top` pays for no other
 
 // `enospc top / | head`: a reader that stops early is no error worth a stack trace.
 for (const stream of [process.stdout, process.stderr]) {
@@ -40,6 +37,7 @@ Examples:
   enospc doctor /tmp            the mount holding /tmp, with a census of /tmp
   enospc doctor --json | jq '.findings[] | select(.severity != "info")'`)
   .action(async (paths: string[], flags) => {
+    const { runDoctor } = await import('./doctor.js');
     process.exitCode = await runDoctor(paths, flags, pkg.version);
   });
 
@@ -56,7 +54,7 @@ user namespace and up the chain: all of a user's processes share one fs.inotify.
 Examples:
   enospc inotify                 per user, then per process
   enospc inotify --user alice --paths`)
-  .action((flags) => runInotify(flags));
+  .action(async (flags) => (await import('./inotify.js')).runInotify(flags));
 
 program.command('top')
   .description('count what uses the inodes under PATH: by name pattern, directory, owner and age')
@@ -73,7 +71,7 @@ Examples:
   enospc top /tmp --stat           ... with bytes, empty files, owners and ages
   enospc top /var --by owners      inode count per user
   enospc top / --json | jq .patterns`)
-  .action(async (path: string, flags) => runTop(path, flags));
+  .action(async (path: string, flags) => (await import('./top.js')).runTop(path, flags));
 
 program.command('trace')
   .description('watch names come and go under PATH, with the process behind each; report what leaks')
@@ -92,6 +90,7 @@ Examples:
   enospc trace /tmp --duration 60s        which patterns leak, and who makes them
   enospc trace /tmp --events | jq -c 'select(.event == "create")'`)
   .action(async (path: string, flags) => {
+    const { runTrace } = await import('./trace.js');
     process.exitCode = await runTrace(path, flags);
   });
 
@@ -103,7 +102,7 @@ program.command('clean')
   .option('--rules <file...>', 'tmpfiles.d rule files (types e, d, D, r, R, x, X)')
   .option('--system-rules', 'the rules in /etc/tmpfiles.d, /run/tmpfiles.d and /usr/lib/tmpfiles.d')
   .option('--apply', 'remove (without it: show what would go)')
-  .option('--log <file>', `audit log, JSON lines written before each removal (default with --apply: ${'/var/log/enospc/clean.jsonl'})`)
+  .option('--log <file>', `audit log, JSON lines written before each removal (default with --apply: ${DEFAULT_LOG})`)
   .option('--no-log', 'no audit log')
   .option('--emit-rule', 'print the tmpfiles.d line that keeps doing this, and exit')
   .option('--json', 'print the JSON document (see docs/json.md)')
@@ -116,7 +115,8 @@ Examples:
   enospc clean /tmp --match 'magick-*' --older-than 2h --apply     remove it, logged
   enospc clean /tmp --match 'magick-*' --older-than 2h --emit-rule
   enospc clean --rules /etc/tmpfiles.d/php-imagemagick.conf --apply`)
-  .action((path: string | undefined, flags) => {
+  .action(async (path: string | undefined, flags) => {
+    const { runClean } = await import('./clean.js');
     process.exitCode = runClean(path, flags);
   });
 

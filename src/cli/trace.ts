@@ -6,7 +6,7 @@ import { wantColor } from '../report/format.js';
 import { inotifyUsage } from '../probe/watch-users.js';
 import { userName } from '../probe/users.js';
 import { parseSpan } from '../clean/rules.js';
-import { resolveRoot } from './top.js';
+import { resolveRoot } from './root.js';
 import { fail, parseIntOption, UsageError } from './fail.js';
 
 export interface TraceFlags { duration?: string; json?: boolean; events?: boolean; backend?: string; limit: string }
@@ -32,10 +32,9 @@ function noWatchesLeft(detail: string): string {
 export async function runTrace(path: string, flags: TraceFlags): Promise<number> {
   const durationMs = flags.duration === undefined ? undefined : parseDuration(flags.duration);
   const limit = parseIntOption('--limit', flags.limit, 1);
-  const backend = flags.backend ?? 'auto';
-  if (!['auto', 'fanotify', 'inotify'].includes(backend)) fail(`--backend takes auto, fanotify or inotify, not '${backend}'`);
+  const backend = flags.backend as 'auto' | 'fanotify' | 'inotify'; // commander checked the choice
   if (backend === 'fanotify' && process.geteuid!() !== 0) fail('--backend fanotify needs root (a filesystem mark)');
-  const root = resolveRoot(path, 'file events there cannot be traced');
+  const { root } = resolveRoot(path, 'file events there cannot be traced');
 
   const liveOn = process.stderr.isTTY === true && !flags.json;
   let liveLines = 0;
@@ -44,7 +43,7 @@ export async function runTrace(path: string, flags: TraceFlags): Promise<number>
     liveLines = 0;
   };
   const trace = startTrace(root, {
-    backend: backend as 'auto',
+    backend,
     ...(flags.events ? { onLines: (text: string) => { process.stdout.write(text); } } : {}),
     ...(liveOn ? {
       onLive: (l) => {
@@ -55,8 +54,9 @@ export async function runTrace(path: string, flags: TraceFlags): Promise<number>
       },
     } : {}),
   });
+  let used: string;
   try {
-    await trace.ready;
+    ({ backend: used } = await trace.ready);
   } catch (e) {
     if (!(e instanceof TraceStartError)) throw e;
     if (e.reason === 'watches') throw new UsageError(noWatchesLeft(`cannot trace ${root} with inotify: no watches left`));
@@ -65,7 +65,6 @@ export async function runTrace(path: string, flags: TraceFlags): Promise<number>
   }
 
   // like tcpdump's "listening on": the trace is live from here (stderr, so stdout stays clean)
-  const { backend: used } = await trace.ready;
   process.stderr.write(`enospc: tracing ${root} with ${used} ${durationMs === undefined ? 'until Ctrl-C' : `for ${flags.duration}`}\n`);
 
   let interrupts = 0;

@@ -29,7 +29,7 @@ export interface UserWatchUse {
 }
 
 /** The uid that a process in another user namespace is charged as in `ours`; null when unknown. */
-export function chargedUid(pid: number, ours: number): number | null {
+function chargedUid(pid: number, ours: number): number | null {
   let fd: number;
   try {
     fd = fs.openSync(`/proc/${pid}/ns/user`, 'r');
@@ -109,15 +109,19 @@ export interface InotifyUsage {
 }
 
 /** Who holds watches and instances, per user and process, against the limits. */
-export function inotifyUsage(opts: { pids?: Set<number>; paths?: boolean } = {}): InotifyUsage {
+export function inotifyUsage(opts: { pids?: Set<number>; paths?: boolean; uid?: number } = {}): InotifyUsage {
   const t0 = performance.now();
   const scan = scanWatchers({ ...(opts.pids ? { pids: opts.pids } : {}), keepWatches: opts.paths === true });
-  return usageOf(scan, opts.paths === true, t0);
+  return usageOf(scan, opts.paths === true, t0, opts.uid);
 }
 
-/** The usage figures of a scan already made (doctor reads /proc once for everything). */
-export function usageOf(scan: WatchScan, paths = false, t0 = performance.now()): InotifyUsage {
-  const users = byUser(scan);
-  const resolved = paths ? resolveWatchPaths(scan.procs.flatMap((p) => p.watchList ?? [])) : undefined;
+/**
+ * The usage figures of a scan already made (doctor reads /proc once for everything); with
+ * `uid`, only that user, whose watches alone are then resolved to paths.
+ */
+export function usageOf(scan: WatchScan, paths = false, t0 = performance.now(), uid?: number): InotifyUsage {
+  const users = byUser(scan).filter((u) => uid === undefined || u.uid === uid);
+  const pids = new Set(users.flatMap((u) => u.processes.map((p) => p.pid)));
+  const resolved = paths ? resolveWatchPaths(scan.procs.filter((p) => pids.has(p.pid)).flatMap((p) => p.watchList ?? [])) : undefined;
   return { limits: watchLimits(), users, unreadable: scan.unreadable, ...(resolved ? { paths: resolved } : {}), elapsedMs: Math.round(performance.now() - t0) };
 }

@@ -4,10 +4,11 @@ import type { ProcWatchers } from '../probe/watchers.js';
 import { collapsePaths, watchKey } from '../probe/watch-paths.js';
 import { devOf } from '../probe/fdinfo.js';
 import { num, pct, style, table } from './format.js';
+import { percent } from '../checks/levels.js';
 
 export const INOTIFY_SCHEMA = 1;
 
-const share = (n: number, limit: number | null) => (limit ? Math.round((1000 * n) / limit) / 10 : null);
+const share = (n: number, limit: number | null) => (limit ? percent(n, limit) : null);
 
 function procPaths(p: ProcWatchers, paths: Map<string, string>): { dirs: Array<{ path: string; watches: number }>; unresolved: number; unresolvedExamples: string[] } {
   const found: string[] = [];

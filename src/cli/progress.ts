@@ -1,0 +1,31 @@
+// One progress line on stderr for long work: only on a terminal (and not with --json), only
+// after `delayMs` (a second), redrawn at most every `gapMs` (200 ms), cleared at the end.
+import fs from 'node:fs';
+
+export interface Progress {
+  /** Show `text` (if the line is on and it is time). */
+  update(text: string): void;
+  clear(): void;
+}
+
+const OFF: Progress = { update() {}, clear() {} };
+
+export function progressLine(json: boolean | undefined, delayMs = 1000, gapMs = 200): Progress {
+  if (process.stderr.isTTY !== true || json) return OFF;
+  const t0 = performance.now();
+  let last = 0;
+  let shown = false;
+  return {
+    update(text) {
+      const now = performance.now();
+      if (now - t0 < delayMs || now - last < gapMs) return;
+      last = now;
+      shown = true;
+      fs.writeSync(2, `\r\x1b[K${text}`);
+    },
+    clear() {
+      if (shown) fs.writeSync(2, '\r\x1b[K');
+      shown = false;
+    },
+  };
+}
