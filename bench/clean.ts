@@ -33,7 +33,8 @@ async function main(): Promise<void> {
       if (mk.status !== 0) throw new Error(`making files: ${mk.stderr}`);
       const logFile = `${base}/clean-${rep}.jsonl`;
       const t0 = performance.now();
-      const r = spawnSync(c.argv(dir, logFile)[0]!, c.argv(dir, logFile).slice(1), { encoding: 'utf8', maxBuffer: 64 << 20 });
+      const [cmd, ...args] = c.argv(dir, logFile);
+      const r = spawnSync(cmd!, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
       const wall = (performance.now() - t0) / 1000;
       if (r.status !== 0) throw new Error(`${c.name}: exit ${r.status}: ${r.stderr}`);
       const left = fs.readdirSync(dir).length;

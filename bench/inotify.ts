@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync, spawn } from 'node:child_process';
-import { CLI, writeDoc } from './common.js';
+import { CLI, median, writeDoc } from './common.js';
 
 const PROCS = 500, PER = 200, DIRS = 10_000, REPS = Number(process.env['BENCH_REPS'] ?? 5);
 const INSTANCES = '/proc/sys/fs/inotify/max_user_instances';
@@ -33,7 +33,6 @@ function time(cmd: string[]): { wall: number; out: string } {
   if (r.status !== 0) throw new Error(`${cmd.join(' ')}: ${r.stderr}`);
   return { wall: (performance.now() - t) / 1000, out: r.stdout };
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) {

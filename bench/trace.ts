@@ -204,14 +204,14 @@ async function runAll(tools: Tool[], rounds: number): Promise<{ rows: Row[]; bas
   for (let rep = 1; rep <= rounds; rep++) {
     const b = await baseline(`t${++k}`);
     base.push(b);
-    log(`  rep ${rep}  ${'producer alone'.padEnd(40)} ${b.toFixed(2)} s  ${rate(EXPECTED / b)} events/s`);
+    log(`  rep ${rep}  ${'producer alone'.padEnd(40)} ${b.toFixed(2)} s  ${num(EXPECTED / b)} events/s`);
     for (const row of rows) {
       if (!row.samples) continue;
       try {
         const s = await runOnce(row.tool, `t${++k}`);
         row.samples.push(s);
         log(`  rep ${rep}  ${row.tool.name.padEnd(40)} ${s.reported} events, last at ${s.secs.toFixed(2)} s (producer ${s.producerSecs.toFixed(2)} s), ` +
-          `${rate(s.reported / s.secs)} events/s, CPU ${s.cpuSecs.toFixed(2)} s, ${mib(s.rssKiB)} MiB, ${lossText(row.tool, s)}${s.timedOut ? ', TIMED OUT' : ''}`);
+          `${num(s.reported / s.secs)} events/s, CPU ${s.cpuSecs.toFixed(2)} s, ${mib(s.rssKiB)} MiB, ${lossText(row.tool, s)}${s.timedOut ? ', TIMED OUT' : ''}`);
       } catch (e) {
         row.errors.push(`rep ${rep}: ${(e as Error).message}`);
         log(`  rep ${rep}  ${row.tool.name.padEnd(40)} FAILED: ${(e as Error).message}`);
@@ -223,7 +223,6 @@ async function runAll(tools: Tool[], rounds: number): Promise<{ rows: Row[]; bas
 
 // ---- reporting ----
 const num = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–');
-const rate = (n: number): string => num(n);
 const rateOf = (s: Sample): number => s.reported / s.secs;
 function lossText(tool: Tool, s: Sample): string {
   if (s.report) {
@@ -244,13 +243,13 @@ function table(rows: Row[], base: number[]): string {
     '|---|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|',
   ];
   const b = median(base);
-  out.push(`| producer alone (no tool) | ${num(EXPECTED)} | – | – | – | ${b.toFixed(2)} | ${rate(EXPECTED / b)} | ${rate(EXPECTED / Math.max(...base))}–${rate(EXPECTED / Math.min(...base))} | ${b.toFixed(2)} | – | – | – |`);
+  out.push(`| producer alone (no tool) | ${num(EXPECTED)} | – | – | – | ${b.toFixed(2)} | ${num(EXPECTED / b)} | ${num(EXPECTED / Math.max(...base))}–${num(EXPECTED / Math.min(...base))} | ${b.toFixed(2)} | – | – | – |`);
   for (const { tool, samples, errors } of rows) {
     if (!samples) { out.push(`| ${tool.name} | ${num(EXPECTED)} | not available (\`${tool.bin}\` not installed) | | | | | | | | | |`); continue; }
     if (!samples.length) { out.push(`| ${tool.name} | ${num(EXPECTED)} | failed: ${(errors[0] ?? '?').replaceAll('|', '\\|').replace(/\s+/g, ' ')} | | | | | | | | | |`); continue; }
     const s = medianSample(samples), rates = samples.map(rateOf);
     out.push(`| ${tool.name} | ${num(EXPECTED)} | ${num(s.reported)} | ${num(Math.max(0, EXPECTED - s.reported))} | ${lossText(tool, s)} | ${s.secs.toFixed(2)}${s.timedOut ? ' (timed out)' : ''} | ` +
-      `${rate(rateOf(s))} | ${rate(Math.min(...rates))}–${rate(Math.max(...rates))} | ${s.producerSecs.toFixed(2)} | ${s.cpuSecs.toFixed(2)} | ${(s.cpuSecs * 1000 / (s.reported / 10_000)).toFixed(1)} | ${mib(s.rssKiB)} |`);
+      `${num(rateOf(s))} | ${num(Math.min(...rates))}–${num(Math.max(...rates))} | ${s.producerSecs.toFixed(2)} | ${s.cpuSecs.toFixed(2)} | ${(s.cpuSecs * 1000 / (s.reported / 10_000)).toFixed(1)} | ${mib(s.rssKiB)} |`);
   }
   return out.join('\n');
 }
@@ -283,7 +282,7 @@ async function main(): Promise<void> {
     const e = fan.report.events, r = rateOf(fan);
     const accounted = e.lost !== null && fan.reported + e.lost >= EXPECTED; // lost=0 and all there, or an exact count of the rest
     verdict = r >= TARGET_RATE && accounted ? 'PASS' : 'FAIL';
-    measured = `${rate(r)} events/s; ${num(fan.reported)} of ${num(EXPECTED)} events printed; lost ${e.lost === null ? `unknown (≥ ${num(e.lostAtLeast)}, ${num(e.overflows)} overflows)` : num(e.lost)}`;
+    measured = `${num(r)} events/s; ${num(fan.reported)} of ${num(EXPECTED)} events printed; lost ${e.lost === null ? `unknown (≥ ${num(e.lostAtLeast)}, ${num(e.overflows)} overflows)` : num(e.lost)}`;
   }
   const totals = (s: Sample | null, name: string) => (s?.report ? `${name}: read ${num(s.report.events.read)} kernel events, applied ${num(s.report.events.applied)}; ` +
     `created ${num(s.report.totals.created)}, closed ${num(s.report.totals.closed)}, deleted ${num(s.report.totals.deleted)}, complete: ${s.report.complete}` : `${name}: no report`);
