@@ -120,6 +120,28 @@ Examples:
     process.exitCode = runClean(path, flags);
   });
 
+program.command('containers')
+  .description('inode growth in container storage: ID-mapped layer copies, unreferenced layers, stray layer directories (podman, Docker)')
+  .option('--root <dir>', 'one store: a containers/storage graph root or a Docker data root (default: every store found)')
+  .option('--budget <seconds>', 'time for counting the inodes of layer directories', '30')
+  .option('-n, --limit <n>', 'rows per list', '10')
+  .option('--json', 'print the JSON document (see docs/json.md)')
+  .addHelpText('after', `
+Reads metadata only (layers.json, images.json, containers.json; Docker's layerdb): it never
+locks, changes or repairs a store. Counts past the budget are shown as >= (a floor), ~ (taken
+from a counted copy of the same content) or ? (not counted).
+
+Exit status: 0 read, 1 some metadata could not be read (named on stderr), 2 bad input.
+
+Examples:
+  enospc containers                                   every store on this machine
+  enospc containers --root /var/lib/containers/storage
+  enospc containers --json | jq '.stores[].images[] | {names, copies: (.copies | length)}'`)
+  .action(async (flags) => {
+    const { runContainers } = await import('./containers.js');
+    process.exitCode = await runContainers(flags);
+  });
+
 try {
   await program.parseAsync();
 } catch (e) {

@@ -3,21 +3,25 @@ import fs from 'node:fs';
 
 let users: Map<number, string> | undefined;
 
+export interface PasswdEntry { name: string; uid: number; home: string }
+
+/** Every /etc/passwd line with a name, uid and home. */
+export function passwdEntries(): PasswdEntry[] {
+  try {
+    return fs.readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':'))
+      .filter((f) => f.length >= 6 && f[0] && /^\d+$/.test(f[2]!))
+      .map((f) => ({ name: f[0]!, uid: Number(f[2]), home: f[5]! }));
+  } catch {
+    return [];
+  }
+}
+
 /** uid -> name from /etc/passwd, read once (the first name of a uid wins). */
 function table(): Map<number, string> {
   if (users) return users;
   users = new Map();
-  try {
-    for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
-      const f = line.split(':');
-      if (f.length >= 3 && f[0]) {
-        const id = Number(f[2]);
-        if (!users.has(id)) users.set(id, f[0]);
-      }
-    }
-  } catch {
-    // no passwd file: numbers only
-  }
+  // no passwd file: numbers only
+  for (const e of passwdEntries()) if (!users.has(e.uid)) users.set(e.uid, e.name);
   return users;
 }
 

@@ -52,6 +52,8 @@ export const statMode = (b: Buffer): number => b.readUInt16LE(OFF.mode);
 export const statSize = (b: Buffer): number => b.readUInt32LE(OFF.size) + b.readUInt32LE(OFF.size + 4) * 0x1_0000_0000;
 /** A signed 64-bit field as a double without a BigInt (exact below 2^53). */
 const i64 = (b: Buffer, off: number): number => b.readUInt32LE(off) + b.readInt32LE(off + 4) * 0x1_0000_0000;
+/** 512-byte blocks allocated. */
+export const statBlocks = (b: Buffer): number => b.readUInt32LE(OFF.blocks) + b.readUInt32LE(OFF.blocks + 4) * 0x1_0000_0000;
 export const statMtime = (b: Buffer): number => i64(b, OFF.mtime);
 /** Inode number as a double: exact below 2^53, which every filesystem enospc meets stays under. */
 export const statInoNum = (b: Buffer): number => b.readUInt32LE(OFF.ino) + b.readUInt32LE(OFF.ino + 4) * 0x1_0000_0000;

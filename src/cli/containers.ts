@@ -1,0 +1,37 @@
+// enospc containers [--root DIR]: inode growth in container storage (ID-mapped copies,
+// unreferenced layers, directories no layer names). Reads metadata only; never changes a store.
+import fs from 'node:fs';
+import { containers } from '../containers/run.js';
+import { storeAt } from '../containers/stores.js';
+import { containersHuman, containersJson } from '../report/containers.js';
+import { wantColor } from '../report/format.js';
+import { progressLine } from './progress.js';
+import { describeCode, fail, parseIntOption } from './fail.js';
+
+export interface ContainersFlags { root?: string; json?: boolean; budget: string; limit: string }
+
+export async function runContainers(flags: ContainersFlags): Promise<number> {
+  const budget = parseIntOption('--budget', flags.budget, 0);
+  const limit = parseIntOption('--limit', flags.limit, 1);
+  let stores;
+  if (flags.root !== undefined) {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(flags.root);
+    } catch (e) {
+      fail(`${flags.root}: ${describeCode((e as NodeJS.ErrnoException).code)}`);
+    }
+    if (!st.isDirectory()) fail(`${flags.root}: not a directory`);
+    const store = storeAt(flags.root);
+    if (!store) fail(`${flags.root}: not a container store (no DRIVER-layers/layers.json of containers/storage, no image/overlay2/layerdb of Docker)`);
+    stores = [store];
+  }
+  const progress = progressLine(flags.json);
+  const report = await containers({ ...(stores ? { stores } : {}), budgetMs: budget * 1000, onProgress: (w) => progress.update(w) });
+  progress.clear();
+  if (flags.json) process.stdout.write(JSON.stringify(containersJson(report), null, 2) + '\n');
+  else process.stdout.write(containersHuman(report, wantColor(process.stdout), limit));
+  const errors = report.stores.flatMap((s) => s.errors);
+  for (const e of errors) process.stderr.write(`enospc: cannot read ${e.file}: ${e.error}\n`);
+  return errors.length ? 1 : 0;
+}

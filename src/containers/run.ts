@@ -1,0 +1,146 @@
+// enospc containers as a library call: find the stores (or take the one given), read their
+// metadata, count their layer directories within a budget, and explain what grows. Read only.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import { mountOf, readMounts } from '../probe/mounts.js';
+import { statfsWithin } from '../probe/statfs.js';
+import { hasMountProgram, readPodmanStore } from '../probe/podman-store.js';
+import { readDockerStore } from '../probe/docker-store.js';
+import type { StoreError } from '../probe/store-types.js';
+import { freeSeverity } from '../checks/levels.js';
+import type { Severity } from '../checks/types.js';
+import { findStores, type StoreRoot } from './stores.js';
+import { analyze, type StoreAnalysis } from './analyze.js';
+import { measure, sumSizes, type MeasureResult } from './measure.js';
+import { explainCopies, explainUnreferenced, type Advice } from './explain.js';
+
+export interface ContainersOptions {
+  /** stores to look at; default: every one found on this machine */
+  stores?: StoreRoot[];
+  /** time for counting layer directories, ms (default 30 s) */
+  budgetMs?: number;
+  onProgress?: (what: string) => void;
+}
+
+export interface StoreMount {
+  path: string;
+  fstype: string;
+  inodes: { total: number; free: number; used: number } | null;
+  /** how short of inodes the mount is (doctor's thresholds), null when fine or unknown */
+  severity: Severity | null;
+}
+
+export interface Growth {
+  copies: number;
+  first: string;
+  last: string;
+  /** copies made per day between the first and the last */
+  perDay: number;
+  inodesPerDay: number;
+  /** days until the mount's free inodes are gone at that rate; null when nothing is free to count */
+  daysLeft: number | null;
+}
+
+export interface StoreReport {
+  store: StoreRoot;
+  mount: StoreMount | null;
+  analysis: StoreAnalysis;
+  madeWithMountProgram: boolean | null;
+  counts: { layers: number; images: number; containers: number; dirs: number | null };
+  totals: {
+    layers: ReturnType<typeof sumSizes>;
+    copies: ReturnType<typeof sumSizes> & { count: number };
+    unreferenced: ReturnType<typeof sumSizes> & { count: number };
+    stray: ReturnType<typeof sumSizes> & { count: number };
+  };
+  /** the pace of copy-making, or why it cannot be told */
+  growth: Growth | { unknown: string };
+  copies: Advice | null;
+  unreferenced: Advice | null;
+  errors: StoreError[];
+}
+
+export interface ContainersReport {
+  podman: string | null;
+  stores: StoreReport[];
+  scan: MeasureResult & { budgetMs: number; elapsedMs: number };
+}
+
+/** podman's version from `podman --version` (which touches no store), or null. */
+export function podmanVersion(): string | null {
+  try {
+    const out = execFileSync('podman', ['--version'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] });
+    return /(\d+\.\d+(?:\.\d+)?)/.exec(out)?.[1] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function growthOf(a: StoreAnalysis, mount: StoreMount | null): StoreReport['growth'] {
+  const copies = a.images.flatMap((i) => i.copies).filter((c) => c.created && Number.isFinite(Date.parse(c.created)));
+  if (copies.length < 2) return { unknown: 'not enough data: fewer than two copies with a creation time' };
+  const times = copies.map((c) => Date.parse(c.created!)).sort((x, y) => x - y);
+  const days = (times.at(-1)! - times[0]!) / 86_400_000;
+  if (days < 1 / 24) return { unknown: 'not enough data: every copy was made within the same hour' };
+  const perDay = (copies.length - 1) / days;
+  const sized = copies.filter((c) => c.size.inodes !== null);
+  const each = sized.length ? sized.reduce((s, c) => s + c.size.inodes!, 0) / sized.length : 0;
+  const inodesPerDay = perDay * each;
+  const free = mount?.inodes?.free;
+  return {
+    copies: copies.length, first: new Date(times[0]!).toISOString(), last: new Date(times.at(-1)!).toISOString(),
+    perDay: Math.round(perDay * 100) / 100, inodesPerDay: Math.round(inodesPerDay),
+    daysLeft: free !== undefined && inodesPerDay > 0 && mount!.inodes!.total > 0 ? Math.round((free / inodesPerDay) * 10) / 10 : null,
+  };
+}
+
+async function mountFacts(root: string): Promise<StoreMount | null> {
+  let real: string;
+  try {
+    real = fs.realpathSync(root);
+  } catch {
+    return null;
+  }
+  const m = mountOf(real, readMounts());
+  if (!m) return null;
+  const { usage } = await statfsWithin(real, 5000);
+  const inodes = usage && usage.inodes.total > 0 ? usage.inodes : null;
+  return { path: m.mountPoint, fstype: m.fstype, inodes, severity: inodes ? freeSeverity(inodes.free, inodes.total) : null };
+}
+
+export async function containers(opts: ContainersOptions = {}): Promise<ContainersReport> {
+  const t0 = performance.now();
+  const budgetMs = opts.budgetMs ?? 30_000;
+  const roots = opts.stores ?? findStores();
+  const podman = roots.some((r) => r.engine === 'podman') ? podmanVersion() : null;
+  const read = roots.map((store) => {
+    opts.onProgress?.(`reading ${store.root}`);
+    const facts = store.engine === 'docker' ? readDockerStore(store.root) : readPodmanStore(store.root, store.driver);
+    return { store, facts, analysis: analyze(facts) };
+  });
+  opts.onProgress?.('counting layer directories');
+  const scan = measure(read.map((r) => r.analysis), t0 + budgetMs);
+
+  const stores: StoreReport[] = [];
+  for (const { store, facts, analysis: a } of read) {
+    const mount = await mountFacts(store.root);
+    const madeWithMountProgram = store.engine === 'podman' ? hasMountProgram(store.root) : null;
+    const x = { store, analysis: a, podman, madeWithMountProgram };
+    const copies = a.images.flatMap((i) => i.copies);
+    stores.push({
+      store, mount, analysis: a, madeWithMountProgram,
+      counts: { layers: facts.layers.length, images: facts.images.length, containers: facts.containers.length, dirs: facts.dirNames?.length ?? null },
+      totals: {
+        layers: sumSizes([...a.layers.map((l) => l.size), ...a.stray.map((d) => d.size)]),
+        copies: { count: copies.length, ...sumSizes(copies.map((c) => c.size)) },
+        unreferenced: { count: a.unreferenced.length, ...sumSizes(a.unreferenced.map((u) => u.size)) },
+        stray: { count: a.stray.length, ...sumSizes(a.stray.map((d) => d.size)) },
+      },
+      growth: growthOf(a, mount),
+      copies: explainCopies(x),
+      unreferenced: explainUnreferenced(x),
+      errors: facts.errors,
+    });
+  }
+  return { podman, stores, scan: { ...scan, budgetMs, elapsedMs: Math.round(performance.now() - t0) } };
+}

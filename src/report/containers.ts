@@ -1,0 +1,124 @@
+// `enospc containers`: the JSON document and the human report.
+import type { ContainersReport, StoreReport } from '../containers/run.js';
+import type { LayerRef, LayerSize } from '../containers/analyze.js';
+import { mapText } from '../containers/analyze.js';
+import type { Advice } from '../containers/explain.js';
+import { bytes, num, pct, style, table, type Style } from './format.js';
+
+export const CONTAINERS_SCHEMA = 1;
+
+function sizeJson(s: LayerSize): Record<string, unknown> {
+  return { inodes: s.inodes, bytes: s.bytes, count: s.how, ...(s.from ? { estimatedFrom: s.from } : {}) };
+}
+
+function layerJson(l: LayerRef): Record<string, unknown> {
+  return { id: l.id, path: l.path, created: l.created, diffDigest: l.diffDigest, uidmap: l.uidmap, gidmap: l.gidmap, ...sizeJson(l.size), containers: l.containers };
+}
+
+function storeJson(r: StoreReport): Record<string, unknown> {
+  const s = r.store, a = r.analysis;
+  return {
+    engine: s.engine, root: s.root, driver: s.driver, owner: { uid: s.uid, user: s.user }, rootless: s.rootless,
+    config: s.config, ...(s.configError ? { configError: s.configError } : {}),
+    mountProgram: s.mountProgram, madeWithMountProgram: r.madeWithMountProgram, usernsRemap: s.usernsRemap ?? false,
+    mount: r.mount,
+    counts: r.counts,
+    totals: r.totals,
+    images: a.images.map((i) => ({
+      id: i.id, names: i.names, topLayer: i.top ? layerJson(i.top) : null,
+      copies: i.copies.map((c) => ({ ...layerJson(c), listed: c.listed })), containers: i.containers,
+    })),
+    unreferenced: a.unreferenced.map((u) => ({ ...layerJson(u), reason: u.reason })),
+    strayDirs: a.stray.map((d) => ({ name: d.name, path: d.path, ...sizeJson(d.size) })),
+    missingDirs: a.missingDirs,
+    growth: r.growth,
+    advice: { copies: r.copies, unreferenced: r.unreferenced },
+    errors: r.errors,
+  };
+}
+
+export function containersJson(r: ContainersReport): Record<string, unknown> {
+  return { schema: CONTAINERS_SCHEMA, podman: r.podman, scan: r.scan, stores: r.stores.map(storeJson) };
+}
+
+/** "1,234" for a full count, "≥1,234" for a floor, "~1,234" for an estimate, "?" for unknown. */
+function inodesText(s: LayerSize): string {
+  if (s.inodes === null) return s.how === 'unreadable' ? 'unreadable' : '?';
+  return (s.how === 'partial' ? '≥' : s.how === 'estimated' ? '~' : '') + num(s.inodes);
+}
+
+function sumText(t: { inodes: number; bytes: number; complete: boolean }): string {
+  return `${t.complete ? '' : '≥'}${num(t.inodes)} inodes, ${t.complete ? '' : '≥'}${bytes(t.bytes)}`;
+}
+
+const short = (id: string) => id.slice(0, 12);
+const when = (iso: string | null) => (iso ? iso.replace('T', ' ').slice(0, 16) : '-');
+
+function adviceLines(a: Advice, s: Style): string[] {
+  const out = a.why.map((w) => `  ${w}`);
+  for (const f of a.fixes) {
+    out.push(`  fix: ${f.text}`);
+    if (f.command) out.push(s.bold(`    $ ${f.command}`));
+  }
+  return out;
+}
+
+function storeHuman(r: StoreReport, s: Style, limit: number, podman: string | null): string[] {
+  const st = r.store, a = r.analysis, t = r.totals;
+  const who = st.rootless ? `rootless, ${st.user}` : `owner ${st.user}`;
+  const ver = st.engine === 'podman' ? `; podman ${podman ?? 'not installed'}` : '';
+  const out = [s.bold(`${st.engine} store ${st.root} (${st.driver}, ${who}${st.mountProgram ? `, mount_program ${st.mountProgram}` : ''}${st.usernsRemap ? ', userns-remap root' : ''}${ver})`)];
+  if (st.config) out.push(s.dim(`  configured by ${st.config}${st.configError ? ` (unreadable: ${st.configError})` : ''}`));
+  const m = r.mount;
+  if (m?.inodes) {
+    const line = `  on ${m.path} (${m.fstype}): inodes ${pct(m.inodes.used, m.inodes.total)} used, ${num(m.inodes.free)} free`;
+    out.push(m.severity === 'critical' ? s.red(line) : m.severity === 'warning' ? s.yellow(line) : line);
+  } else if (m) out.push(`  on ${m.path} (${m.fstype}): inode use unknown (the filesystem reports no inode limit)`);
+  out.push(`  ${num(r.counts.layers)} layers, ${num(r.counts.images)} images, ${num(r.counts.containers)} containers; layer directories: ${sumText(t.layers)}`);
+  for (const e of r.errors) out.push(s.yellow(`  cannot read ${e.file}: ${e.error}`));
+
+  const withCopies = a.images.filter((i) => i.copies.length).sort((x, y) => y.copies.length - x.copies.length);
+  out.push('', t.copies.count
+    ? s.bold(`  ID-mapped copies: ${num(t.copies.count)} of ${num(withCopies.length)} image${withCopies.length === 1 ? '' : 's'}, ${sumText(t.copies)}`)
+    : `  ID-mapped copies: none`);
+  for (const i of withCopies.slice(0, limit)) {
+    const users = i.copies.reduce((n, c) => n + c.containers.length, 0);
+    out.push(`  ${i.names[0] ?? short(i.id)}: top layer ${i.top ? `${short(i.top.id)} ${inodesText(i.top.size)} inodes` : 'unknown'}, ${i.copies.length} ${i.copies.length === 1 ? 'copy' : 'copies'}, ${users} container${users === 1 ? '' : 's'} on them`);
+    const rows = [['    COPY', 'CREATED', 'INODES', 'BYTES', 'CONTAINERS', 'UIDMAP']];
+    for (const c of i.copies.slice(0, limit)) {
+      rows.push([`    ${short(c.id)}${c.listed ? '' : '*'}`, when(c.created), inodesText(c.size), c.size.bytes === null ? '?' : bytes(c.size.bytes),
+        c.containers.length ? c.containers.map((x) => x.names[0] ?? short(x.id)).join(',') : '-', mapText(c.uidmap) || '-']);
+    }
+    out.push(...table(rows, [false, false, true, true, false, false]).map((l, k) => (k === 0 ? s.dim(l) : l)));
+    if (i.copies.length > limit) out.push(s.dim(`    ... ${i.copies.length - limit} more (-n to show more, --json for all)`));
+    if (i.copies.some((c) => !c.listed)) out.push(s.dim('    * not in the image\'s mapped-layers: same parent and content digest, with a mapping'));
+  }
+  if ('unknown' in r.growth) {
+    if (t.copies.count) out.push(s.dim(`  pace: ${r.growth.unknown}`));
+  } else {
+    const g = r.growth;
+    out.push(`  pace: ${num(g.copies)} copies from ${when(g.first)} to ${when(g.last)}: ${g.perDay} a day, ${num(g.inodesPerDay)} inodes a day` +
+      (g.daysLeft !== null ? `; at that pace the free inodes of ${m?.path} last ${g.daysLeft} days` : ''));
+  }
+  if (r.copies) out.push(...adviceLines(r.copies, s));
+
+  out.push('', a.unreferenced.length ? s.bold(`  Unreferenced layers: ${num(t.unreferenced.count)}, ${sumText(t.unreferenced)}`) : '  Unreferenced layers: none');
+  for (const u of a.unreferenced.slice(0, limit)) out.push(`    ${short(u.id)}  ${inodesText(u.size)} inodes  ${u.reason}`);
+  const where = st.engine === 'docker' ? 'overlay2/ named by no layer or container' : `${st.driver}/ not in layers.json`;
+  out.push(a.stray.length ? s.bold(`  Directories in ${where}: ${num(t.stray.count)}, ${sumText(t.stray)}`) : `  Directories in ${where}: none`);
+  for (const d of a.stray.slice(0, limit)) out.push(`    ${d.path}  ${inodesText(d.size)} inodes`);
+  if (a.missingDirs.length) out.push(s.yellow(`  ${a.missingDirs.length} layers have no directory (damage; podman system check reports it): ${a.missingDirs.slice(0, 3).map(short).join(', ')}`));
+  if (r.unreferenced) out.push(...adviceLines(r.unreferenced, s));
+  return out;
+}
+
+export function containersHuman(r: ContainersReport, color: boolean, limit: number): string {
+  const s = style(color);
+  if (!r.stores.length) return 'no container store found (looked for containers/storage in /var/lib/containers/storage, storage.conf and every user\'s ~/.local/share/containers/storage, and Docker in /var/lib/docker)\n';
+  const out: string[] = [];
+  for (const st of r.stores) out.push(...storeHuman(st, s, limit, r.podman), '');
+  const sc = r.scan;
+  out.push(s.dim(`counted ${num(sc.counted)} layer directories in ${(sc.elapsedMs / 1000).toFixed(1)} s` +
+    (sc.outOfTime ? `; the ${sc.budgetMs / 1000} s budget ran out: ${num(sc.partial)} partly counted (≥), ${num(sc.estimated)} estimated from a copy with the same content (~), ${num(sc.notCounted)} not counted (?); --budget for more` : '')));
+  return out.join('\n') + '\n';
+}

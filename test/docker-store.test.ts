@@ -1,0 +1,156 @@
+// A Docker overlay2 store built by hand: two images sharing a base layer, one container, two
+// overlay2 directories nobody names (what `docker system prune` leaves behind), then damage.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { isDockerRoot, readDockerStore } from '../src/probe/docker-store.js';
+
+const sha = (s: string): string => crypto.createHash('sha256').update(s).digest('hex');
+// Computed here from the OCI definition, not with the reader's code, so a wrong formula shows.
+const chain = (parent: string, diff: string): string => sha(`sha256:${parent} sha256:${diff}`);
+
+const d1 = sha('layer one'), d2 = sha('layer two'), d3 = sha('layer three');
+const c1 = d1, cA = chain(c1, d2), cB = chain(c1, d3);
+const imgA = sha('image A config'), imgB = sha('image B config');
+const ctr = sha('container');
+const mountId = sha('mount'), initId = `${mountId}-init`;
+const cache = { [c1]: 'cache1', [cA]: 'cacheA', [cB]: 'cacheB' };
+
+function write(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, text);
+}
+
+function build(root: string): void {
+  const meta = path.join(root, 'image', 'overlay2');
+  const layers: [string, string | null, string, number][] = [[c1, null, d1, 100], [cA, c1, d2, 200], [cB, c1, d3, 300]];
+  for (const [id, parent, diff, size] of layers) {
+    const dir = path.join(meta, 'layerdb', 'sha256', id);
+    write(path.join(dir, 'diff'), `sha256:${diff}`);
+    write(path.join(dir, 'size'), String(size));
+    write(path.join(dir, 'cache-id'), cache[id]!);
+    if (parent) write(path.join(dir, 'parent'), `sha256:${parent}`);
+  }
+  const m = path.join(meta, 'layerdb', 'mounts', ctr);
+  write(path.join(m, 'mount-id'), mountId);
+  write(path.join(m, 'init-id'), initId);
+  write(path.join(m, 'parent'), `sha256:${cA}`);
+  write(path.join(root, 'containers', ctr, 'config.v2.json'), JSON.stringify({ Name: '/web', Image: `sha256:${imgA}` }));
+
+  const content = path.join(meta, 'imagedb', 'content', 'sha256');
+  write(path.join(content, imgA), JSON.stringify({ created: '2024-01-01T00:00:00Z', rootfs: { type: 'layers', diff_ids: [`sha256:${d1}`, `sha256:${d2}`] } }));
+  write(path.join(content, imgB), JSON.stringify({ created: '2024-02-01T00:00:00Z', rootfs: { type: 'layers', diff_ids: [`sha256:${d1}`, `sha256:${d3}`] } }));
+  write(path.join(meta, 'repositories.json'), JSON.stringify({
+    Repositories: {
+      app: { 'app:1.0': `sha256:${imgA}`, 'app:latest': `sha256:${imgA}`, [`app@sha256:${sha('manifest A')}`]: `sha256:${imgA}` },
+      other: { [`other@sha256:${sha('manifest B')}`]: `sha256:${imgB}` },
+    },
+  }));
+
+  for (const dir of [...Object.values(cache), mountId, initId, 'dangling1', 'dangling2']) {
+    fs.mkdirSync(path.join(root, 'overlay2', dir, 'diff'), { recursive: true });
+    write(path.join(root, 'overlay2', dir, 'link'), dir.slice(0, 26).toUpperCase());
+  }
+  fs.mkdirSync(path.join(root, 'overlay2', 'l'));
+}
+
+function withStore(fn: (root: string) => void): void {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'enospc-docker-'));
+  try {
+    build(root);
+    fn(root);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+test('reads images, layers, containers and layer directories of a Docker overlay2 store', () => {
+  withStore((root) => {
+    assert.equal(isDockerRoot(root), true);
+    assert.equal(isDockerRoot(path.join(root, 'overlay2')), false);
+    const f = readDockerStore(root);
+    assert.deepEqual(f.errors, []);
+    assert.equal(f.engine, 'docker');
+    assert.equal(f.driver, 'overlay2');
+    assert.equal(f.layerDir, path.join(root, 'overlay2'));
+
+    const img = new Map(f.images.map((i) => [i.id, i]));
+    assert.equal(img.get(imgA)?.topLayer, cA);
+    assert.equal(img.get(imgB)?.topLayer, cB);
+    assert.deepEqual(img.get(imgA)?.names.sort(), ['app:1.0', 'app:latest']);
+    assert.deepEqual(img.get(imgB)?.names, [`other@sha256:${sha('manifest B')}`]);
+    assert.equal(img.get(imgA)?.created, '2024-01-01T00:00:00Z');
+
+    const lay = new Map(f.layers.map((l) => [l.id, l]));
+    assert.equal(f.layers.length, 5);
+    assert.deepEqual(lay.get(c1), {
+      id: c1, parent: null, diffDigest: `sha256:${d1}`, diffSize: 100, created: null, uidmap: [], gidmap: [],
+      incomplete: false, volatile: false, dirName: 'cache1',
+    });
+    assert.equal(lay.get(cA)?.parent, c1);
+    assert.equal(lay.get(cA)?.dirName, 'cacheA');
+    assert.equal(lay.get(cB)?.parent, c1);
+    assert.equal(lay.get(cB)?.diffSize, 300);
+    assert.equal(lay.get(initId)?.parent, cA);
+    assert.equal(lay.get(initId)?.dirName, initId);
+    assert.equal(lay.get(mountId)?.parent, initId);
+    assert.equal(lay.get(mountId)?.dirName, mountId);
+
+    assert.deepEqual(f.containers, [{ id: ctr, names: ['web'], image: imgA, layers: [mountId, initId], uidmap: [], gidmap: [] }]);
+
+    assert.ok(f.dirNames);
+    const dirs = f.dirNames;
+    assert.ok(dirs.includes('dangling1') && dirs.includes('dangling2'));
+    assert.ok(!dirs.includes('l'));
+    assert.equal(dirs.length, 7);
+    const named = new Set(f.layers.map((l) => l.dirName));
+    assert.deepEqual(dirs.filter((d) => !named.has(d)), ['dangling1', 'dangling2']);
+  });
+});
+
+test('half-written JSON and a missing cache-id are reported, the rest is still read', () => {
+  withStore((root) => {
+    const meta = path.join(root, 'image', 'overlay2');
+    const truncate = (file: string): void => {
+      const text = fs.readFileSync(file, 'utf8');
+      fs.writeFileSync(file, text.slice(0, Math.floor(text.length / 2)));
+    };
+    const imgFile = path.join(meta, 'imagedb', 'content', 'sha256', imgB);
+    const repoFile = path.join(meta, 'repositories.json');
+    const cacheFile = path.join(meta, 'layerdb', 'sha256', cB, 'cache-id');
+    truncate(imgFile);
+    truncate(repoFile);
+    fs.rmSync(cacheFile);
+
+    const f = readDockerStore(root);
+    const byFile = new Map(f.errors.map((e) => [e.file, e.error]));
+    assert.equal(f.errors.length, 3, JSON.stringify(f.errors));
+    assert.match(byFile.get(imgFile) ?? '', /^not valid JSON \(half-written\?\): /);
+    assert.match(byFile.get(repoFile) ?? '', /^not valid JSON \(half-written\?\): /);
+    assert.equal(byFile.get(cacheFile), 'missing');
+
+    const lay = new Map(f.layers.map((l) => [l.id, l]));
+    assert.equal(lay.get(cB)?.incomplete, true);
+    assert.equal(lay.get(cB)?.dirName, null);
+    assert.equal(lay.get(cB)?.diffSize, 300);
+    assert.equal(lay.get(cA)?.dirName, 'cacheA');
+    assert.equal(f.layers.length, 5);
+
+    const img = new Map(f.images.map((i) => [i.id, i]));
+    assert.equal(img.get(imgA)?.topLayer, cA);
+    assert.deepEqual(img.get(imgA)?.names, []);
+    assert.equal(img.get(imgB)?.topLayer, null);
+    assert.equal(f.containers[0]?.image, imgA);
+    assert.equal(f.dirNames?.length, 7);
+  });
+});
+
+test('a root that does not exist gives an error, not an exception', () => {
+  const f = readDockerStore('/nonexistent/enospc-docker');
+  assert.deepEqual(f.errors, [{ file: '/nonexistent/enospc-docker', error: 'missing' }]);
+  assert.equal(f.dirNames, null);
+  assert.equal(isDockerRoot('/nonexistent/enospc-docker'), false);
+});
