@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isDockerRoot, readDockerStore } from '../src/probe/docker-store.js';
+import { enospc } from './helpers.js';
 
 const sha = (s: string): string => crypto.createHash('sha256').update(s).digest('hex');
 // Computed here from the OCI definition, not with the reader's code, so a wrong formula shows.
@@ -153,4 +154,42 @@ test('a root that does not exist gives an error, not an exception', () => {
   assert.deepEqual(f.errors, [{ file: '/nonexistent/enospc-docker', error: 'missing' }]);
   assert.equal(f.dirNames, null);
   assert.equal(isDockerRoot('/nonexistent/enospc-docker'), false);
+});
+
+test('enospc containers --root on a Docker store: dangling overlay2 directories and an unused layer, counted', () => {
+  withStore((root) => {
+    // a layer no image or container uses, and some files in a dangling directory
+    const lone = sha('lonely');
+    const dir = path.join(root, 'image', 'overlay2', 'layerdb', 'sha256', lone);
+    write(path.join(dir, 'diff'), `sha256:${sha('lonely diff')}`);
+    write(path.join(dir, 'size'), '5');
+    write(path.join(dir, 'cache-id'), 'cacheLone');
+    fs.mkdirSync(path.join(root, 'overlay2', 'cacheLone', 'diff'), { recursive: true });
+    for (let i = 0; i < 10; i++) write(path.join(root, 'overlay2', 'dangling1', 'diff', `f${i}`), 'x');
+
+    const r = enospc(['containers', '--root', root, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const s = JSON.parse(r.stdout).stores[0];
+    assert.equal(s.engine, 'docker');
+    assert.deepEqual(s.strayDirs.map((d: { name: string; inodes: number }) => [d.name, d.inodes]), [['dangling1', 13], ['dangling2', 3]]);
+    assert.deepEqual(s.unreferenced.map((u: { id: string; inodes: number }) => [u.id, u.inodes]), [[lone, 2]]);
+    assert.equal(s.totals.copies.count, 0);
+    const webLayer = s.images.find((i: { id: string }) => i.id === imgA).topLayer;
+    assert.deepEqual(webLayer.containers.map((c: { names: string[] }) => c.names), [['web']]);
+    const fixes = s.advice.unreferenced.fixes.map((f: { command?: string }) => f.command ?? '').join('\n');
+    assert.match(fixes, /docker image prune -a/);
+    assert.match(fixes, /overlay2\/dangling1/);
+
+    const h = enospc(['containers', '--root', root]);
+    assert.match(h.stdout, /Directories in overlay2\/ named by no layer or container: 2, 16 inodes/);
+  });
+});
+
+test('enospc containers: bad --root is one line and exit 2', () => {
+  for (const [arg, msg] of [['/nonexistent', /no such file or directory/], ['/etc/passwd', /not a directory/], ['/etc', /not a container store/]] as const) {
+    const r = enospc(['containers', '--root', arg]);
+    assert.equal(r.status, 2, arg);
+    assert.match(r.stderr, msg);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+  }
 });

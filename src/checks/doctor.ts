@@ -15,6 +15,8 @@ import { usageOf } from '../probe/watch-users.js';
 import { kernelTables } from '../probe/sysctl.js';
 import type { Check, CheckContext, Finding, MountFacts } from './types.js';
 import type { ImageSpec } from '../probe/imagemagick.js';
+import { containers } from '../containers/run.js';
+import { findStores } from '../containers/stores.js';
 
 export interface DoctorOptions {
   /** only the mounts holding these paths (real paths); default: every real mount */
@@ -126,6 +128,26 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
     }
   }
 
+  // container stores on the mounts looked at, their layer directories counted in what is left
+  let stores: CheckContext['containers'] = null;
+  try {
+    const found = findStores().filter((s) => {
+      if (!opts.paths?.length) return true;
+      try {
+        return targets.has(mountOf(fs.realpathSync(s.root), all)!);
+      } catch {
+        return false;
+      }
+    });
+    if (found.length) {
+      opts.onProgress?.('reading container stores');
+      stores = await containers({ stores: found, budgetMs: Math.max(1000, Math.min(5000, deadline - performance.now())) });
+      for (const r of stores.stores) for (const e of r.errors) unknown.push({ what: `container store ${r.store.root}`, error: `${e.file}: ${e.error}` });
+    }
+  } catch (e) {
+    unknown.push({ what: 'container stores', error: (e as Error).message });
+  }
+
   let tables: CheckContext['tables'] = null;
   try {
     tables = kernelTables();
@@ -134,7 +156,7 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
   }
 
   const ctx: CheckContext = {
-    mounts: facts, staleAfter, openFiles: open, kernel: os.release(), arch: os.arch(), watchUse, tables,
+    mounts: facts, staleAfter, openFiles: open, kernel: os.release(), arch: os.arch(), watchUse, tables, containers: stores,
     ...(opts.image ? { image: opts.image } : {}),
   };
   const findings: Finding[] = [];

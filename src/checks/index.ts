@@ -10,7 +10,9 @@ import { deletedOpen } from './deleted-open.js';
 import { orphans } from './orphans.js';
 import { imagemagickCache } from './imagemagick.js';
 import { KERNEL_LIMIT_CHECKS } from './kernel-limits.js';
+import { containersIdmappedCopies, containersUnreferencedLayers } from './containers.js';
 
 export const CHECKS: Check[] = [
-  inodesFull, blocksFull, blocksReserved, tmpfsNrInodesLow, tmpfsInode32, ext4DirIndex, deletedOpen, orphans, imagemagickCache, ...KERNEL_LIMIT_CHECKS,
+  inodesFull, blocksFull, blocksReserved, tmpfsNrInodesLow, tmpfsInode32, ext4DirIndex, deletedOpen, orphans, imagemagickCache, containersIdmappedCopies, containersUnreferencedLayers,
+  ...KERNEL_LIMIT_CHECKS,
 ];

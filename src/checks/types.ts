@@ -6,6 +6,7 @@ import type { OpenFiles } from '../probe/procs.js';
 import type { ImageSpec } from '../probe/imagemagick.js';
 import type { InotifyUsage } from '../probe/watch-users.js';
 import type { TableUse } from '../probe/sysctl.js';
+import type { ContainersReport } from '../containers/run.js';
 
 export type Severity = 'critical' | 'warning' | 'info';
 
@@ -62,6 +63,8 @@ export interface CheckContext {
   watchUse?: InotifyUsage | null;
   /** SysV IPC, mqueue and pty use against their limits */
   tables?: Record<string, TableUse> | null;
+  /** container stores: ID-mapped copies, unreferenced layers (null: none looked at) */
+  containers?: ContainersReport | null;
   /** the image size asked about with --image */
   image?: ImageSpec;
   /** open files of every readable process, or null when /proc could not be read */

@@ -47,7 +47,12 @@ export function measure(stores: StoreAnalysis[], deadline: number): MeasureResul
     }
   }
 
-  // estimates from a fully counted layer with the same content
+  estimate(stores);
+  return tally(stores, r);
+}
+
+/** Layers not (fully) counted take the count of a fully counted layer with the same content digest. */
+export function estimate(stores: StoreAnalysis[]): void {
   for (const s of stores) {
     const byDigest = new Map<string, LayerRef>();
     for (const l of s.layers) if (l.diffDigest && l.size.how === 'counted' && !byDigest.has(l.diffDigest)) byDigest.set(l.diffDigest, l);
@@ -57,6 +62,9 @@ export function measure(stores: StoreAnalysis[], deadline: number): MeasureResul
       if (src && (l.size.inodes ?? 0) < src.size.inodes!) Object.assign(l.size, { inodes: src.size.inodes, bytes: src.size.bytes, how: 'estimated', from: src.id });
     }
   }
+}
+
+function tally(stores: StoreAnalysis[], r: MeasureResult): MeasureResult {
   for (const s of stores) {
     for (const x of [...s.layers.map((l) => l.size), ...s.stray.map((d) => d.size)]) {
       if (x.how === 'counted') r.counted++;

@@ -3,7 +3,7 @@ import type { ContainersReport, StoreReport } from '../containers/run.js';
 import type { LayerRef, LayerSize } from '../containers/analyze.js';
 import { mapText } from '../containers/analyze.js';
 import type { Advice } from '../containers/explain.js';
-import { bytes, num, pct, style, table, type Style } from './format.js';
+import { bytes, count, num, pct, style, table, type Style } from './format.js';
 
 export const CONTAINERS_SCHEMA = 1;
 
@@ -55,7 +55,7 @@ const short = (id: string) => id.slice(0, 12);
 const when = (iso: string | null) => (iso ? iso.replace('T', ' ').slice(0, 16) : '-');
 
 function adviceLines(a: Advice, s: Style): string[] {
-  const out = a.why.map((w) => `  ${w}`);
+  const out = a.why.map((w) => `  why: ${w}`);
   for (const f of a.fixes) {
     out.push(`  fix: ${f.text}`);
     if (f.command) out.push(s.bold(`    $ ${f.command}`));
@@ -74,16 +74,16 @@ function storeHuman(r: StoreReport, s: Style, limit: number, podman: string | nu
     const line = `  on ${m.path} (${m.fstype}): inodes ${pct(m.inodes.used, m.inodes.total)} used, ${num(m.inodes.free)} free`;
     out.push(m.severity === 'critical' ? s.red(line) : m.severity === 'warning' ? s.yellow(line) : line);
   } else if (m) out.push(`  on ${m.path} (${m.fstype}): inode use unknown (the filesystem reports no inode limit)`);
-  out.push(`  ${num(r.counts.layers)} layers, ${num(r.counts.images)} images, ${num(r.counts.containers)} containers; layer directories: ${sumText(t.layers)}`);
+  out.push(`  ${count(r.counts.layers, 'layer')}, ${count(r.counts.images, 'image')}, ${count(r.counts.containers, 'container')}; layer directories: ${sumText(t.layers)}`);
   for (const e of r.errors) out.push(s.yellow(`  cannot read ${e.file}: ${e.error}`));
 
   const withCopies = a.images.filter((i) => i.copies.length).sort((x, y) => y.copies.length - x.copies.length);
   out.push('', t.copies.count
-    ? s.bold(`  ID-mapped copies: ${num(t.copies.count)} of ${num(withCopies.length)} image${withCopies.length === 1 ? '' : 's'}, ${sumText(t.copies)}`)
+    ? s.bold(`  ID-mapped copies: ${num(t.copies.count)} of ${count(withCopies.length, 'image')}, ${sumText(t.copies)}`)
     : `  ID-mapped copies: none`);
   for (const i of withCopies.slice(0, limit)) {
     const users = i.copies.reduce((n, c) => n + c.containers.length, 0);
-    out.push(`  ${i.names[0] ?? short(i.id)}: top layer ${i.top ? `${short(i.top.id)} ${inodesText(i.top.size)} inodes` : 'unknown'}, ${i.copies.length} ${i.copies.length === 1 ? 'copy' : 'copies'}, ${users} container${users === 1 ? '' : 's'} on them`);
+    out.push(`  ${i.names[0] ?? short(i.id)}: top layer ${i.top ? `${short(i.top.id)} ${inodesText(i.top.size)} inodes` : 'unknown'}, ${count(i.copies.length, 'copy', 'copies')}, ${count(users, 'container')} on them`);
     const rows = [['    COPY', 'CREATED', 'INODES', 'BYTES', 'CONTAINERS', 'UIDMAP']];
     for (const c of i.copies.slice(0, limit)) {
       rows.push([`    ${short(c.id)}${c.listed ? '' : '*'}`, when(c.created), inodesText(c.size), c.size.bytes === null ? '?' : bytes(c.size.bytes),
@@ -97,7 +97,7 @@ function storeHuman(r: StoreReport, s: Style, limit: number, podman: string | nu
     if (t.copies.count) out.push(s.dim(`  pace: ${r.growth.unknown}`));
   } else {
     const g = r.growth;
-    out.push(`  pace: ${num(g.copies)} copies from ${when(g.first)} to ${when(g.last)}: ${g.perDay} a day, ${num(g.inodesPerDay)} inodes a day` +
+    out.push(`  pace: ${count(g.copies, 'copy', 'copies')} from ${when(g.first)} to ${when(g.last)}: ${g.perDay} a day, ${num(g.inodesPerDay)} inodes a day` +
       (g.daysLeft !== null ? `; at that pace the free inodes of ${m?.path} last ${g.daysLeft} days` : ''));
   }
   if (r.copies) out.push(...adviceLines(r.copies, s));
@@ -107,7 +107,7 @@ function storeHuman(r: StoreReport, s: Style, limit: number, podman: string | nu
   const where = st.engine === 'docker' ? 'overlay2/ named by no layer or container' : `${st.driver}/ not in layers.json`;
   out.push(a.stray.length ? s.bold(`  Directories in ${where}: ${num(t.stray.count)}, ${sumText(t.stray)}`) : `  Directories in ${where}: none`);
   for (const d of a.stray.slice(0, limit)) out.push(`    ${d.path}  ${inodesText(d.size)} inodes`);
-  if (a.missingDirs.length) out.push(s.yellow(`  ${a.missingDirs.length} layers have no directory (damage; podman system check reports it): ${a.missingDirs.slice(0, 3).map(short).join(', ')}`));
+  if (a.missingDirs.length) out.push(s.yellow(`  ${count(a.missingDirs.length, 'layer has', 'layers have')} no directory (damage; podman system check reports it): ${a.missingDirs.slice(0, 3).map(short).join(', ')}`));
   if (r.unreferenced) out.push(...adviceLines(r.unreferenced, s));
   return out;
 }
@@ -118,7 +118,7 @@ export function containersHuman(r: ContainersReport, color: boolean, limit: numb
   const out: string[] = [];
   for (const st of r.stores) out.push(...storeHuman(st, s, limit, r.podman), '');
   const sc = r.scan;
-  out.push(s.dim(`counted ${num(sc.counted)} layer directories in ${(sc.elapsedMs / 1000).toFixed(1)} s` +
+  out.push(s.dim(`counted ${count(sc.counted, 'layer directory', 'layer directories')} in ${(sc.elapsedMs / 1000).toFixed(1)} s` +
     (sc.outOfTime ? `; the ${sc.budgetMs / 1000} s budget ran out: ${num(sc.partial)} partly counted (≥), ${num(sc.estimated)} estimated from a copy with the same content (~), ${num(sc.notCounted)} not counted (?); --budget for more` : '')));
   return out.join('\n') + '\n';
 }

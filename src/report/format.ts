@@ -4,6 +4,11 @@ export function num(n: number): string {
   return n.toLocaleString('en-US');
 }
 
+/** "1 image", "3 images" (plural by adding s, or the given plural). */
+export function count(n: number, one: string, many = one + 's'): string {
+  return `${num(n)} ${n === 1 ? one : many}`;
+}
+
 export function pct(part: number, whole: number): string {
   if (!whole) return '-';
   const p = (100 * part) / whole;
