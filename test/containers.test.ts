@@ -252,3 +252,28 @@ test('storage.conf, versions, estimates from a counted copy', () => {
     fs.rmSync(dir, { recursive: true });
   }
 });
+
+test('treeSizes: two threads count like find, hard links once; a passed deadline counts nothing', async () => {
+  const { treeSizes } = await import('../src/scan/tree-sizes.js');
+  const dir = fs.mkdtempSync('/var/tmp/enospc-sizes-');
+  try {
+    const paths: string[] = [];
+    for (let k = 0; k < 6; k++) {
+      const p = path.join(dir, `L${k}`);
+      fs.mkdirSync(path.join(p, 'a', 'b'), { recursive: true });
+      for (let i = 0; i < 50 * (k + 1); i++) fs.writeFileSync(path.join(p, 'a', `f${i}`), 'x');
+      fs.linkSync(path.join(p, 'a', 'f0'), path.join(p, 'a', 'b', 'hard'));
+      paths.push(p);
+    }
+    const got = await treeSizes(paths, performance.now() + 60_000);
+    got.forEach((g, k) => {
+      const find = Number(execFileSync('sh', ['-c', `find ${paths[k]} | wc -l`], { encoding: 'utf8' }));
+      assert.deepEqual(g && 'inodes' in g ? [g.inodes, g.partial] : g, [find - 1, false], `L${k}`);
+    });
+    assert.deepEqual(await treeSizes(paths, performance.now() - 1), paths.map(() => null));
+    const missing = await treeSizes([path.join(dir, 'nope')], performance.now() + 1000);
+    assert.deepEqual(missing, [{ error: true }]);
+  } finally {
+    fs.rmSync(dir, { recursive: true });
+  }
+});

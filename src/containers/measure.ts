@@ -3,7 +3,7 @@
 // directories, then the rest. What the budget does not reach is estimated from a counted layer
 // with the same content digest (an ID-mapped copy holds the same files as its template), and
 // marked so; with no such layer it stays "not counted".
-import { treeSize } from '../scan/tree-size.js';
+import { treeSizes } from '../scan/tree-sizes.js';
 import type { LayerRef, LayerSize, StoreAnalysis } from './analyze.js';
 
 export interface MeasureResult {
@@ -15,7 +15,7 @@ export interface MeasureResult {
   outOfTime: boolean;
 }
 
-export function measure(stores: StoreAnalysis[], deadline: number): MeasureResult {
+export async function measure(stores: StoreAnalysis[], deadline: number): Promise<MeasureResult> {
   const queue: Array<{ path: string; size: LayerSize }> = [];
   const add = (path: string | null, size: LayerSize) => {
     if (path && size.how === 'not-counted') queue.push({ path, size });
@@ -29,24 +29,19 @@ export function measure(stores: StoreAnalysis[], deadline: number): MeasureResul
   for (const s of stores) for (const l of s.layers) add(l.path, l.size);
 
   const r: MeasureResult = { counted: 0, partial: 0, estimated: 0, notCounted: 0, outOfTime: false };
-  const done = new Set<LayerSize>();
-  for (const q of queue) {
-    if (done.has(q.size)) continue;
-    done.add(q.size);
-    if (performance.now() >= deadline) {
-      r.outOfTime = true;
-      break;
+  const seen = new Set<LayerSize>();
+  const todo = queue.filter((q) => !seen.has(q.size) && seen.add(q.size));
+  const counted = await treeSizes(todo.map((q) => q.path), deadline);
+  counted.forEach((c, i) => {
+    const size = todo[i]!.size;
+    if (c === null) r.outOfTime = true;
+    // gone since the metadata was read, or unreadable: say so rather than guess
+    else if ('error' in c) size.how = 'unreadable';
+    else {
+      Object.assign(size, { inodes: c.inodes, bytes: c.bytes, how: c.partial ? 'partial' : 'counted' });
+      if (c.partial) r.outOfTime = true;
     }
-    try {
-      const t = treeSize(q.path, deadline);
-      Object.assign(q.size, { inodes: t.inodes, bytes: t.bytes, how: t.partial ? 'partial' : 'counted' });
-      if (t.partial) r.outOfTime = true;
-    } catch {
-      // gone since the metadata was read, or unreadable: say so rather than guess
-      q.size.how = 'unreadable';
-    }
-  }
-
+  });
   estimate(stores);
   return tally(stores, r);
 }

@@ -119,7 +119,7 @@ export async function containers(opts: ContainersOptions = {}): Promise<Containe
     return { store, facts, analysis: analyze(facts) };
   });
   opts.onProgress?.('counting layer directories');
-  const scan = measure(read.map((r) => r.analysis), t0 + budgetMs);
+  const scan = await measure(read.map((r) => r.analysis), t0 + budgetMs);
 
   const stores: StoreReport[] = [];
   for (const { store, facts, analysis: a } of read) {
