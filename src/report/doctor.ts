@@ -74,6 +74,8 @@ export function doctorHuman(r: DoctorReport, color: boolean): string {
     out.push('', `${sev(x)} ${x.id} ${x.target}: ${x.title}`);
     const ev = evidenceLine(x.evidence);
     if (ev) out.push(s.dim(`    ${ev}`));
+    const why = x.evidence['why'] as string[] | undefined;
+    if (why) for (const w of why) out.push(`    why: ${w}`);
     const procs = (x.evidence['processes'] as Array<{ pid: number; comm: string; files: number; bytes: number }> | undefined);
     if (procs) for (const p of procs.slice(0, 5)) out.push(`    pid ${p.pid} (${p.comm}): ${num(p.files)} file${p.files === 1 ? '' : 's'}, ${bytes(p.bytes)}`);
     const scan = x.evidence['scan'] as { entries: number; partial: boolean; elapsedMs: number } | undefined;
