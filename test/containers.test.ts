@@ -245,7 +245,12 @@ test('storage.conf, versions, estimates from a counted copy', () => {
     fs.mkdirSync(path.join(dir, 'overlay-images'));
     fs.writeFileSync(path.join(dir, 'overlay-images', 'images.json'), JSON.stringify([{ id: 'img', layer: 'top', 'mapped-layers': ['c1'] }]));
     for (const l of layers) fs.mkdirSync(path.join(dir, 'overlay', l.id), { recursive: true });
-    const a = analyze(readPodmanStore(dir, 'overlay'));
+    fs.writeFileSync(path.join(dir, 'overlay-layers', 'volatile-layers.json'), JSON.stringify([{ id: 'vol', parent: 'top' }]));
+    const facts = readPodmanStore(dir, 'overlay');
+    assert.deepEqual(facts.layers.filter((l) => l.volatile).map((l) => l.id), ['vol']);
+    assert.deepEqual(facts.errors, []);
+    const a = analyze(facts);
+    assert.deepEqual(a.missingDirs, ['vol']);
     assert.deepEqual(a.images[0]!.copies.map((x) => x.id), ['c1', 'c2']);
     Object.assign(a.images[0]!.top!.size, { inodes: 500, bytes: 4096, how: 'counted' });
     estimate([a]);

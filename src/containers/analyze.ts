@@ -88,7 +88,11 @@ export function analyze(f: StoreFacts): StoreAnalysis {
   const byImage = new Map<string, ContainerRef[]>();
   for (const c of f.containers) {
     const ref = { id: c.id, names: c.names };
-    if (c.image) byImage.set(c.image, [...(byImage.get(c.image) ?? []), ref]);
+    if (c.image) {
+      const list = byImage.get(c.image);
+      if (list) list.push(ref);
+      else byImage.set(c.image, [ref]);
+    }
     const own = new Set(c.layers);
     let base: string | null = null;
     for (const id of c.layers) {

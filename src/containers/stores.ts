@@ -69,6 +69,15 @@ function dockerRoots(): StoreRoot[] {
 
 /** The store at `dir` (the --root option): containers/storage or Docker, told apart by their files. */
 export function storeAt(dir: string): StoreRoot | null {
+  // a store this machine knows (a user's rootless store, say) keeps its owner's storage.conf
+  let real = dir;
+  try {
+    real = fs.realpathSync(dir);
+  } catch {
+    // the caller has checked it exists; a race only loses the lookup
+  }
+  const known = findStores().find((s) => s.root === real || s.root === dir);
+  if (known) return { ...known, given: true };
   if (isDockerRoot(dir)) {
     const uid = ownerOf(dir);
     return { engine: 'docker', root: dir, driver: 'overlay2', uid, user: userName(uid), rootless: false, config: null, mountProgram: null, given: true };
