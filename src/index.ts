@@ -14,3 +14,12 @@ export { runJob, emptyResult, type CleanResult, type CleanOptions } from './clea
 export { parseRules, parseAge, parseSpan, globRegExp, RuleError, type Rule } from './clean/rules.js';
 export { jobsFromRules, adHocJob, emitRule } from './clean/plan.js';
 export type { CleanJob } from './clean/job.js';
+export { containers, type ContainersReport, type ContainersOptions, type StoreReport } from './containers/run.js';
+export { findStores, storeAt, type StoreRoot } from './containers/stores.js';
+export { containersJson, containersHuman } from './report/containers.js';
+export { readPodmanStore } from './probe/podman-store.js';
+export { readDockerStore, isDockerRoot } from './probe/docker-store.js';
+export { treeSize } from './scan/tree-size.js';
+export { treeSizes } from './scan/tree-sizes.js';
+export type { StoreFacts, StoreLayer, StoreImage, StoreContainer } from './probe/store-types.js';
+export { doctor, type DoctorOptions, type DoctorReport } from './checks/doctor.js';
