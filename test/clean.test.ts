@@ -60,6 +60,9 @@ test('tmpfiles.d rules: types, ages, age-by, ~, globs; errors name the file and 
   assert.ok(!globRegExp('magick-*').test('x/magick-a'));
   assert.ok(globRegExp('sess_[0-9a-f]?').test('sess_a1'));
   assert.equal(jobsFromRules(parseRules('e /nonexistent/* - - - 1h', 'x.conf')).length, 0);
+  // v, q, Q (d for a btrfs subvolume, e.g. Fedora's `q /tmp 1777 root root 10d`) clean by age like d
+  const sub = jobsFromRules(parseRules('q /tmp 1777 root root 10d\nv /var/tmp 1777 root root 30d\nQ /tmp - - - -', 'tmp.conf'));
+  assert.deepEqual(sub.map((j) => [j.root, j.mode, j.age, j.source]), [['/tmp', 'contents', 864_000_000, 'tmp.conf:1'], ['/var/tmp', 'contents', 2_592_000_000, 'tmp.conf:2']]);
 });
 
 test('/proc/locks is parsed into locked inodes per device (waiters left out)', () => {

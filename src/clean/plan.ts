@@ -1,7 +1,7 @@
 // From tmpfiles.d rules or command-line options to cleaning jobs.
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_AGE_BY, globRegExp, hasGlob, parseRules, type AgeBy, type Rule } from './rules.js';
+import { CLEAN_INSIDE, DEFAULT_AGE_BY, globRegExp, hasGlob, parseRules, type AgeBy, type Rule } from './rules.js';
 import type { CleanJob } from './job.js';
 
 /** Where systemd looks for tmpfiles.d files, first wins for a file name. */
@@ -62,13 +62,13 @@ export function expandDirs(glob: string): string[] {
   });
 }
 
-/** Jobs for rules: e/d/D with an age clean each directory; r/R remove matches in their parent; x/X exclude everywhere. */
+/** Jobs for rules: e/d/D/v/q/Q with an age clean each directory; r/R remove matches in their parent; x/X exclude everywhere. */
 export function jobsFromRules(rules: Rule[]): CleanJob[] {
   const excludes = rules.filter((r) => r.type === 'x' || r.type === 'X').map((r) => ({ re: globRegExp(r.path), self: r.type === 'X' }));
   const jobs: CleanJob[] = [];
   for (const r of rules) {
     const source = `${r.file}:${r.line}`;
-    if ((r.type === 'e' || r.type === 'd' || r.type === 'D') && r.age !== null) {
+    if (CLEAN_INSIDE.has(r.type) && r.age !== null) {
       for (const root of expandDirs(r.path)) {
         jobs.push({ root, mode: 'contents', match: null, anyDepth: true, recursive: true, age: r.age, ageBy: r.ageBy, belowFirst: r.belowFirst, excludes, source });
       }

@@ -1,10 +1,11 @@
 // tmpfiles.d(5) lines, as far as cleaning goes: `Type Path Mode User Group Age Argument`.
-// Types e, d, D (clean what is inside by age), r, R (remove the path; R with its contents),
+// Types e, d, D, and the subvolume forms v, q, Q (clean what is inside by age), r, R (remove
+// the path; R with its contents),
 // x, X (leave alone: with contents / the path itself only). Other types create things and are
 // ignored here. Ages: `2h`, `1h30m`, `10d`, `~` (only below the first level), and an age-by
 // prefix `abcmABCM:` picking the timestamps that must all be older than the cutoff.
 
-export type RuleType = 'e' | 'd' | 'D' | 'r' | 'R' | 'x' | 'X';
+export type RuleType = 'e' | 'd' | 'D' | 'v' | 'q' | 'Q' | 'r' | 'R' | 'x' | 'X';
 
 /** Which timestamps decide the age, for files and for directories. */
 export interface AgeBy { file: string; dir: string }
@@ -95,7 +96,9 @@ function fields(line: string): string[] {
   return out;
 }
 
-const CLEANING = new Set(['e', 'd', 'D', 'r', 'R', 'x', 'X']);
+const CLEANING = new Set(['e', 'd', 'D', 'v', 'q', 'Q', 'r', 'R', 'x', 'X']);
+/** Types whose age cleans what is inside the directory (v, q, Q: d for a btrfs subvolume). */
+export const CLEAN_INSIDE = new Set<RuleType>(['e', 'd', 'D', 'v', 'q', 'Q']);
 const KNOWN = new Set(['f', 'w', 'd', 'D', 'e', 'v', 'q', 'Q', 'p', 'L', 'c', 'b', 'C', 'x', 'X', 'r', 'R', 'z', 'Z', 't', 'T', 'h', 'H', 'a', 'A']);
 
 /**
