@@ -5,6 +5,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import fs from 'node:fs';
 import { kernelTables } from '../src/probe/sysctl.js';
 import { parseEpoll, parseFanotify, parseInotify } from '../src/probe/fdinfo.js';
+import { resolveWatchPaths } from '../src/probe/watch-paths.js';
 import { cannotMount, enospc, NOBODY, tmpfs, unmountAll } from './helpers.js';
 
 const HOLDER = new URL('../../test/fixtures/hold-watches.mjs', import.meta.url).pathname;
@@ -157,6 +158,21 @@ time.sleep(600)`], { stdio: ['ignore', 'pipe', 'inherit'], uid: uidOf('enospc-b'
       assert.equal(x.stderr.trimEnd().split('\n').length, 1);
     }
   });
+});
+
+test('watches without a file handle are found by walking their filesystem (the mount point too)', { skip: cannotMount ?? false }, () => {
+  const dir = tmpfs('size=16m,nr_inodes=50000');
+  try {
+    fs.mkdirSync(`${dir}/a/b/c`, { recursive: true });
+    const st = (p: string) => fs.statSync(p, { bigint: false });
+    const d = st(dir);
+    const sdev = (Math.floor(d.dev / 256) << 20) | (d.dev & 0xff);
+    const w = (p: string) => ({ wd: 1, ino: st(p).ino, sdev, mask: 0, handle: null });
+    const got = resolveWatchPaths([w(dir), w(`${dir}/a/b`), w(`${dir}/a/b/c`)], 5000);
+    assert.deepEqual([...got.values()].sort(), [dir, `${dir}/a/b`, `${dir}/a/b/c`]);
+  } finally {
+    unmountAll();
+  }
 });
 
 test('a semaphore set and a message queue made here are counted', () => {

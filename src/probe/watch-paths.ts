@@ -66,6 +66,12 @@ function crawl(left: InotifyWatch[], mounts: Mount[], out: Map<WatchKey, string>
   for (const [sdev, inos] of bySdev) {
     const m = mountForDev(mounts, sdev);
     if (!m || performance.now() > deadline) continue;
+    // the mount point itself, which no directory entry of the walk names
+    try {
+      const st = fs.statSync(m.mountPoint);
+      if (inos.delete(st.ino)) out.set(`${sdev}:${st.ino}`, m.mountPoint);
+    } catch { /* ignore */ }
+    if (inos.size === 0) continue;
     let walker: Walker;
     const visitor: WalkVisitor = {
       enterDir() {},
@@ -74,6 +80,7 @@ function crawl(left: InotifyWatch[], mounts: Mount[], out: Map<WatchKey, string>
         if (!inos.has(ino)) return;
         out.set(`${sdev}:${ino}`, walker.childPath(depth, buf.subarray(start, end)).toString());
         inos.delete(ino);
+        if (inos.size === 0) walker.stop(); // every one found: no need to walk the rest
       },
       leaveDir() {},
       unreadable() {},
@@ -83,11 +90,6 @@ function crawl(left: InotifyWatch[], mounts: Mount[], out: Map<WatchKey, string>
     try {
       walker.run();
     } catch { /* unreadable mount point */ }
-    // the mount point itself
-    try {
-      const st = fs.statSync(m.mountPoint);
-      if (inos.has(st.ino)) out.set(`${sdev}:${st.ino}`, m.mountPoint);
-    } catch { /* ignore */ }
   }
 }
 

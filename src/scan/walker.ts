@@ -157,6 +157,11 @@ export class Walker {
     return { major: this.devMajor, minor: this.devMinor };
   }
 
+  /** End the walk after the current getdents batch (it reports itself partial). */
+  stop(): void {
+    this.stopped = true;
+  }
+
   /** Close the fds kept open for deferred children. */
   closeKept(): void {
     for (const fd of this.kept) close(fd);
