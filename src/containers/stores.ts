@@ -6,6 +6,10 @@ import { expandRootless, readStorageConf, systemStorageConf, type StorageConf } 
 import { podmanDriver } from '../probe/podman-store.js';
 import { isDockerRoot } from '../probe/docker-store.js';
 import { passwdEntries, userName } from '../probe/users.js';
+import { mountOf, readMounts } from '../probe/mounts.js';
+
+/** Homes on these are not looked into: a hung server must not hang enospc (doctor included). */
+const NETWORK_FS = /^(nfs4?|cifs|smb3|ceph|glusterfs|lustre|9p|afs|fuse\.(sshfs|glusterfs|ceph.*))$/;
 
 export interface StoreRoot {
   engine: 'podman' | 'docker';
@@ -99,8 +103,10 @@ export function findStores(): StoreRoot[] {
   };
   const sys = systemStorageConf();
   push(podmanRoot(sys?.graphRoot ?? '/var/lib/containers/storage', sys, 0, false));
+  const mounts = readMounts();
   for (const u of passwdEntries()) {
     if (u.uid === 0 || !u.home || u.home === '/' || u.home === '/nonexistent') continue;
+    if (NETWORK_FS.test(mountOf(u.home, mounts)?.fstype ?? '')) continue;
     const own = readStorageConf([path.join(u.home, '.config/containers/storage.conf')]);
     const root = own?.graphRoot ?? (sys?.rootlessStoragePath ? expandRootless(sys.rootlessStoragePath, u.home, u.uid, u.name) : path.join(u.home, '.local/share/containers/storage'));
     // a user's own storage.conf replaces the system one entirely, mount_program included
