@@ -2,7 +2,7 @@
 // copies of it (case 002), the containers on each; layers nothing references; directories of
 // the driver that no layer names. Sizes are filled in afterwards by measure.ts.
 import path from 'node:path';
-import type { IdMapEntry, StoreFacts, StoreLayer } from '../probe/store-types.js';
+import type { IdMapEntry, StoreFacts, StoreLayer } from '../probe/store.js';
 
 export interface LayerSize {
   inodes: number | null;

@@ -50,7 +50,7 @@ export function explainCopies(x: ExplainInput): Advice | null {
   if (x.store.rootless) why.push('This is a rootless store: rootless overlay cannot use idmapped mounts (they need privileges in the initial user namespace), so every new mapping makes a copy.');
   if (atLeast(v, '5.6') === false) why.push(`Podman ${v} predates Podman 5.6 (containers/storage 1.59), which shows non-contiguous mappings through idmapped mounts instead of copying.`);
   else if (atLeast(v, '5.6')) why.push(`Podman ${v} uses idmapped mounts for non-contiguous mappings${mp || x.store.rootless ? ', but not for this store (above)' : ': these copies were made by an older version, or with _CONTAINERS_OVERLAY_DISABLE_IDMAP=yes set'}.`);
-  else why.push(x.store.engine === 'podman' ? 'podman is not installed here, so which version made them is unknown (buildah and CRI-O use the same containers/storage).' : '');
+  else if (x.store.engine === 'podman') why.push('podman is not installed here, so which version made them is unknown (buildah and CRI-O use the same containers/storage).');
 
   const fixes: Fix[] = [];
   for (const i of imgs.slice(0, 5)) {
@@ -65,7 +65,7 @@ export function explainCopies(x: ExplainInput): Advice | null {
   if (mp) fixes.push({ text: 'Without a mount program (native overlay, kernel 5.13+ for rootless) copies are made only where idmapped mounts cannot be used; changing it needs an empty store (podman system reset removes every image and container)' });
   else if (atLeast(v, '5.6') === false) fixes.push({ text: 'Upgrade to Podman 5.6 or later (containers/storage 1.59): new non-contiguous mappings then use idmapped mounts and make no copies' });
   fixes.push({ text: 'Until then, reuse a few fixed --uidmap/--gidmap sets rather than a new one per container: each distinct set is one more copy' });
-  return { why: why.filter(Boolean), fixes };
+  return { why, fixes };
 }
 
 export function explainUnreferenced(x: ExplainInput): Advice | null {

@@ -16,9 +16,13 @@ export interface MeasureResult {
 }
 
 export async function measure(stores: StoreAnalysis[], deadline: number): Promise<MeasureResult> {
-  const queue: Array<{ path: string; size: LayerSize }> = [];
+  const todo: Array<{ path: string; size: LayerSize }> = [];
+  const seen = new Set<LayerSize>(); // a layer is in several lists (a top layer is a layer too)
   const add = (path: string | null, size: LayerSize) => {
-    if (path && size.how === 'not-counted') queue.push({ path, size });
+    if (path && size.how === 'not-counted' && !seen.has(size)) {
+      seen.add(size);
+      todo.push({ path, size });
+    }
   };
   const withCopies = stores.flatMap((s) => s.images.filter((i) => i.copies.length));
   for (const i of withCopies) if (i.top) add(i.top.path, i.top.size);
@@ -29,8 +33,6 @@ export async function measure(stores: StoreAnalysis[], deadline: number): Promis
   for (const s of stores) for (const l of s.layers) add(l.path, l.size);
 
   const r: MeasureResult = { counted: 0, partial: 0, estimated: 0, notCounted: 0, outOfTime: false };
-  const seen = new Set<LayerSize>();
-  const todo = queue.filter((q) => !seen.has(q.size) && seen.add(q.size));
   const counted = await treeSizes(todo.map((q) => q.path), deadline);
   counted.forEach((c, i) => {
     const size = todo[i]!.size;

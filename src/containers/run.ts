@@ -2,11 +2,11 @@
 // metadata, count their layer directories within a budget, and explain what grows. Read only.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import { mountOf, readMounts } from '../probe/mounts.js';
+import { mountOf, readMounts, type Mount } from '../probe/mounts.js';
 import { statfsWithin } from '../probe/statfs.js';
 import { hasMountProgram, readPodmanStore } from '../probe/podman-store.js';
 import { readDockerStore } from '../probe/docker-store.js';
-import type { StoreError } from '../probe/store-types.js';
+import type { StoreError } from '../probe/store.js';
 import { freeSeverity } from '../checks/levels.js';
 import type { Severity } from '../checks/types.js';
 import { findStores, type StoreRoot } from './stores.js';
@@ -94,14 +94,14 @@ function growthOf(a: StoreAnalysis, mount: StoreMount | null): StoreReport['grow
   };
 }
 
-async function mountFacts(root: string): Promise<StoreMount | null> {
+async function mountFacts(root: string, mounts: Mount[]): Promise<StoreMount | null> {
   let real: string;
   try {
     real = fs.realpathSync(root);
   } catch {
     return null;
   }
-  const m = mountOf(real, readMounts());
+  const m = mountOf(real, mounts);
   if (!m) return null;
   const { usage } = await statfsWithin(real, 5000);
   const inodes = usage && usage.inodes.total > 0 ? usage.inodes : null;
@@ -122,8 +122,9 @@ export async function containers(opts: ContainersOptions = {}): Promise<Containe
   const scan = await measure(read.map((r) => r.analysis), t0 + budgetMs);
 
   const stores: StoreReport[] = [];
+  const mounts = readMounts();
   for (const { store, facts, analysis: a } of read) {
-    const mount = await mountFacts(store.root);
+    const mount = await mountFacts(store.root, mounts);
     const madeWithMountProgram = store.engine === 'podman' ? hasMountProgram(store.root) : null;
     const x = { store, analysis: a, podman, madeWithMountProgram };
     const copies = a.images.flatMap((i) => i.copies);

@@ -49,6 +49,10 @@ function podmanRoot(root: string, conf: StorageConf | null, uid: number, rootles
   };
 }
 
+function dockerRoot(root: string, uid: number, extra: Partial<StoreRoot> = {}): StoreRoot {
+  return { engine: 'docker', root, driver: 'overlay2', uid, user: userName(uid), rootless: false, config: null, mountProgram: null, ...extra };
+}
+
 /** Docker's data root from daemon.json, and userns-remap roots inside it. */
 function dockerRoots(): StoreRoot[] {
   let root = '/var/lib/docker';
@@ -60,7 +64,7 @@ function dockerRoots(): StoreRoot[] {
   }
   const out: StoreRoot[] = [];
   const add = (r: string, remap: boolean) => {
-    if (isDockerRoot(r)) out.push({ engine: 'docker', root: r, driver: 'overlay2', uid: 0, user: 'root', rootless: false, config: null, mountProgram: null, ...(remap ? { usernsRemap: true } : {}) });
+    if (isDockerRoot(r)) out.push(dockerRoot(r, 0, remap ? { usernsRemap: true } : {}));
   };
   add(root, false);
   try {
@@ -82,11 +86,8 @@ export function storeAt(dir: string): StoreRoot | null {
   }
   const known = findStores().find((s) => s.root === real || s.root === dir);
   if (known) return { ...known, given: true };
-  if (isDockerRoot(dir)) {
-    const uid = ownerOf(dir);
-    return { engine: 'docker', root: dir, driver: 'overlay2', uid, user: userName(uid), rootless: false, config: null, mountProgram: null, given: true };
-  }
   const uid = ownerOf(dir);
+  if (isDockerRoot(dir)) return dockerRoot(dir, uid, { given: true });
   const r = podmanRoot(dir, null, uid, uid !== 0);
   return r && { ...r, given: true };
 }

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import type { StoreContainer, StoreError, StoreFacts, StoreImage, StoreLayer } from './store-types.js';
+import { layerDirNames, type StoreContainer, type StoreError, type StoreFacts, type StoreImage, type StoreLayer } from './store.js';
 
 const hex = (digest: string): string => digest.trim().replace(/^sha256:/, '');
 
@@ -137,9 +137,7 @@ export function readDockerStore(root: string): StoreFacts {
   }
 
   try {
-    facts.dirNames = fs.readdirSync(layerDir, { withFileTypes: true })
-      .filter((e) => e.isDirectory() && e.name !== 'l' && !e.name.startsWith('.'))
-      .map((e) => e.name).sort();
+    facts.dirNames = layerDirNames(layerDir);
   } catch (err) {
     errors.push({ file: layerDir, error: why(err) });
   }

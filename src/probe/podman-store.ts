@@ -4,7 +4,7 @@
 // still makes no sense the analysis is told which file, never a crash.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { IdMapEntry, StoreContainer, StoreError, StoreFacts, StoreImage, StoreLayer } from './store-types.js';
+import { layerDirNames, type IdMapEntry, type StoreContainer, type StoreError, type StoreFacts, type StoreImage, type StoreLayer } from './store.js';
 
 /** Where each driver keeps one directory per layer, under the graph root. */
 const LAYER_DIRS: Record<string, string> = { overlay: 'overlay', vfs: 'vfs/dir', btrfs: 'btrfs/subvolumes', aufs: 'aufs/diff' };
@@ -86,12 +86,9 @@ function layerOf(x: Record<string, unknown>, dirs: boolean, volatile: boolean): 
   };
 }
 
-/** Directory names in `dir`, leaving out the driver's own (`l`, dot files); null if unreadable. */
-export function layerDirNames(dir: string, errors: StoreError[]): string[] | null {
+function dirNamesOr(dir: string, errors: StoreError[]): string[] | null {
   try {
-    return fs.readdirSync(dir, { withFileTypes: true })
-      .filter((d) => d.isDirectory() && d.name !== 'l' && !d.name.startsWith('.'))
-      .map((d) => d.name);
+    return layerDirNames(dir);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') errors.push({ file: dir, error: (e as Error).message });
     return null;
@@ -122,7 +119,7 @@ export function readPodmanStore(root: string, driver: string): StoreFacts {
   const layerDir = path.join(root, LAYER_DIRS[driver] ?? driver);
   return {
     engine: 'podman', root, driver, layerDir, layers, images, containers,
-    dirNames: hasDirs ? layerDirNames(layerDir, errors) : null,
+    dirNames: hasDirs ? dirNamesOr(layerDir, errors) : null,
     errors,
   };
 }

@@ -31,6 +31,8 @@ export function parseStorageConf(text: string, file: string): StorageConf {
   };
 }
 
+const unusable = (file: string, error: string): StorageConf => ({ file, driver: null, graphRoot: null, rootlessStoragePath: null, mountProgram: null, error });
+
 /** The first of `files` that exists, parsed; null when none does. */
 export function readStorageConf(files: string[]): StorageConf | null {
   for (const file of files) {
@@ -39,12 +41,12 @@ export function readStorageConf(files: string[]): StorageConf | null {
       text = fs.readFileSync(file, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      return { file, driver: null, graphRoot: null, rootlessStoragePath: null, mountProgram: null, error: (e as Error).message };
+      return unusable(file, (e as Error).message);
     }
     try {
       return parseStorageConf(text, file);
     } catch (e) {
-      return { file, driver: null, graphRoot: null, rootlessStoragePath: null, mountProgram: null, error: `not valid TOML: ${(e as Error).message.split('\n')[0]}` };
+      return unusable(file, `not valid TOML: ${(e as Error).message.split('\n')[0]}`);
     }
   }
   return null;

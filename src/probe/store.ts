@@ -1,6 +1,14 @@
 // Container stores as enospc sees them: the metadata of containers/storage (podman, buildah,
 // CRI-O) and of Docker's overlay2 driver, brought to one shape so one analysis serves both.
 // Readers only read: they never lock, write or repair a store.
+import fs from 'node:fs';
+
+/** Directory names in a driver's layer directory, without the driver's own (`l`, dot names), sorted. Throws what readdir throws. */
+export function layerDirNames(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && d.name !== 'l' && !d.name.startsWith('.'))
+    .map((d) => d.name).sort();
+}
 
 export interface IdMapEntry {
   containerId: number;
