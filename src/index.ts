@@ -21,5 +21,5 @@ export { readPodmanStore } from './probe/podman-store.js';
 export { readDockerStore, isDockerRoot } from './probe/docker-store.js';
 export { treeSize } from './scan/tree-size.js';
 export { treeSizes } from './scan/tree-sizes.js';
-export type { StoreFacts, StoreLayer, StoreImage, StoreContainer } from './probe/store-types.js';
+export type { StoreFacts, StoreLayer, StoreImage, StoreContainer } from './probe/store.js';
 export { doctor, type DoctorOptions, type DoctorReport } from './checks/doctor.js';

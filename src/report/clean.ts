@@ -2,7 +2,7 @@
 import type { CleanResult } from '../clean/cleaner.js';
 import type { CleanJob } from '../clean/job.js';
 import { display } from './text.js';
-import { bytes, num, style, table } from './format.js';
+import { bytes, num, style, headedTable } from './format.js';
 
 export const CLEAN_SCHEMA = 1;
 
@@ -41,7 +41,7 @@ export function cleanHuman(x: CleanReport, color: boolean, limit: number): strin
     out.push('');
     const rows = [['PATTERN', 'ENTRIES', 'BYTES', 'EXAMPLES']];
     for (const p of pats) rows.push([display(Buffer.from(p.pattern, 'latin1')), num(p.entries), bytes(p.bytes), p.sample.slice(0, 2).map((q) => display(Buffer.from(q))).join(', ')]);
-    out.push(...table(rows, [false, true, true, false]).map((l, i) => (i === 0 ? s.dim(l) : l)));
+    out.push(...headedTable(rows, [false, true, true, false], s));
   }
   if (r.errors.length) out.push('', ...r.errors.slice(0, limit).map((e) => s.red(`error: ${display(Buffer.from(e.path))}: ${e.error}`)));
   if (x.log) out.push('', s.dim(`audit log: ${x.log}`));

@@ -3,7 +3,8 @@ import type { ContainersReport, StoreReport } from '../containers/run.js';
 import type { LayerRef, LayerSize } from '../containers/analyze.js';
 import { mapText } from '../containers/analyze.js';
 import type { Advice } from '../containers/explain.js';
-import { bytes, count, num, pct, style, table, type Style } from './format.js';
+import { fixLines } from './doctor.js';
+import { bytes, count, num, pct, style, headedTable, type Style } from './format.js';
 
 export const CONTAINERS_SCHEMA = 1;
 
@@ -54,13 +55,8 @@ function sumText(t: { inodes: number; bytes: number; complete: boolean }): strin
 const short = (id: string) => id.slice(0, 12);
 const when = (iso: string | null) => (iso ? iso.replace('T', ' ').slice(0, 16) : '-');
 
-function adviceLines(a: Advice, s: Style): string[] {
-  const out = a.why.map((w) => `  why: ${w}`);
-  for (const f of a.fixes) {
-    out.push(`  fix: ${f.text}`);
-    if (f.command) out.push(s.bold(`    $ ${f.command}`));
-  }
-  return out;
+function adviceLines(a: Advice): string[] {
+  return [...a.why.map((w) => `  why: ${w}`), ...a.fixes.flatMap(fixLines)];
 }
 
 function storeHuman(r: StoreReport, s: Style, limit: number, podman: string | null): string[] {
@@ -89,7 +85,7 @@ function storeHuman(r: StoreReport, s: Style, limit: number, podman: string | nu
       rows.push([`    ${short(c.id)}${c.listed ? '' : '*'}`, when(c.created), inodesText(c.size), c.size.bytes === null ? '?' : bytes(c.size.bytes),
         c.containers.length ? c.containers.map((x) => x.names[0] ?? short(x.id)).join(',') : '-', mapText(c.uidmap) || '-']);
     }
-    out.push(...table(rows, [false, false, true, true, false, false]).map((l, k) => (k === 0 ? s.dim(l) : l)));
+    out.push(...headedTable(rows, [false, false, true, true, false, false], s));
     if (i.copies.length > limit) out.push(s.dim(`    ... ${i.copies.length - limit} more (-n to show more, --json for all)`));
     if (i.copies.some((c) => !c.listed)) out.push(s.dim('    * not in the image\'s mapped-layers: same parent and content digest, with a mapping'));
   }
@@ -100,7 +96,7 @@ function storeHuman(r: StoreReport, s: Style, limit: number, podman: string | nu
     out.push(`  pace: ${count(g.copies, 'copy', 'copies')} from ${when(g.first)} to ${when(g.last)}: ${g.perDay} a day, ${num(g.inodesPerDay)} inodes a day` +
       (g.daysLeft !== null ? `; at that pace the free inodes of ${m?.path} last ${g.daysLeft} days` : ''));
   }
-  if (r.copies) out.push(...adviceLines(r.copies, s));
+  if (r.copies) out.push(...adviceLines(r.copies));
 
   out.push('', a.unreferenced.length ? s.bold(`  Unreferenced layers: ${num(t.unreferenced.count)}, ${sumText(t.unreferenced)}`) : '  Unreferenced layers: none');
   for (const u of a.unreferenced.slice(0, limit)) out.push(`    ${short(u.id)}  ${inodesText(u.size)} inodes  ${u.reason}`);
@@ -108,7 +104,7 @@ function storeHuman(r: StoreReport, s: Style, limit: number, podman: string | nu
   out.push(a.stray.length ? s.bold(`  Directories in ${where}: ${num(t.stray.count)}, ${sumText(t.stray)}`) : `  Directories in ${where}: none`);
   for (const d of a.stray.slice(0, limit)) out.push(`    ${d.path}  ${inodesText(d.size)} inodes`);
   if (a.missingDirs.length) out.push(s.yellow(`  ${count(a.missingDirs.length, 'layer has', 'layers have')} no directory (damage; podman system check reports it): ${a.missingDirs.slice(0, 3).map(short).join(', ')}`));
-  if (r.unreferenced) out.push(...adviceLines(r.unreferenced, s));
+  if (r.unreferenced) out.push(...adviceLines(r.unreferenced));
   return out;
 }
 

@@ -1,7 +1,7 @@
 // `enospc doctor`: the JSON document and the human report.
 import type { DoctorReport } from '../checks/doctor.js';
-import type { Culprit, Finding, MountFacts } from '../checks/types.js';
-import { bytes, num, pct, style, table, type Style } from './format.js';
+import type { Culprit, Finding, Fix, MountFacts } from '../checks/types.js';
+import { bytes, num, pct, style, headedTable, type Style } from './format.js';
 
 export const DOCTOR_SCHEMA = 1;
 
@@ -45,8 +45,7 @@ function culpritLines(cs: Culprit[], s: Style): string[] {
     c.signature?.name ?? '',
     c.path,
   ]);
-  return table([['COUNT', 'PATTERN', 'EMPTY', 'OWNER', 'OPEN', 'ORPHANS', 'KNOWN AS', 'WHERE'], ...rows], [true, false, true, false, true, true, false, false])
-    .map((l, i) => (i === 0 ? s.dim('    ' + l) : '    ' + l));
+  return headedTable([['COUNT', 'PATTERN', 'EMPTY', 'OWNER', 'OPEN', 'ORPHANS', 'KNOWN AS', 'WHERE'], ...rows], [true, false, true, false, true, true, false, false], s, '    ');
 }
 
 function evidenceLine(e: Record<string, unknown>): string {
@@ -56,6 +55,17 @@ function evidenceLine(e: Record<string, unknown>): string {
     parts.push(`${k}=${typeof v === 'number' ? num(v) : String(v)}`);
   }
   return parts.join('  ');
+}
+
+/** A fix as report lines: the text, the command to run, the file and what goes in it. */
+export function fixLines(fix: Fix): string[] {
+  const out = [`  fix: ${fix.text}`];
+  if (fix.command) out.push(`    $ ${fix.command}`);
+  if (fix.file) {
+    out.push(`    in ${fix.file}:`);
+    for (const line of (fix.content ?? '').split('\n')) out.push(`      ${line}`);
+  }
+  return out;
 }
 
 export function doctorHuman(r: DoctorReport, color: boolean): string {
@@ -81,14 +91,7 @@ export function doctorHuman(r: DoctorReport, color: boolean): string {
     const scan = x.evidence['scan'] as { entries: number; partial: boolean; elapsedMs: number } | undefined;
     if (scan) out.push(s.dim(`    scanned ${num(scan.entries)} entries in ${(scan.elapsedMs / 1000).toFixed(1)} s${scan.partial ? ' (partial: the time budget ran out)' : ''}`));
     if (x.culprits?.length) out.push(...culpritLines(x.culprits, s));
-    for (const fix of x.fix) {
-      out.push(`  fix: ${fix.text}`);
-      if (fix.command) out.push(`    $ ${fix.command}`);
-      if (fix.file) {
-        out.push(`    in ${fix.file}:`);
-        for (const line of (fix.content ?? '').split('\n')) out.push(`      ${line}`);
-      }
-    }
+    for (const fix of x.fix) out.push(...fixLines(fix));
   }
   if (infos.length) {
     out.push('', s.dim('for information (details and fixes with --json):'));

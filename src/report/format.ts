@@ -47,6 +47,11 @@ export function table(rows: string[][], alignRight: boolean[]): string[] {
   }).join('  ').trimEnd());
 }
 
+/** `table` with its first row (the header) dimmed, every line after `indent`. */
+export function headedTable(rows: string[][], alignRight: boolean[], s: Style, indent = ''): string[] {
+  return table(rows, alignRight).map((l, i) => (i === 0 ? s.dim(indent + l) : indent + l));
+}
+
 export interface Style { bold(s: string): string; dim(s: string): string; red(s: string): string; yellow(s: string): string }
 
 /** ANSI styles when `color`, else identity. */

@@ -3,7 +3,7 @@ import type { InotifyUsage, UserWatchUse } from '../probe/watch-users.js';
 import type { ProcWatchers } from '../probe/watchers.js';
 import { collapsePaths, watchKey } from '../probe/watch-paths.js';
 import { devOf } from '../probe/fdinfo.js';
-import { num, pct, style, table } from './format.js';
+import { num, pct, style, headedTable } from './format.js';
 import { percent } from '../checks/levels.js';
 
 export const INOTIFY_SCHEMA = 1;
@@ -61,7 +61,7 @@ function userLines(x: UserWatchUse, u: InotifyUsage, color: boolean): string[] {
   const head = `${x.user}: ${num(x.watches)} of ${L.inotifyWatches === null ? '?' : num(L.inotifyWatches)} watches (${pct(x.watches, L.inotifyWatches ?? 0)}), ${num(x.instances)} of ${L.inotifyInstances ?? '?'} instances`
     + (x.sharedInstances ? `, ${x.sharedInstances} more shared over fork` : '');
   const rows = x.processes.map((p) => [String(p.pid), p.comm, num(p.inotify.watches), num(p.inotify.instances), num(p.fanotify.marks), num(p.epoll.watches)]);
-  const out = [s.bold(head), ...table([['PID', 'COMMAND', 'WATCHES', 'INSTANCES', 'FAN MARKS', 'EPOLL'], ...rows], [true, false, true, true, true, true]).map((l, i) => (i === 0 ? s.dim('  ' + l) : '  ' + l))];
+  const out = [s.bold(head), ...headedTable([['PID', 'COMMAND', 'WATCHES', 'INSTANCES', 'FAN MARKS', 'EPOLL'], ...rows], [true, false, true, true, true, true], s, '  ')];
   if (u.paths) {
     for (const p of x.processes) {
       if (!p.inotify.watches) continue;
@@ -86,7 +86,7 @@ export function inotifyHuman(u: InotifyUsage, color: boolean): string {
     return out.join('\n') + '\n';
   }
   const rows = u.users.map((x) => [x.user, `${num(x.watches)} (${pct(x.watches, L.inotifyWatches ?? 0)})`, `${num(x.instances)}/${L.inotifyInstances ?? '?'}`, num(x.fanotifyMarks), num(x.epollWatches), num(x.processes.length)]);
-  out.push('', ...table([['USER', 'WATCHES', 'INSTANCES', 'FAN MARKS', 'EPOLL', 'PROCESSES'], ...rows], [false, true, true, true, true, true]).map((l, i) => (i === 0 ? s.dim(l) : l)));
+  out.push('', ...headedTable([['USER', 'WATCHES', 'INSTANCES', 'FAN MARKS', 'EPOLL', 'PROCESSES'], ...rows], [false, true, true, true, true, true], s));
   for (const x of u.users) out.push('', ...userLines(x, u, color));
   return out.join('\n') + '\n';
 }

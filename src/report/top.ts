@@ -3,7 +3,7 @@ import type { CensusResult, PatternCount } from '../scan/census.js';
 import type { FsUsage, Mount } from '../probe/mounts.js';
 import { userName } from '../probe/users.js';
 import { display, jsonName } from './text.js';
-import { bytes, iso, num, pct, span, style, table, type Style } from './format.js';
+import { bytes, iso, num, pct, span, style, headedTable, type Style } from './format.js';
 
 export const TOP_SCHEMA = 1;
 
@@ -104,31 +104,31 @@ function patternsSection(c: CensusResult, s: Style): string[] {
     return [...base, ...stat, display(p.pattern), whereText(p)];
   });
   const right = c.stat ? [true, true, true, true, false, true, true, false, false] : [true, true, false, false];
-  return [s.bold('Top name patterns by count'), ...table([head, ...rows], right).map((l, i) => (i === 0 ? s.dim('  ' + l) : '  ' + l))];
+  return [s.bold('Top name patterns by count'), ...headedTable([head, ...rows], right, s, '  ')];
 }
 
 function dirsSection(c: CensusResult, s: Style, full: boolean): string[] {
   const out = [s.bold('Top directories by inodes (recursive)')];
   const rows = c.dirs.map((d) => [num(d.inodes), num(d.direct), display(d.path)]);
-  out.push(...table([['INODES', 'DIRECT', 'PATH'], ...rows], [true, true, false]).map((l, i) => (i === 0 ? s.dim('  ' + l) : '  ' + l)));
+  out.push(...headedTable([['INODES', 'DIRECT', 'PATH'], ...rows], [true, true, false], s, '  '));
   if (full) {
     out.push('', s.bold('Top directories by direct entries'));
     const rows2 = c.dirsByDirect.map((d) => [num(d.direct), num(d.inodes), display(d.path)]);
-    out.push(...table([['DIRECT', 'INODES', 'PATH'], ...rows2], [true, true, false]).map((l, i) => (i === 0 ? s.dim('  ' + l) : '  ' + l)));
+    out.push(...headedTable([['DIRECT', 'INODES', 'PATH'], ...rows2], [true, true, false], s, '  '));
   }
   return out;
 }
 
 function ownersSection(c: CensusResult, s: Style): string[] {
   const rows = (c.owners ?? []).slice(0, 20).map((o) => [num(o.count), pct(o.count, c.totals.entries), bytes(o.bytes), userName(o.uid)]);
-  return [s.bold('Owners by inode count'), ...table([['COUNT', 'SHARE', 'BYTES', 'USER'], ...rows], [true, true, true, false]).map((l, i) => (i === 0 ? s.dim('  ' + l) : '  ' + l))];
+  return [s.bold('Owners by inode count'), ...headedTable([['COUNT', 'SHARE', 'BYTES', 'USER'], ...rows], [true, true, true, false], s, '  ')];
 }
 
 function agesSection(c: CensusResult, s: Style): string[] {
   const ages = c.ages ?? [];
   const max = Math.max(1, ...ages.map((a) => a.count));
   const rows = ages.map((a) => [a.label, num(a.count), pct(a.count, c.totals.entries), '#'.repeat(Math.round((30 * a.count) / max))]);
-  return [s.bold('Age (modification time)'), ...table([['AGE', 'COUNT', 'SHARE', ''], ...rows], [false, true, true, false]).map((l, i) => (i === 0 ? s.dim('  ' + l) : '  ' + l))];
+  return [s.bold('Age (modification time)'), ...headedTable([['AGE', 'COUNT', 'SHARE', ''], ...rows], [false, true, true, false], s, '  ')];
 }
 
 /** The report for a terminal or a pipe. */

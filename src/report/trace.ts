@@ -2,7 +2,7 @@
 import type { TraceReport } from '../trace/summary.js';
 import type { LiveSnapshot } from '../trace/protocol.js';
 import { display } from './text.js';
-import { num, style, table } from './format.js';
+import { num, style, table, headedTable } from './format.js';
 
 export const TRACE_SCHEMA = 1;
 
@@ -54,7 +54,7 @@ export function traceHuman(r: TraceReport, color: boolean, limit: number): strin
         p.meanLifetimeMs === null ? '-' : secs(p.meanLifetimeMs), procs.join(', ') || (r.backend === 'inotify' ? 'unknown (inotify)' : '-'),
       ]);
     }
-    out.push(...table(rows, [false, true, true, true, true, true, true, false]).map((l, i) => (i === 0 ? s.dim(l) : l)));
+    out.push(...headedTable(rows, [false, true, true, true, true, true, true, false], s));
   }
 
   if (r.processes.length) {
@@ -66,7 +66,7 @@ export function traceHuman(r: TraceReport, color: boolean, limit: number): strin
         num(p.leaked), p.exe ?? '?',
       ]);
     }
-    out.push(...table(rows, [true, false, false, false, true, true, true, false]).map((l, i) => (i === 0 ? s.dim(l) : l)));
+    out.push(...headedTable(rows, [true, false, false, false, true, true, true, false], s));
   }
 
   if (r.leaked.total) {
@@ -76,7 +76,7 @@ export function traceHuman(r: TraceReport, color: boolean, limit: number): strin
     for (const f of r.leaked.files.slice(0, n)) {
       rows.push([secs(f.ageMs), f.pid === null ? '?' : String(f.pid), f.comm ?? '?', f.dir ? 'dir' : f.closed ? 'yes' : 'no', show(f.path) + (f.dir ? '/' : '')]);
     }
-    out.push(...table(rows, [true, true, false, false, false]).map((l, i) => (i === 0 ? s.dim(l) : l)));
+    out.push(...headedTable(rows, [true, true, false, false, false], s));
   }
 
   const f = r.forecast;
