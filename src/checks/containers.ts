@@ -1,11 +1,47 @@
 // containers.idmapped-copies and containers.unreferenced-layers: inodes a container store holds
 // that nothing frees by itself (case 002). A warning when the mount holding the store is short
 // of inodes (doctor's thresholds), information otherwise: the copies are harmless until then.
-import type { Check, Finding } from './types.js';
-import type { StoreReport } from '../containers/run.js';
-import { percent } from './levels.js';
+import type { Check, FindingOf } from './types.js';
+import type { Growth, StoreReport } from '../containers/run.js';
+import { percent } from '../shared/levels.js';
+import { num } from '../shared/units.js';
 
-function mountEvidence(r: StoreReport): Record<string, unknown> {
+/** Where a store is and how short of inodes its mount is. */
+export interface StoreEvidence {
+  store: string;
+  engine: 'podman' | 'docker';
+  owner: string;
+  rootless: boolean;
+  mount: string | null;
+  mountInodesUsedPercent: number | null;
+  mountInodesFree: number | null;
+}
+
+export interface CopiesEvidence extends StoreEvidence {
+  podman: string | null;
+  copies: number;
+  inodes: number;
+  bytes: number;
+  /** every copy was counted (else inodes and bytes are a floor) */
+  complete: boolean;
+  images: Array<{ image: string; copies: number; inodes: number }>;
+  growth: Growth | { unknown: string };
+  why: string[];
+}
+
+export interface UnreferencedEvidence extends StoreEvidence {
+  unreferenced: number;
+  unreferencedInodes: number;
+  strayDirs: number;
+  strayInodes: number;
+  bytes: number;
+  complete: boolean;
+  layers: Array<{ id: string; reason: string; inodes: number | null }>;
+  dirs: Array<{ path: string; inodes: number | null }>;
+  why: string[];
+}
+
+function mountEvidence(r: StoreReport): StoreEvidence {
   const i = r.mount?.inodes;
   return {
     store: r.store.root, engine: r.store.engine, owner: r.store.user, rootless: r.store.rootless,
@@ -15,14 +51,14 @@ function mountEvidence(r: StoreReport): Record<string, unknown> {
   };
 }
 
-const severity = (r: StoreReport) => (r.mount?.severity ? 'warning' : 'info');
+const severity = (r: StoreReport) => (r.mount?.severity ? 'warning' as const : 'info' as const);
 const floor = (complete: boolean) => (complete ? '' : 'at least ');
 
-export const containersIdmappedCopies: Check = {
+export const containersIdmappedCopies: Check<'containers.idmapped-copies'> = {
   id: 'containers.idmapped-copies',
   describe: 'ID-mapped copies of image layers in container storage (one per --uidmap/--gidmap set, freed only with the image)',
   run(ctx) {
-    const out: Finding[] = [];
+    const out: Array<FindingOf<'containers.idmapped-copies'>> = [];
     for (const r of ctx.containers?.stores ?? []) {
       const t = r.totals.copies;
       if (!t.count || !r.copies) continue;
@@ -31,7 +67,7 @@ export const containersIdmappedCopies: Check = {
         id: 'containers.idmapped-copies',
         severity: severity(r),
         target: r.store.root,
-        title: `${t.count} ID-mapped ${t.count === 1 ? 'copy' : 'copies'} of ${imgs.length} image${imgs.length === 1 ? '' : 's'} hold ${floor(t.complete)}${t.inodes.toLocaleString('en-US')} inodes; removing containers never frees them`,
+        title: `${t.count} ID-mapped ${t.count === 1 ? 'copy' : 'copies'} of ${imgs.length} image${imgs.length === 1 ? '' : 's'} hold ${floor(t.complete)}${num(t.inodes)} inodes; removing containers never frees them`,
         evidence: {
           ...mountEvidence(r),
           podman: ctx.containers?.podman ?? null,
@@ -47,11 +83,11 @@ export const containersIdmappedCopies: Check = {
   },
 };
 
-export const containersUnreferencedLayers: Check = {
+export const containersUnreferencedLayers: Check<'containers.unreferenced-layers'> = {
   id: 'containers.unreferenced-layers',
   describe: 'layers no image or container uses, and layer directories the store has no record of',
   run(ctx) {
-    const out: Finding[] = [];
+    const out: Array<FindingOf<'containers.unreferenced-layers'>> = [];
     for (const r of ctx.containers?.stores ?? []) {
       const u = r.totals.unreferenced, d = r.totals.stray;
       if (!r.unreferenced) continue;
@@ -63,7 +99,7 @@ export const containersUnreferencedLayers: Check = {
         id: 'containers.unreferenced-layers',
         severity: severity(r),
         target: r.store.root,
-        title: `${parts.join(' and ')} hold ${floor(u.complete && d.complete)}${(u.inodes + d.inodes).toLocaleString('en-US')} inodes`,
+        title: `${parts.join(' and ')} hold ${floor(u.complete && d.complete)}${num(u.inodes + d.inodes)} inodes`,
         evidence: {
           ...mountEvidence(r),
           unreferenced: u.count, unreferencedInodes: u.inodes,

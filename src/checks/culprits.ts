@@ -1,37 +1,78 @@
 // Census patterns turned into culprits: who made them, whether anyone holds them open, whether
 // their creator is gone; and the fixes that clean them up.
+//
+// Orphans are judged only where the answer means something: temporary files (a known temp-file
+// producer, or names with a random part in a temp-like place: a tmpfs, /tmp, /var/tmp, a cache
+// directory), files only for the age rule (a directory's mtime says little), and only when the
+// open files of every process could be read; otherwise the count is null and the reason says why.
 import type { CheckContext, Culprit, Fix, MountFacts } from './types.js';
 import type { PatternCount } from '../scan/census.js';
-import { signatureOf, SIGNATURES } from './signatures.js';
-import { display } from '../report/text.js';
-import { iso, span } from '../report/format.js';
+import type { Mount } from '../probe/mounts.js';
+import { cleanCommand, signatureOf, SIGNATURES } from './signatures.js';
+import { isUtf8 } from 'node:buffer';
+import { textOf } from '../shared/text.js';
+import { age, countOption, iso, num, span } from '../shared/units.js';
+import { shellArg } from '../shared/fix.js';
 import { userName } from '../probe/users.js';
 
 /** Patterns smaller than this share of the scan are not worth naming as culprits. */
 const MIN_SHARE = 0.01;
 
-function toCulprit(p: PatternCount, staleAfter: number): Culprit {
-  const dir = p.topDirs[0] ? display(p.topDirs[0].path) : '';
-  const sig = signatureOf(display(p.example), dir);
-  let orphan: Culprit['orphan'] = null;
-  if (p.pidDead !== null && p.pidAlive !== null) {
-    orphan = { count: p.pidDead, reason: `the PID in the name is not running (${p.pidAlive} with a live PID)` };
-  } else if (p.stale !== null) {
-    orphan = { count: p.stale, reason: `not modified for over ${span(staleAfter)} and open in no process` };
+const TEMP_DIR = /^\/(tmp|var\/tmp|dev\/shm|run\/user\/\d+)(\/|$)|\/(\.cache|cache)(\/|$)/;
+
+/** A place where files are temporary by nature. */
+function tempLike(dir: string, mount: Mount): boolean {
+  return mount.fstype === 'tmpfs' || TEMP_DIR.test(dir);
+}
+
+/** Does a pattern (a glob with \ escapes) have a variable part, a `*` not escaped? */
+function hasWildcard(pattern: string): boolean {
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern[i] === '\\') i++;
+    else if (pattern[i] === '*') return true;
   }
-  return {
+  return false;
+}
+
+/** Why the open files are not known, or null when every process could be read. */
+export function openUnknown(ctx: CheckContext): string | null {
+  const o = ctx.openFiles;
+  if (!o) return 'the open files of processes could not be read';
+  if (o.unreadable === 0) return null;
+  return `the open files of ${num(o.unreadable)} process${o.unreadable === 1 ? '' : 'es'} of other users could not be read (run as root)`;
+}
+
+function orphanOf(p: PatternCount, judged: boolean, ctx: CheckContext): Culprit['orphan'] {
+  if (p.pidDead !== null && p.pidAlive !== null) {
+    if (ctx.pidsHidden) return { count: null, reason: 'not determined: the processes of other users are hidden (/proc hidepid), so whether the PID in the name runs is unknown (run as root)' };
+    return { count: p.pidDead, reason: `the PID in the name is not running (${num(p.pidAlive)} with a live PID)` };
+  }
+  if (!judged || p.stale === null) return null;
+  const unknown = openUnknown(ctx);
+  if (unknown !== null || p.open === null) return { count: null, reason: `not determined: ${unknown ?? 'open files were not counted'}` };
+  return { count: p.stale, reason: `files not modified for over ${span(ctx.staleAfter)} and open in no process` };
+}
+
+function toCulprit(p: PatternCount, m: MountFacts, ctx: CheckContext): Culprit {
+  const dir = p.topDirs[0] ? textOf(p.topDirs[0].path) : '';
+  const pattern = textOf(p.pattern);
+  const sig = signatureOf(textOf(p.example), dir);
+  const judged = sig ? sig.temp : hasWildcard(pattern) && tempLike(dir, m.mount);
+  const c: Culprit = {
     path: dir,
-    pattern: display(p.pattern),
+    pattern,
     count: p.count,
     bytes: p.bytes,
     zeroByte: p.zeroByte,
     owners: p.owners?.map((o) => ({ uid: o.uid, user: userName(o.uid), count: o.count })) ?? null,
     oldest: p.oldest === null ? null : iso(p.oldest),
     newest: p.newest === null ? null : iso(p.newest),
-    openCount: p.open,
-    orphan,
+    openCount: openUnknown(ctx) === null ? p.open : null,
+    orphan: orphanOf(p, judged, ctx),
     signature: sig ? { id: sig.id, name: sig.name } : null,
   };
+  if (!isUtf8(p.pattern) || (p.topDirs[0] && !isUtf8(p.topDirs[0].path))) inexact.add(c);
+  return c;
 }
 
 const made = new WeakMap<MountFacts, Culprit[]>();
@@ -43,44 +84,60 @@ export function culpritsOf(m: MountFacts, ctx: CheckContext): Culprit[] {
   let list = made.get(m);
   if (!list) {
     const min = Math.max(2, c.totals.entries * MIN_SHARE);
-    list = c.patterns.filter((p) => p.count >= min).slice(0, 5).map((p) => toCulprit(p, ctx.staleAfter));
+    list = c.patterns.filter((p) => p.count >= min).slice(0, 5).map((p) => toCulprit(p, m, ctx));
     made.set(m, list);
   }
   return list;
 }
 
-function quote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
+/** Culprits whose pattern is not valid UTF-8: its text has \x escapes, which `enospc clean --match` cannot take as the bytes. */
+const inexact = new WeakSet<Culprit>();
+
+/** The fixes that remove a culprit's orphans: enospc clean's dry run, the removal, and the rule that keeps doing it. */
+export function orphanFixes(c: Culprit, ctx: CheckContext): Fix[] {
+  const n = c.orphan?.count;
+  if (!c.path || !c.orphan) return [];
+  if (n === null || n === undefined) {
+    return [{ text: `Whether the ${num(c.count)} ${c.pattern} in ${c.path} are orphans could not be checked (${c.orphan.reason.replace(/^not determined: /, '')}): remove none before a run that can see every process`, command: `sudo enospc doctor ${shellArg(c.path)}` }];
+  }
+  if (n === 0) return [];
+  if (c.signature?.id === 'opam' || inexact.has(c)) return [];
+  const ageText = age(ctx.staleAfter);
+  return [
+    { text: `See which of the ${c.pattern} in ${c.path} would go: untouched for over ${span(ctx.staleAfter)} (a dry run; files open in a process or locked are kept)`, command: cleanCommand(c.path, c.pattern, ageText) },
+    { text: `Then remove them (${num(n)} looked orphaned; each removal is logged before it happens)`, command: cleanCommand(c.path, c.pattern, ageText, true) },
+    { text: 'Keep them from piling up again: the tmpfiles.d rule that does the same (prints it, for /etc/tmpfiles.d/)', command: `${cleanCommand(c.path, c.pattern, ageText)} --emit-rule` },
+  ];
 }
 
 /** Fixes for a mount out of inodes: clean the culprits, then stop them coming back. */
 export function cleanupFixes(m: MountFacts, culprits: Culprit[], ctx: CheckContext): Fix[] {
   const fixes: Fix[] = [];
-  const mins = Math.max(1, Math.round(ctx.staleAfter / 60));
+  const add = (f: Fix) => {
+    if (!fixes.some((x) => x.text === f.text && x.command === f.command)) fixes.push(f);
+  };
   for (const c of culprits) {
-    if (c.orphan && c.orphan.count > 0 && c.path) {
-      const open = c.openCount ? ` ${c.openCount.toLocaleString('en-US')} of them are open in a live process now, and find cannot tell which: stop that process first, or expect it to fail.` : ' None is open in a process now.';
-      fixes.push({
-        text: `Remove the ${c.orphan.count.toLocaleString('en-US')} orphaned ${c.pattern} in ${c.path} (untouched for over ${span(ctx.staleAfter)}).${open} Look at the list first`,
-        command: `find ${quote(c.path)} -xdev -maxdepth 1 -name ${quote(c.pattern)} -mmin +${mins} -print | head; find ${quote(c.path)} -xdev -maxdepth 1 -name ${quote(c.pattern)} -mmin +${mins} -delete`,
-      });
-    }
+    orphanFixes(c, ctx).forEach(add);
     const sig = c.signature && SIGNATURES.find((s) => s.id === c.signature!.id);
-    if (!sig) continue;
-    for (const f of sig.fix) {
-      if (fixes.some((x) => x.text === f.text)) continue;
-      fixes.push(f.command ? { ...f, command: f.command.replaceAll('{dir}', quote(c.path || m.mount.mountPoint)) } : f);
-    }
+    if (sig) sig.fix({ dir: c.path || m.mount.mountPoint, owner: c.owners?.[0]?.user ?? null, host: ctx.host }).forEach(add);
   }
-  if (m.mount.fstype === 'tmpfs' && m.usage) {
-    const more = Math.max(m.usage.inodes.total * 2, 1 << 20);
-    fixes.push({
-      text: 'Immediate relief on tmpfs: raise the inode limit in place (no data is lost)',
-      command: `mount -o remount,nr_inodes=${more} ${m.mount.mountPoint}`,
-    });
-  }
-  if (culprits.length === 0) {
-    fixes.push({ text: 'Find what holds the inodes', command: `enospc top ${m.mount.mountPoint}` });
-  }
+  const fix = tmpfsRelief(m);
+  if (fix) add(fix);
+  if (culprits.length === 0) add({ text: 'Find what holds the inodes', command: `enospc top ${shellArg(m.mount.mountPoint)}` });
   return fixes;
+}
+
+/** Is the mount read-only (nothing can be created or removed there, so no remount advice)? */
+export function readOnly(m: Mount): boolean {
+  return m.options.split(',').includes('ro') || m.superOptions.split(',').includes('ro');
+}
+
+/** Immediate relief on a writable tmpfs: raise its inode limit in place. */
+function tmpfsRelief(m: MountFacts): Fix | null {
+  if (m.mount.fstype !== 'tmpfs' || !m.usage || readOnly(m.mount)) return null;
+  const more = Math.max(m.usage.inodes.total * 2, 1 << 20);
+  return {
+    text: 'Immediate relief on tmpfs: raise the inode limit in place (no data is lost)',
+    command: `mount -o remount,nr_inodes=${countOption(Math.ceil(more / 1024) * 1024)} ${shellArg(m.mount.mountPoint)}`,
+  };
 }

@@ -3,13 +3,24 @@
 // full!" and creating a file fails with ENOSPC although inodes and blocks are free.
 // It can only speak of directories a scan has seen.
 import fs from 'node:fs';
-import type { Check, Finding } from './types.js';
-import { display } from '../report/text.js';
+import type { Check, FindingOf } from './types.js';
+import { textOf } from '../shared/text.js';
+import { num } from '../shared/units.js';
+import { shellArg } from '../shared/fix.js';
 
 const LIMIT = 10_000_000;
 const WARN = 5_000_000;
 const INFO = 1_000_000;
 const INCOMPAT_LARGEDIR = 0x4000;
+
+export interface Ext4DirIndexEvidence {
+  /** entries directly in the directory */
+  entries: number;
+  approxLimit: number;
+  /** the large_dir feature, from the superblock; 'unknown' when the device could not be read */
+  largeDir: false | 'unknown';
+  device: string;
+}
 
 /** large_dir from the ext4 superblock of a block device; null when it cannot be read. */
 function ext4LargeDir(device: string): boolean | null {
@@ -26,11 +37,11 @@ function ext4LargeDir(device: string): boolean | null {
   }
 }
 
-export const ext4DirIndex: Check = {
+export const ext4DirIndex: Check<'ext4.dir-index'> = {
   id: 'ext4.dir-index',
   describe: 'ext4 directory near the htree entry limit with large_dir off (when a scan saw it)',
   run(ctx) {
-    const out: Finding[] = [];
+    const out: Array<FindingOf<'ext4.dir-index'>> = [];
     for (const m of ctx.mounts) {
       if (m.mount.fstype !== 'ext4' || !m.census) continue;
       const big = m.census.dirsByDirect.filter((d) => d.direct >= INFO);
@@ -38,16 +49,16 @@ export const ext4DirIndex: Check = {
       const largeDir = ext4LargeDir(m.mount.source);
       if (largeDir === true) continue;
       for (const d of big) {
-        const path = display(d.path);
+        const path = textOf(d.path);
         out.push({
           id: 'ext4.dir-index',
           severity: d.direct >= WARN ? 'warning' : 'info',
           target: path,
-          title: `${d.direct.toLocaleString('en-US')} entries in one ext4 directory; the index holds about ${LIMIT.toLocaleString('en-US')} without large_dir`,
+          title: `${num(d.direct)} entries in one ext4 directory; the index holds about ${num(LIMIT)} without large_dir`,
           evidence: { entries: d.direct, approxLimit: LIMIT, largeDir: largeDir ?? 'unknown', device: m.mount.source },
           fix: [
-            { text: 'Spread the files over subdirectories, or remove the ones no longer needed', command: `enospc top ${path}` },
-            { text: 'Or enable large_dir (3-level index; needs kernel 4.13+ and e2fsprogs 1.44+; older kernels cannot mount it then)', command: `tune2fs -O large_dir ${m.mount.source}` },
+            { text: 'Spread the files over subdirectories, or remove the ones no longer needed', command: `enospc top ${shellArg(path)}` },
+            { text: 'Or enable large_dir (3-level index; needs kernel 4.13+ and e2fsprogs 1.44+; older kernels cannot mount it then)', command: `tune2fs -O large_dir ${shellArg(m.mount.source)}` },
           ],
         });
       }

@@ -1,5 +1,6 @@
-// Every doctor check. A new cause of ENOSPC is a new file here and one line below.
-import type { Check } from './types.js';
+// Every doctor check. A new cause of ENOSPC is a new file here and one line below (and its
+// evidence in types.ts, its renderer in src/report/findings.ts).
+import type { AnyCheck } from './types.js';
 import { blocksFull } from './blocks-full.js';
 import { blocksReserved } from './blocks-reserved.js';
 import { inodesFull } from './inodes-full.js';
@@ -12,7 +13,7 @@ import { imagemagickCache } from './imagemagick.js';
 import { KERNEL_LIMIT_CHECKS } from './kernel-limits.js';
 import { containersIdmappedCopies, containersUnreferencedLayers } from './containers.js';
 
-export const CHECKS: Check[] = [
+export const CHECKS: AnyCheck[] = [
   inodesFull, blocksFull, blocksReserved, tmpfsNrInodesLow, tmpfsInode32, ext4DirIndex, deletedOpen, orphans, imagemagickCache, containersIdmappedCopies, containersUnreferencedLayers,
   ...KERNEL_LIMIT_CHECKS,
 ];

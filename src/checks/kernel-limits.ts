@@ -2,21 +2,44 @@
 // limits, and the system-wide SysV IPC, POSIX mqueue and pty tables. Each compares use to its
 // limit: 80% warning, 95% or at the limit critical; the fix is the sysctl.d line, and the
 // evidence names the processes (or users) that hold the most.
-import type { Check, Finding, Severity } from './types.js';
-import { percent } from './levels.js';
+import type { Check, Fix, FindingOf } from './types.js';
+import { percent, useSeverity } from '../shared/levels.js';
+import { num } from '../shared/units.js';
+import { shellArg } from '../shared/fix.js';
 import type { UserWatchUse } from '../probe/watch-users.js';
 import type { WatchLimits } from '../probe/sysctl.js';
 import { userName } from '../probe/users.js';
 
-function useSeverity(used: number, limit: number): Severity | null {
-  if (limit <= 0) return null;
-  if (used >= limit || used / limit >= 0.95) return 'critical';
-  if (used / limit >= 0.8) return 'warning';
-  return null;
+type PerUserId = 'inotify.watches' | 'inotify.instances' | 'fanotify.marks' | 'epoll.watches';
+type TableId = 'ipc.sem' | 'ipc.shm' | 'ipc.msg' | 'mqueue.queues' | 'pty.count';
+
+export interface PerUserEvidence {
+  uid: number;
+  user: string;
+  used: number;
+  limit: number;
+  percent: number;
+  limitName: string;
+  /** what the count is: "inotify watches", ... */
+  what: string;
+  /** the processes holding the most, most first */
+  processes: Array<{ pid: number; comm: string; count: number }>;
+  /** some processes could not be read (not root): used is a floor */
+  lowerBound: boolean;
+}
+
+export interface TableEvidence {
+  used: number;
+  limit: number;
+  percent: number;
+  limitName: string;
+  what: string;
+  /** the users holding the most (SysV IPC), most first */
+  holders: Array<{ uid: number; user: string; count: number }>;
 }
 
 /** Raise a sysctl: the /etc/sysctl.d file with `line` ("name = value"), then load it. */
-function sysctlFix(line: string, conf: string): Finding['fix'][number][] {
+function sysctlFix(line: string, conf: string): Fix[] {
   const [name] = line.split(' = ');
   return [
     { text: `Raise ${name} (takes effect at once, kept across reboots)`, file: `/etc/sysctl.d/${conf}`, content: line },
@@ -25,7 +48,7 @@ function sysctlFix(line: string, conf: string): Finding['fix'][number][] {
 }
 
 interface PerUser {
-  id: string;
+  id: PerUserId;
   what: string;
   limitName: string;
   limit: (l: WatchLimits) => number | null;
@@ -44,7 +67,7 @@ const PER_USER: PerUser[] = [
   { id: 'epoll.watches', what: 'epoll watches', limitName: 'fs.epoll.max_user_watches', limit: (l) => l.epollWatches, used: (u) => u.epollWatches, perProcess: (p) => p.epoll.watches, conf: '90-epoll.conf', errno: 'epoll_ctl fails with ENOSPC' },
 ];
 
-function perUserCheck(d: PerUser): Check {
+function perUserCheck(d: PerUser): Check<PerUserId> {
   return {
     id: d.id,
     describe: `a user's ${d.what} against ${d.limitName}: 80% warning, 95% critical`,
@@ -53,7 +76,7 @@ function perUserCheck(d: PerUser): Check {
       if (!w) return [];
       const limit = d.limit(w.limits);
       if (limit === null) return [];
-      const out: Finding[] = [];
+      const out: Array<FindingOf<PerUserId>> = [];
       for (const u of w.users) {
         const used = d.used(u);
         const severity = useSeverity(used, limit);
@@ -64,14 +87,14 @@ function perUserCheck(d: PerUser): Check {
           id: d.id,
           severity,
           target: u.user,
-          title: `${u.user} holds ${used.toLocaleString('en-US')} of ${limit.toLocaleString('en-US')} ${d.what} (${percent(used, limit)}%): ${d.errno} for every process of ${u.user}`,
+          title: `${u.user} holds ${w.unreadable.length ? 'at least ' : ''}${num(used)} of ${num(limit)} ${d.what} (${percent(used, limit)}%): ${d.errno} for every process of ${u.user}`,
           evidence: {
-            uid: u.uid, user: u.user, used, limit, percent: percent(used, limit), limitName: d.limitName,
+            uid: u.uid, user: u.user, used, limit, percent: percent(used, limit), limitName: d.limitName, what: d.what,
             processes: top.map((p) => ({ pid: p.pid, comm: p.comm, count: d.perProcess(p) })),
             lowerBound: w.unreadable.length > 0,
           },
           fix: [
-            ...(lead ? [{ text: `Look at ${lead.comm} (pid ${lead.pid}) first: it holds ${d.perProcess(lead).toLocaleString('en-US')}; restarting or reconfiguring it (exclude node_modules, build output) frees them`, command: `enospc inotify --user ${u.user} --paths` }] : []),
+            ...(lead ? [{ text: `Look at ${lead.comm} (pid ${lead.pid}) first: it holds ${num(d.perProcess(lead))}; restarting or reconfiguring it (exclude node_modules, build output) frees them`, command: `enospc inotify --user ${shellArg(u.user)} --paths` }] : []),
             ...sysctlFix(`${d.limitName} = ${Math.max(limit * 2, d.minRaise ?? 0)}`, d.conf),
           ],
         });
@@ -81,7 +104,7 @@ function perUserCheck(d: PerUser): Check {
   };
 }
 
-interface Table { id: string; key: string; conf: string; raise: (limit: number) => string }
+interface Table { id: TableId; key: string; conf: string; raise: (limit: number) => string }
 
 const TABLES: Table[] = [
   { id: 'ipc.sem', key: 'ipc.sem', conf: '90-ipc.conf', raise: (l) => `kernel.sem = 32000 1024000000 500 ${l * 2}` },
@@ -93,13 +116,13 @@ const TABLES: Table[] = [
   { id: 'pty.count', key: 'pty.count', conf: '90-pty.conf', raise: (l) => `kernel.pty.max = ${l * 2}` },
 ];
 
-function tableCheck(id: string): Check {
+function tableCheck(id: TableId): Check<TableId> {
   const rows = TABLES.filter((t) => t.id === id);
   return {
     id,
     describe: `${rows.map((r) => r.key).join(', ')} against their sysctl limits: 80% warning, 95% critical`,
     run(ctx) {
-      const out: Finding[] = [];
+      const out: Array<FindingOf<TableId>> = [];
       for (const t of rows) {
         const use = ctx.tables?.[t.key];
         if (!use || use.used === null || use.limit === null) continue;
@@ -110,8 +133,8 @@ function tableCheck(id: string): Check {
           id,
           severity,
           target: use.limitName,
-          title: `${use.used.toLocaleString('en-US')} of ${use.limit.toLocaleString('en-US')} ${use.what} in use (${percent(use.used, use.limit)}%)`,
-          evidence: { used: use.used, limit: use.limit, percent: percent(use.used, use.limit), limitName: use.limitName, holders },
+          title: `${num(use.used)} of ${num(use.limit)} ${use.what} in use (${percent(use.used, use.limit)}%)`,
+          evidence: { used: use.used, limit: use.limit, percent: percent(use.used, use.limit), limitName: use.limitName, what: use.what, holders },
           fix: [
             ...(holders[0] ? [{ text: `Most belong to ${holders[0].user}: look for leftovers of crashed programs (ipcs -a lists them, ipcrm removes one)`, command: 'ipcs -a' }] : []),
             ...sysctlFix(t.raise(use.limit), t.conf),
@@ -123,7 +146,7 @@ function tableCheck(id: string): Check {
   };
 }
 
-export const KERNEL_LIMIT_CHECKS: Check[] = [
+export const KERNEL_LIMIT_CHECKS: Array<Check<PerUserId> | Check<TableId>> = [
   ...PER_USER.map(perUserCheck),
-  ...['ipc.sem', 'ipc.shm', 'ipc.msg', 'mqueue.queues', 'pty.count'].map(tableCheck),
+  ...(['ipc.sem', 'ipc.shm', 'ipc.msg', 'mqueue.queues', 'pty.count'] as const).map(tableCheck),
 ];

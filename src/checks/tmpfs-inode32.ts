@@ -1,12 +1,24 @@
 // tmpfs.inode32: a tmpfs without inode64 on a 64-bit kernel that has it (5.9+). Its inode
 // numbers are 32-bit and wrap after 2^32 allocations, after which two live files can share a
-// number (case 003). Info; a warning when the scan saw numbers near 2^32.
-import type { Check, Finding } from './types.js';
-import { persistTmpfs } from './tmpfs-nr-inodes.js';
+// number (case 003). Info; a warning when the scan saw numbers near 2^32. A read-only tmpfs
+// allocates no inode numbers: not flagged.
+import type { Check, FindingOf } from './types.js';
+import { persistTmpfs, remount } from './tmpfs-nr-inodes.js';
+import { readOnly } from './culprits.js';
 import { mountOption } from '../probe/mounts.js';
+import { num } from '../shared/units.js';
 
 const ARCH_64 = new Set(['x64', 'arm64', 'ppc64', 's390x', 'riscv64', 'loong64', 'mips64el']);
 const NEAR = 0.9 * 2 ** 32;
+
+export interface TmpfsInode32Evidence {
+  kernel: string;
+  arch: string;
+  options: string;
+  /** the largest inode number a scan saw, null without a scan */
+  maxInodeSeen: number | null;
+  wrapsAt: number;
+}
 
 /** Does this kernel release know tmpfs inode64 (5.9 and later)? */
 function kernelHasInode64(release: string): boolean {
@@ -14,14 +26,14 @@ function kernelHasInode64(release: string): boolean {
   return maj > 5 || (maj === 5 && min >= 9);
 }
 
-export const tmpfsInode32: Check = {
+export const tmpfsInode32: Check<'tmpfs.inode32'> = {
   id: 'tmpfs.inode32',
   describe: 'tmpfs with 32-bit inode numbers on a 64-bit kernel that supports inode64',
   run(ctx) {
-    const out: Finding[] = [];
+    const out: Array<FindingOf<'tmpfs.inode32'>> = [];
     if (!ARCH_64.has(ctx.arch) || !kernelHasInode64(ctx.kernel)) return out;
     for (const m of ctx.mounts) {
-      if (m.mount.fstype !== 'tmpfs') continue;
+      if (m.mount.fstype !== 'tmpfs' || readOnly(m.mount)) continue;
       if (mountOption(m.mount.superOptions, 'inode64') !== undefined) continue;
       const maxIno = m.census?.patterns.reduce((a, p) => Math.max(a, p.maxIno ?? 0), 0) ?? null;
       const near = maxIno !== null && maxIno >= NEAR;
@@ -31,11 +43,11 @@ export const tmpfsInode32: Check = {
         severity: near ? 'warning' : 'info',
         target: mp,
         title: near
-          ? `tmpfs inode numbers are near 2^32 (${maxIno!.toLocaleString('en-US')}) without inode64: they will wrap and collide`
+          ? `tmpfs inode numbers are near 2^32 (${num(maxIno!)}) without inode64: they will wrap and collide`
           : 'tmpfs without inode64: inode numbers are 32-bit and wrap after 2^32 files created',
         evidence: { kernel: ctx.kernel, arch: ctx.arch, options: m.mount.superOptions, maxInodeSeen: maxIno, wrapsAt: 2 ** 32 },
         fix: [
-          { text: 'Switch to 64-bit inode numbers (allowed on remount)', command: `mount -o remount,inode64 ${mp}` },
+          { text: 'Switch to 64-bit inode numbers (allowed on remount)', command: remount(mp, 'inode64') },
           persistTmpfs(mp, m.mount.superOptions, 'inode64', null, 'inode64.conf'),
         ],
       });

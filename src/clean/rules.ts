@@ -128,12 +128,13 @@ export function parseRules(text: string, file: string): Rule[] {
   return rules;
 }
 
-/** A shell glob (`*`, `?`, `[...]`) as an anchored RegExp; `*` and `?` never match `/`. */
+/** A shell glob (`*`, `?`, `[...]`, `\\` quoting the next character) as an anchored RegExp; `*` and `?` never match `/`. */
 export function globRegExp(glob: string): RegExp {
   let re = '';
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i]!;
-    if (c === '*') re += '[^/]*';
+    if (c === '\\' && i + 1 < glob.length) re += glob[++i]!.replace(/[.*?[\]+^${}()|\\/-]/g, '\\$&');
+    else if (c === '*') re += '[^/]*';
     else if (c === '?') re += '[^/]';
     else if (c === '[') {
       const close = glob.indexOf(']', i + 2);

@@ -1,5 +1,5 @@
 // enospc doctor [PATH...]: every filesystem cause of ENOSPC, with evidence, culprit and fix.
-import { doctor } from '../checks/doctor.js';
+import { doctor } from '../doctor/run.js';
 import { parseImageSpec } from '../probe/imagemagick.js';
 import { doctorHuman, doctorJson } from '../report/doctor.js';
 import { wantColor } from '../report/format.js';

@@ -1,6 +1,6 @@
 // Why a store holds ID-mapped copies and unreferenced layers, and how to get the inodes back,
 // by what was found: the podman version, a mount program, a rootless store.
-import type { Fix } from '../checks/types.js';
+import { shellArg, type Fix } from '../shared/fix.js';
 import type { StoreRoot } from './stores.js';
 import type { StoreAnalysis } from './analyze.js';
 
@@ -28,7 +28,7 @@ export interface ExplainInput {
 }
 
 function podmanCmd(x: ExplainInput, args: string): string {
-  return `podman${x.store.given ? ` --root ${x.store.root}` : ''} ${args}`;
+  return `podman${x.store.given ? ` --root ${shellArg(x.store.root)}` : ''} ${args}`;
 }
 
 function asUser(x: ExplainInput): string {
@@ -58,7 +58,7 @@ export function explainCopies(x: ExplainInput): Advice | null {
     const users = [...new Set([...i.containers, ...i.copies.flatMap((c) => c.containers)].map((c) => c.names[0] ?? c.id.slice(0, 12)))];
     fixes.push({
       text: `Free ${name}'s ${i.copies.length} ${i.copies.length === 1 ? 'copy' : 'copies'}: remove ${users.length ? `its ${users.length} container${users.length === 1 ? '' : 's'}, then ` : ''}the image, and pull or import it again${asUser(x)}`,
-      command: (users.length ? podmanCmd(x, `rm ${users.join(' ')}`) + ' && ' : '') + podmanCmd(x, `rmi ${name}`),
+      command: (users.length ? podmanCmd(x, `rm ${users.map(shellArg).join(' ')}`) + ' && ' : '') + podmanCmd(x, `rmi ${shellArg(name)}`),
     });
   }
   if (imgs.length > 5) fixes.push({ text: `${imgs.length - 5} more images have copies (see enospc containers)` });
@@ -78,7 +78,8 @@ export function explainUnreferenced(x: ExplainInput): Advice | null {
   if (a.stray.length) why.push(`${a.stray.length} director${a.stray.length === 1 ? 'y' : 'ies'} in ${dir} ${a.stray.length === 1 ? 'is' : 'are'} named by no layer${x.store.engine === 'docker' ? ', cache-id, mount-id or init-id' : ' in layers.json'}: the engine no longer knows ${a.stray.length === 1 ? 'it' : 'them'} and will never remove ${a.stray.length === 1 ? 'it' : 'them'}.`);
   if (x.store.engine === 'docker') {
     if (a.unreferenced.length) fixes.push({ text: 'Remove unused images and their layers', command: 'docker image prune -a' });
-    if (a.stray.length) fixes.push({ text: '`docker system prune -af` does not remove directories Docker does not know (moby #45939): with the daemon stopped, and the names checked against layerdb once more, remove them', command: `systemctl stop docker && rm -rf ${a.stray.slice(0, 3).map((d) => d.path).join(' ')}${a.stray.length > 3 ? ' ...' : ''}` });
+    const shown = a.stray.slice(0, 20);
+    if (a.stray.length) fixes.push({ text: `\`docker system prune -af\` does not remove directories Docker does not know (moby #45939): with the daemon stopped, and the names checked against layerdb once more, remove them${a.stray.length > shown.length ? ` (the first ${shown.length} of ${a.stray.length}; enospc containers lists the rest)` : ''}`, command: `systemctl stop docker && rm -rf -- ${shown.map((d) => shellArg(d.path)).join(' ')}` });
     return { why, fixes };
   }
   if (atLeast(x.podman, '5.2') === false) {

@@ -1,7 +1,7 @@
 // `enospc clean`: the JSON document and the human summary.
 import type { CleanResult } from '../clean/cleaner.js';
 import type { CleanJob } from '../clean/job.js';
-import { display } from './text.js';
+import { display } from '../shared/text.js';
 import { bytes, num, style, headedTable } from './format.js';
 
 export const CLEAN_SCHEMA = 1;

@@ -1,40 +1,6 @@
 // Small formatting helpers shared by the human renderers.
 
-export function num(n: number): string {
-  return n.toLocaleString('en-US');
-}
-
-/** "1 image", "3 images" (plural by adding s, or the given plural). */
-export function count(n: number, one: string, many = one + 's'): string {
-  return `${num(n)} ${n === 1 ? one : many}`;
-}
-
-export function pct(part: number, whole: number): string {
-  if (!whole) return '-';
-  const p = (100 * part) / whole;
-  return p >= 10 || p === 0 ? `${Math.round(p)}%` : `${p.toFixed(1)}%`;
-}
-
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-export function bytes(n: number): string {
-  let u = 0;
-  let v = n;
-  while (v >= 1024 && u < UNITS.length - 1) { v /= 1024; u++; }
-  return u === 0 ? `${n} B` : `${v < 10 ? v.toFixed(1) : Math.round(v)} ${UNITS[u]}`;
-}
-
-/** A duration in seconds as `3d`, `5h`, `12m`, `40s`. */
-export function span(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s >= 86400 * 2) return `${Math.round(s / 86400)}d`;
-  if (s >= 3600 * 2) return `${Math.round(s / 3600)}h`;
-  if (s >= 120) return `${Math.round(s / 60)}m`;
-  return `${s}s`;
-}
-
-export function iso(epochSeconds: number): string {
-  return new Date(epochSeconds * 1000).toISOString().replace('.000Z', 'Z');
-}
+export { num, count, pct, bytes, span, iso } from '../shared/units.js';
 
 /** Right-aligned and left-aligned columns. */
 export function table(rows: string[][], alignRight: boolean[]): string[] {

@@ -4,7 +4,7 @@ import type { ProcWatchers } from '../probe/watchers.js';
 import { collapsePaths, watchKey } from '../probe/watch-paths.js';
 import { devOf } from '../probe/fdinfo.js';
 import { num, pct, style, headedTable } from './format.js';
-import { percent } from '../checks/levels.js';
+import { percent } from '../shared/levels.js';
 
 export const INOTIFY_SCHEMA = 1;
 

@@ -2,7 +2,7 @@
 import type { CensusResult, PatternCount } from '../scan/census.js';
 import type { FsUsage, Mount } from '../probe/mounts.js';
 import { userName } from '../probe/users.js';
-import { display, jsonName } from './text.js';
+import { display, jsonName } from '../shared/text.js';
 import { bytes, iso, num, pct, span, style, headedTable, type Style } from './format.js';
 
 export const TOP_SCHEMA = 1;

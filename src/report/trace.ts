@@ -1,7 +1,7 @@
 // `enospc trace`: the JSON document, the end-of-trace report and the live summary.
 import type { TraceReport } from '../trace/summary.js';
 import type { LiveSnapshot } from '../trace/protocol.js';
-import { display } from './text.js';
+import { display } from '../shared/text.js';
 import { num, style, table, headedTable } from './format.js';
 
 export const TRACE_SCHEMA = 1;

@@ -16,7 +16,7 @@ export interface CensusOptions {
   maxPatterns?: number;
   /** Inode numbers (on the scanned filesystem) that some process holds open: counted per pattern. */
   openInodes?: Set<number>;
-  /** Files older than this many seconds (mtime) and not open count as `stale` per pattern. */
+  /** Regular files older than this many seconds (mtime) and not open count as `stale` per pattern. */
   staleAfter?: number;
   /**
    * Patterns whose names carry their creator's PID, with a regex whose first group is that PID
@@ -57,7 +57,7 @@ export interface PatternCount {
   example: Buffer;
   /** with stat and openInodes: how many are held open by some process */
   open: number | null;
-  /** with stat and staleAfter: how many are older than that and not open */
+  /** with stat and staleAfter: how many regular files are older than that and not open */
   stale: number | null;
   /** with pidNames: names whose PID is alive / not alive (null when the pattern has no PID) */
   pidAlive: number | null;

@@ -342,7 +342,7 @@ export class Census implements WalkVisitor {
     if (inode > p.maxIno) p.maxIno = inode;
     const open = this.opts.openInodes?.has(inode) === true;
     if (open) p.open++;
-    else if (this.opts.staleAfter !== undefined && this.now - mtime > this.opts.staleAfter) p.stale++;
+    else if (type === T_FILE && this.opts.staleAfter !== undefined && this.now - mtime > this.opts.staleAfter) p.stale++;
     p.bytes += size;
     if (type === T_FILE && size === 0) p.zeroByte++;
     const owners = ownMap(p);

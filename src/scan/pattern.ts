@@ -15,6 +15,9 @@
 // `*` (`opam-48052-192552` -> `opam-*`). Digit runs in fixed tokens become `*` (`f123.dat` ->
 // `f*.dat`, `go-build123` -> `go-build*`).
 //
+// A pattern is a glob (fnmatch): the glob characters `*`, `?`, `[` and `\` of a name are kept
+// escaped with `\` (`[s]ess_1f..` -> `\[s]ess_*`), so a pattern matches only the names it counts.
+//
 // It works on bytes (names need not be UTF-8) and writes the pattern into a scratch buffer
 // with a hash, so a census can count millions of names without a string per name.
 
@@ -150,7 +153,11 @@ export function patternInto(b: Uint8Array, start: number, end: number): number {
       pos = e; // `*-*` -> `*`: skip the separator and this token
       continue;
     }
-    for (; pos < s && o < LIMIT; pos++) { const c = b[pos]!; out[o++] = c; h = Math.imul(h ^ c, 0x01000193); }
+    for (; pos < s && o < LIMIT; pos++) {
+      const c = b[pos]!;
+      if (c === 42 || c === 63 || c === 91 || c === 92) { out[o++] = 92; h = Math.imul(h ^ 92, 0x01000193); }
+      out[o++] = c; h = Math.imul(h ^ c, 0x01000193);
+    }
     if (tokKind[t] === VAR) {
       out[o++] = STAR; h = Math.imul(h ^ STAR, 0x01000193);
     } else {
@@ -166,7 +173,11 @@ export function patternInto(b: Uint8Array, start: number, end: number): number {
     }
     pos = e;
   }
-  for (; pos < end && o < LIMIT; pos++) { const c = b[pos]!; out[o++] = c; h = Math.imul(h ^ c, 0x01000193); }
+  for (; pos < end && o < LIMIT; pos++) {
+    const c = b[pos]!;
+    if (c === 42 || c === 63 || c === 91 || c === 92) { out[o++] = 92; h = Math.imul(h ^ 92, 0x01000193); }
+    out[o++] = c; h = Math.imul(h ^ c, 0x01000193);
+  }
   patternHash = h >>> 0;
   return o;
 }

@@ -52,6 +52,22 @@ export function display(name: Uint8Array): string {
   return s;
 }
 
+/** A name as JSON text: itself when it is valid UTF-8, else the escaped display text. */
+export function textOf(name: Uint8Array): string {
+  return isUtf8(name) ? Buffer.from(name.buffer, name.byteOffset, name.length).toString('utf8') : display(name);
+}
+
+/**
+ * Text that may hold a name (a path, a pattern: JSON text, see textOf) for a terminal: control
+ * characters escaped as display does, so it prints on one line and the terminal acts on none.
+ */
+export function displayText(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f-\x9f]/g, (ch) => {
+    const c = ch.charCodeAt(0);
+    return NAMED[c] ?? (c < 0x80 ? hex(c) : `\\u{${c.toString(16)}}`);
+  });
+}
+
 /** `{ [field]: text }`, plus `[field + "Base64"]` when the bytes are not valid UTF-8. */
 export function jsonName(field: string, name: Uint8Array): Record<string, string> {
   const b = Buffer.from(name.buffer, name.byteOffset, name.length);

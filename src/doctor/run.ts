@@ -7,14 +7,16 @@ import { PSEUDO_FSTYPES, mountOf, readMounts, type Mount } from '../probe/mounts
 import { statfsWithin } from '../probe/statfs.js';
 import { OpenFilesSink, livePids, scanFds, type OpenFiles } from '../probe/procs.js';
 import { WatchersSink } from '../probe/watchers.js';
-import { censusParallel } from '../scan/parallel.js';
-import { CHECKS } from './index.js';
-import { freeSeverity, RANK } from './levels.js';
-import { pidNames } from './signatures.js';
 import { usageOf } from '../probe/watch-users.js';
 import { kernelTables } from '../probe/sysctl.js';
-import type { Check, CheckContext, Finding, MountFacts } from './types.js';
+import { hostFiles } from '../probe/host-files.js';
 import type { ImageSpec } from '../probe/imagemagick.js';
+import { censusParallel } from '../scan/parallel.js';
+import { CHECKS } from '../checks/index.js';
+import { pidNames } from '../checks/signatures.js';
+import type { AnyCheck, CheckContext, Finding, MountFacts } from '../checks/types.js';
+import { freeSeverity, RANK } from '../shared/levels.js';
+import { num } from '../shared/units.js';
 import { containers } from '../containers/run.js';
 import { findStores } from '../containers/stores.js';
 
@@ -27,24 +29,37 @@ export interface DoctorOptions {
   statfsTimeoutMs?: number;
   /** files untouched this long (s) and not open count as orphans (default 1 h) */
   staleAfter?: number;
-  checks?: Check[];
+  checks?: AnyCheck[];
   /** an image size to run the ImageMagick pixel-cache arithmetic for */
   image?: ImageSpec;
   onProgress?: (what: string) => void;
 }
 
+/** Something doctor could not look at, and why. */
+export interface Unknown {
+  what: string;
+  error: string;
+  /** only the lack of privilege hid it: root would see it (it does not make the exit status 3) */
+  needsRoot: boolean;
+}
+
+export interface MountSummary {
+  path: string;
+  fstype: string;
+  source: string;
+  inodes: { total: number; free: number; used: number } | null;
+  blocks: { size: number; total: number; free: number; avail: number; used: number } | null;
+  /** why inodes and blocks are null: "timeout" when statfs did not answer in time, or an errno code */
+  error: string | null;
+  scan: { root: string; entries: number; partial: boolean; elapsedMs: number } | null;
+}
+
 export interface DoctorReport {
   host: { kernel: string; arch: string; hostname: string; node: string };
-  mounts: Array<{
-    path: string; fstype: string; source: string;
-    inodes: { total: number; free: number; used: number } | null;
-    blocks: { size: number; total: number; free: number; avail: number; used: number } | null;
-    error: string | null;
-    scan: { root: string; entries: number; partial: boolean; elapsedMs: number } | null;
-  }>;
+  mounts: MountSummary[];
   findings: Finding[];
-  /** checks that failed to run, and mounts whose statfs did not answer */
-  unknown: Array<{ what: string; error: string }>;
+  /** what could not be checked: checks that failed, mounts whose statfs did not answer, what only root can see */
+  unknown: Unknown[];
   /** 0 ok, 1 warning, 2 critical, 3 unknown (critical and warning take precedence) */
   exitCode: number;
   mountFacts: MountFacts[];
@@ -75,6 +90,11 @@ function troubled(f: MountFacts): boolean {
     (u.blocks.total > 0 && freeSeverity(u.blocks.avail, u.blocks.total) !== null);
 }
 
+/** Are other users' processes hidden from us (/proc mounted with hidepid, not root)? PID 1 always exists. */
+function pidsHidden(): boolean {
+  return process.geteuid?.() !== 0 && !fs.existsSync('/proc/1');
+}
+
 export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
   const all = readMounts();
   const staleAfter = opts.staleAfter ?? 3600;
@@ -95,7 +115,7 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
   }));
 
   // one reading of every process's fds gives both the open-file index and the watch counts
-  const unknown: DoctorReport['unknown'] = [];
+  const unknown: Unknown[] = [];
   const pids = livePids();
   let open: OpenFiles | null = null;
   let watchUse: CheckContext['watchUse'] = null;
@@ -105,9 +125,20 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
     const unreadable = scanFds([openSink, watchSink], pids);
     open = openSink.result(unreadable.length);
     watchUse = usageOf(watchSink.result(unreadable));
+    if (unreadable.length) {
+      unknown.push({
+        what: "other users' processes",
+        error: `the open files and watches of ${num(unreadable.length)} process${unreadable.length === 1 ? '' : 'es'} could not be read without root: which files are open (so which are orphans), deleted files still open, and their inotify watches are not known for them`,
+        needsRoot: true,
+      });
+    }
   } catch (e) {
-    unknown.push({ what: 'process scan (/proc/PID/fd)', error: (e as Error).message });
+    unknown.push({ what: 'process scan (/proc/PID/fd)', error: (e as Error).message, needsRoot: false });
   }
+  const hidden = pidsHidden();
+  if (hidden) unknown.push({ what: 'process list', error: "/proc hides other users' processes (hidepid): whether the PID in a name (opam-PID-*) still runs is not known", needsRoot: true });
+  // open counts are only given to the census when every process could be read
+  const openComplete = open !== null && open.unreadable === 0;
 
   // censuses: troubled mounts, and the paths the user named
   const deadline = performance.now() + (opts.budgetMs ?? 20_000);
@@ -121,10 +152,11 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
       if (!fs.statSync(root).isDirectory()) continue;
       f.census = await censusParallel(root, {
         stat: true, limit: 10, budgetMs: left, staleAfter, livePids: pids, pidNames: pidNames(),
-        ...(open ? { openInodes: open.byDev.get(`${f.mount.major}:${f.mount.minor}`) ?? new Set<number>() } : {}),
+        ...(openComplete ? { openInodes: open!.byDev.get(`${f.mount.major}:${f.mount.minor}`) ?? new Set<number>() } : {}),
       });
-    } catch {
+    } catch (e) {
       // an unreadable root: the checks still speak from statfs
+      unknown.push({ what: `scan of ${root}`, error: (e as Error).message, needsRoot: (e as NodeJS.ErrnoException).code === 'EACCES' });
     }
   }
 
@@ -142,35 +174,36 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
     if (found.length) {
       opts.onProgress?.('reading container stores');
       stores = await containers({ stores: found, budgetMs: Math.max(1000, Math.min(5000, deadline - performance.now())) });
-      for (const r of stores.stores) for (const e of r.errors) unknown.push({ what: `container store ${r.store.root}`, error: `${e.file}: ${e.error}` });
+      for (const r of stores.stores) for (const e of r.errors) unknown.push({ what: `container store ${r.store.root}`, error: `${e.file}: ${e.error}`, needsRoot: false });
     }
   } catch (e) {
-    unknown.push({ what: 'container stores', error: (e as Error).message });
+    unknown.push({ what: 'container stores', error: (e as Error).message, needsRoot: false });
   }
 
   let tables: CheckContext['tables'] = null;
   try {
     tables = kernelTables();
   } catch (e) {
-    unknown.push({ what: 'kernel tables', error: (e as Error).message });
+    unknown.push({ what: 'kernel tables', error: (e as Error).message, needsRoot: false });
   }
 
   const ctx: CheckContext = {
     mounts: facts, staleAfter, openFiles: open, kernel: os.release(), arch: os.arch(), watchUse, tables, containers: stores,
+    pidsHidden: hidden, host: hostFiles(),
     ...(opts.image ? { image: opts.image } : {}),
   };
   const findings: Finding[] = [];
-  for (const f of facts) if (f.usageError) unknown.push({ what: `statfs ${f.mount.mountPoint}`, error: f.usageError });
+  for (const f of facts) if (f.usageError) unknown.push({ what: `statfs ${f.mount.mountPoint}`, error: f.usageError === 'timeout' ? `did not answer in ${(opts.statfsTimeoutMs ?? 5000) / 1000} s (a hung network or FUSE server?)` : f.usageError, needsRoot: false });
   for (const check of opts.checks ?? CHECKS) {
     try {
       findings.push(...check.run(ctx));
     } catch (e) {
-      unknown.push({ what: check.id, error: (e as Error).message });
+      unknown.push({ what: check.id, error: (e as Error).message, needsRoot: false });
     }
   }
   findings.sort((a, b) => RANK[b.severity] - RANK[a.severity] || a.target.localeCompare(b.target) || a.id.localeCompare(b.id));
   const worst = Math.max(-1, ...findings.map((x) => RANK[x.severity]));
-  const exitCode = worst === 2 ? 2 : worst === 1 ? 1 : unknown.length ? 3 : 0;
+  const exitCode = worst === 2 ? 2 : worst === 1 ? 1 : unknown.some((u) => !u.needsRoot) ? 3 : 0;
 
   return {
     host: { kernel: os.release(), arch: os.arch(), hostname: os.hostname(), node: process.version },

@@ -1,0 +1,54 @@
+// Numbers, sizes, durations and times as people read them: one spelling everywhere (reports,
+// finding titles, fixes).
+
+export function num(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/** "1 image", "3 images" (plural by adding s, or the given plural). */
+export function count(n: number, one: string, many = one + 's'): string {
+  return `${num(n)} ${n === 1 ? one : many}`;
+}
+
+export function pct(part: number, whole: number): string {
+  if (!whole) return '-';
+  const p = (100 * part) / whole;
+  return p >= 10 || p === 0 ? `${Math.round(p)}%` : `${p.toFixed(1)}%`;
+}
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+export function bytes(n: number): string {
+  let u = 0;
+  let v = n;
+  while (v >= 1024 && u < UNITS.length - 1) { v /= 1024; u++; }
+  return u === 0 ? `${n} B` : `${v < 10 ? v.toFixed(1) : Math.round(v)} ${UNITS[u]}`;
+}
+
+/** A duration in seconds as `3d`, `5h`, `12m`, `40s`. */
+export function span(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s >= 86400 * 2) return `${Math.round(s / 86400)}d`;
+  if (s >= 3600 * 2) return `${Math.round(s / 3600)}h`;
+  if (s >= 120) return `${Math.round(s / 60)}m`;
+  return `${s}s`;
+}
+
+/** A duration in seconds exactly, in tmpfiles.d and `enospc clean --older-than` syntax: 1h, 90min, 2d, 45s. */
+export function age(seconds: number): string {
+  const s = Math.max(1, Math.round(seconds));
+  for (const [unit, n] of [['d', 86400], ['h', 3600], ['min', 60]] as const) if (s % n === 0) return `${s / n}${unit}`;
+  return `${s}s`;
+}
+
+/**
+ * A count for a tmpfs size option (nr_inodes=): the kernel reads k, m and g as powers of 1024.
+ * The largest suffix that writes it exactly: 1048576 -> 1m, 45056 -> 44k, 44492 -> 44492.
+ */
+export function countOption(n: number): string {
+  for (const [unit, m] of [['g', 2 ** 30], ['m', 2 ** 20], ['k', 2 ** 10]] as const) if (n >= m && n % m === 0) return `${n / m}${unit}`;
+  return String(n);
+}
+
+export function iso(epochSeconds: number): string {
+  return new Date(epochSeconds * 1000).toISOString().replace('.000Z', 'Z');
+}
