@@ -121,9 +121,13 @@ export function cleanupFixes(m: MountFacts, culprits: Culprit[], ctx: CheckConte
     const sig = c.signature && SIGNATURES.find((s) => s.id === c.signature!.id);
     if (sig) sig.fix({ dir: c.path || m.mount.mountPoint, owner: c.owners?.[0]?.user ?? null, host: ctx.host }).forEach(add);
   }
+  // nothing known to remove: look before touching anything
+  if (fixes.length === 0) {
+    const where = culprits[0]?.path || m.mount.mountPoint;
+    add({ text: culprits.length ? `Look at what they are (owners, ages, sizes) before removing anything: no culprit is a known temp-file producer with orphans` : 'Find what holds the inodes', command: `enospc top ${shellArg(where)} --stat` });
+  }
   const fix = tmpfsRelief(m);
   if (fix) add(fix);
-  if (culprits.length === 0) add({ text: 'Find what holds the inodes', command: `enospc top ${shellArg(m.mount.mountPoint)}` });
   return fixes;
 }
 
