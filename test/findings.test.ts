@@ -124,8 +124,8 @@ test('blocks.full and blocks.reserved', () => {
   out = render(run('blocks.full', context([ext4(usage([1000, 900], [1000, 10, 10]))])));
   assert.match(out, /^CRITICAL blocks.full \/: low on space: 1% available$/m);
   out = render(run('blocks.reserved', context([ext4(usage([1000, 900], [1000, 50, 0]))])));
-  assert.match(out, /^CRITICAL blocks.reserved \/: full for users: only the root reserve is left \(5%\)$/m);
-  assert.match(out, /^ {4}ext4: 0 blocks available to users, 200 KiB left in the root reserve \(95% used\)$/m);
+  assert.match(out, /^CRITICAL blocks.reserved \/: full for users: only the root reserve is left \(5% of the space\)$/m);
+  assert.match(out, /^ {4}ext4: 0 B available to users, 200 KiB in the root reserve \(95% used\)$/m);
   assert.ok(lines(out).includes('    $ tune2fs -m 1 /dev/vda'), out);
 });
 

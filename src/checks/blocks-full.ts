@@ -4,6 +4,7 @@ import type { Check, FindingOf } from './types.js';
 import { freeSeverity, percent } from '../shared/levels.js';
 import { shellArg } from '../shared/fix.js';
 import { culpritsOf, readOnly } from './culprits.js';
+import { onlyReserveLeft } from './blocks-reserved.js';
 import { scanOf, type ScanEvidence } from './scan.js';
 
 export interface BlocksFullEvidence {
@@ -22,7 +23,7 @@ export const blocksFull: Check<'blocks.full'> = {
     for (const m of ctx.mounts) {
       const u = m.usage;
       if (!u || u.blocks.total === 0) continue;
-      if (u.blocks.avail === 0 && u.blocks.free > 0) continue; // blocks.reserved says it better
+      if (onlyReserveLeft(u)) continue; // blocks.reserved says it better
       const sev = freeSeverity(u.blocks.avail, u.blocks.total);
       if (!sev) continue;
       const ro = readOnly(m.mount);

@@ -56,7 +56,7 @@ const RENDER: { [K in CheckId]: Render<K> } = {
     ...scanLine(e.scan),
   ],
   'blocks.reserved': ({ evidence: e }) => [
-    `${e.fstype}: ${num(e.blocks.avail)} blocks available to users, ${bytes(e.reservedBytes)} left in the root reserve (${pct(e.blocks.used, e.blocks.total)} used)`,
+    `${e.fstype}: ${bytes(e.availBytes)} available to users, ${bytes(e.reservedBytes)} in the root reserve (${pct(e.blocks.used, e.blocks.total)} used)`,
   ],
   'tmpfs.nr-inodes-low': ({ evidence: e }) => [
     `size ${bytes(e.sizeBytes)}, nr_inodes ${e.nrInodesOption ?? `${num(e.nrInodes)} (the kernel's default: not set)`}: ${bytes(e.bytesPerInode)} per inode, over the ${bytes(e.limitBytesPerInode)} flagged`,
