@@ -13,7 +13,9 @@ const FIXTURES = new URL('../../test/fixtures/', import.meta.url).pathname;
 const USERS = ['enospc-a', 'enospc-b'];
 const children: ChildProcess[] = [];
 const WATCHES = '/proc/sys/fs/inotify/max_user_watches';
+const INSTANCES = '/proc/sys/fs/inotify/max_user_instances';
 let savedLimit = '';
+const savedInstances = fs.readFileSync(INSTANCES, 'utf8').trim();
 
 function uidOf(name: string): number {
   return Number(execFileSync('id', ['-u', name]).toString().trim());
@@ -68,6 +70,7 @@ describe('inotify per user and process', { skip: cannotMount ?? false }, () => {
   after(() => {
     for (const c of children) c.kill('SIGKILL');
     fs.writeFileSync(WATCHES, savedLimit);
+    fs.writeFileSync(INSTANCES, savedInstances);
     unmountAll();
     for (const u of USERS) spawnSync('userdel', [u]);
   });
@@ -133,12 +136,34 @@ time.sleep(600)`], { stdio: ['ignore', 'pipe', 'inherit'], uid: uidOf('enospc-b'
     assert.equal(f[0]!.evidence.processes[0]!.pid, a.pid);
     assert.ok(f[0]!.fix.some((x) => x.file === '/etc/sysctl.d/90-inotify.conf' && x.content === 'fs.inotify.max_user_watches = 524288'));
     assert.equal(d.status, 1);
+    // case 004 as a person sees it: the user, the process holding the watches, how many
+    const human = enospc(['doctor', dir]);
+    assert.equal(human.status, 1);
+    assert.match(human.stdout, /^WARNING inotify.watches enospc-a: enospc-a holds 1,234 of 1,500 inotify watches \(82.3%\): inotify_add_watch fails with ENOSPC for every process of enospc-a$/m);
+    assert.match(human.stdout, new RegExp(`^ {4}user enospc-a \\(uid ${uidOf('enospc-a')}\\): 1,234 of 1,500 inotify watches \\(82.3%\\), limit fs.inotify.max_user_watches$`, 'm'));
+    assert.match(human.stdout, new RegExp(`^ {4}pid ${a.pid} \\(node\\): 1,234 inotify watches$`, 'm'));
+    assert.match(human.stdout, new RegExp(`^ {2}fix: Look at node \\(pid ${a.pid}\\) first: it holds 1,234;`, 'm'));
+    assert.match(human.stdout, /^ {4}\$ enospc inotify --user enospc-a --paths$/m);
+    assert.match(human.stdout, /^ {6}fs.inotify.max_user_watches = 524288$/m);
     fs.writeFileSync(WATCHES, '1240');
     d = enospc(['doctor', '--json', dir]);
     f = JSON.parse(d.stdout).findings.filter((x: { id: string }) => x.id === 'inotify.watches');
     assert.deepEqual(f.map((x) => [x.target, x.severity]), [['enospc-a', 'critical']]);
     assert.equal(d.status, 2);
+    assert.match(enospc(['doctor', dir]).stdout, /^CRITICAL inotify.watches enospc-a: enospc-a holds 1,234 of 1,240 inotify watches \(99.5%\)/m);
     fs.writeFileSync(WATCHES, savedLimit);
+  });
+
+  test('instances: a user at the limit of fs.inotify.max_user_instances', () => {
+    // enospc-b holds 3 instances; at a limit of 3 it cannot make another (EMFILE)
+    fs.writeFileSync(INSTANCES, '3');
+    try {
+      const d = enospc(['doctor', dir]);
+      assert.match(d.stdout, /^CRITICAL inotify.instances enospc-b: enospc-b holds 3 of 3 inotify instances \(100%\): inotify_init fails with EMFILE for every process of enospc-b$/m);
+      assert.match(d.stdout, new RegExp(`^ {4}pid ${b.pid} \\(node\\): 3 inotify instances$`, 'm'));
+    } finally {
+      fs.writeFileSync(INSTANCES, savedInstances);
+    }
   });
 
   test('without root: says which processes could not be read, totals are a lower bound', () => {
