@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cannotMount, enospc, tmpfs, unmountAll } from './helpers.js';
+import { NOBODY, cannotMount, enospc, tmpfs, unmountAll } from './helpers.js';
 import { atLeast } from '../src/containers/explain.js';
 import { parseStorageConf, expandRootless } from '../src/probe/storage-conf.js';
 import { analyze } from '../src/containers/analyze.js';
@@ -136,6 +136,20 @@ describe('enospc containers on a real podman store', { skip }, () => {
     } finally {
       fs.rmSync(fill, { recursive: true });
     }
+  });
+
+  test('as a user who cannot read the store: it is there, unreadable, and the exit status says so', () => {
+    assert.equal(fs.statSync(root).mode & 0o777, 0o700);
+    const r = enospc(['containers'], { env, uid: NOBODY });
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stderr, `enospc: the podman store ${root} is there but cannot be read: permission denied (run as root)\n`);
+    assert.match(r.stdout, /^no container store could be read \(/);
+    assert.match(r.stdout, new RegExp(`^not seen without root: the podman store ${root} is there but cannot be read`, 'm'));
+    const j = JSON.parse(enospc(['containers', '--json'], { env, uid: NOBODY }).stdout) as { stores: unknown[]; denied: Array<{ root: string | null; engine: string }> };
+    assert.deepEqual(j.stores, []);
+    assert.ok(j.denied.some((d) => d.root === root && d.engine === 'podman'));
+    const d = JSON.parse(enospc(['doctor', '--json'], { env, uid: NOBODY }).stdout) as { unknown: Array<{ what: string; error: string; needsRoot: boolean }> };
+    assert.ok(d.unknown.some((u) => u.what === 'container stores' && u.needsRoot && u.error.includes(root)), JSON.stringify(d.unknown));
   });
 
   test('unreferenced layers, a copy missing from mapped-layers, stray directories; corrupt JSON gives a clear message', () => {

@@ -33,5 +33,8 @@ export async function runContainers(flags: ContainersFlags): Promise<number> {
   else process.stdout.write(containersHuman(report, wantColor(process.stdout), limit));
   const errors = report.stores.flatMap((s) => s.errors);
   for (const e of errors) process.stderr.write(`enospc: cannot read ${e.file}: ${e.error}\n`);
-  return errors.length ? 1 : 0;
+  // a store that is there (or may be) but unreadable is not "no store": say so, exit 1
+  const denied = report.denied.filter((d) => d.root !== null);
+  for (const d of denied) process.stderr.write(`enospc: ${d.what}: ${d.error}\n`);
+  return errors.length || denied.length ? 1 : 0;
 }

@@ -9,7 +9,7 @@ import { readDockerStore } from '../probe/docker-store.js';
 import type { StoreError } from '../probe/store.js';
 import { freeSeverity } from '../shared/levels.js';
 import type { Severity } from '../shared/levels.js';
-import { findStores, type StoreRoot } from './stores.js';
+import { deniedStores, findStores, type DeniedStore, type StoreRoot } from './stores.js';
 import { analyze, type StoreAnalysis } from './analyze.js';
 import { measure, sumSizes, type MeasureResult } from './measure.js';
 import { explainCopies, explainUnreferenced, type Advice } from './explain.js';
@@ -17,6 +17,8 @@ import { explainCopies, explainUnreferenced, type Advice } from './explain.js';
 export interface ContainersOptions {
   /** stores to look at; default: every one found on this machine */
   stores?: StoreRoot[];
+  /** stores this user cannot read; default: those of this machine when `stores` is not given */
+  denied?: DeniedStore[];
   /** time for counting layer directories, ms (default 30 s) */
   budgetMs?: number;
   onProgress?: (what: string) => void;
@@ -63,6 +65,8 @@ export interface StoreReport {
 export interface ContainersReport {
   podman: string | null;
   stores: StoreReport[];
+  /** stores (or places for them) this user cannot read: nothing is known of them */
+  denied: DeniedStore[];
   scan: MeasureResult & { budgetMs: number; elapsedMs: number };
 }
 
@@ -143,5 +147,6 @@ export async function containers(opts: ContainersOptions = {}): Promise<Containe
       errors: facts.errors,
     });
   }
-  return { podman, stores, scan: { ...scan, budgetMs, elapsedMs: Math.round(performance.now() - t0) } };
+  const denied = opts.denied ?? (opts.stores ? [] : deniedStores());
+  return { podman, stores, denied, scan: { ...scan, budgetMs, elapsedMs: Math.round(performance.now() - t0) } };
 }

@@ -53,15 +53,20 @@ function dockerRoot(root: string, uid: number, extra: Partial<StoreRoot> = {}): 
   return { engine: 'docker', root, driver: 'overlay2', uid, user: userName(uid), rootless: false, config: null, mountProgram: null, ...extra };
 }
 
-/** Docker's data root from daemon.json, and userns-remap roots inside it. */
-function dockerRoots(): StoreRoot[] {
-  let root = '/var/lib/docker';
+/** Docker's data root: daemon.json's data-root, else /var/lib/docker. */
+function dockerDataRoot(): string {
   try {
     const j = JSON.parse(fs.readFileSync('/etc/docker/daemon.json', 'utf8')) as Record<string, unknown>;
-    if (typeof j['data-root'] === 'string') root = j['data-root'];
+    if (typeof j['data-root'] === 'string') return j['data-root'];
   } catch {
     // no daemon.json, or one Docker itself would refuse: the default root
   }
+  return '/var/lib/docker';
+}
+
+/** Docker's data root, and userns-remap roots inside it. */
+function dockerRoots(): StoreRoot[] {
+  const root = dockerDataRoot();
   const out: StoreRoot[] = [];
   const add = (r: string, remap: boolean) => {
     if (isDockerRoot(r)) out.push(dockerRoot(r, 0, remap ? { usernsRemap: true } : {}));
@@ -114,5 +119,64 @@ export function findStores(): StoreRoot[] {
     push(podmanRoot(root, own ?? sys, u.uid, true));
   }
   for (const d of dockerRoots()) push(d);
+  return out;
+}
+
+/** A place a store is or may be that this user cannot read (not root). */
+export interface DeniedStore {
+  engine: 'podman' | 'docker';
+  /** the store's root; null for the rootless stores of other users, counted in `what` */
+  root: string | null;
+  /** what is known of it, for people */
+  what: string;
+  error: string;
+}
+
+/** Can `root` be read: yes, it is not there, it is there but unreadable, or a parent is unreadable? */
+function readable(root: string): 'yes' | 'absent' | 'denied' | 'hidden' {
+  try {
+    const names = fs.readdirSync(root);
+    // a containers/storage root readable at the top, its layer metadata not (mode 700 inside)
+    const meta = names.find((n) => n.endsWith('-layers'));
+    if (meta) fs.accessSync(path.join(root, meta), fs.constants.R_OK | fs.constants.X_OK);
+    return 'yes';
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM') return 'absent';
+    try {
+      fs.statSync(root);
+      return 'denied';
+    } catch (e2) {
+      return (e2 as NodeJS.ErrnoException).code === 'ENOENT' ? 'absent' : 'hidden';
+    }
+  }
+}
+
+/**
+ * The stores this user cannot see (nothing as root): the rootful containers/storage root and
+ * Docker's data root when they are there but unreadable, or behind a directory that is; and how
+ * many other users' homes cannot be looked into for rootless stores.
+ */
+export function deniedStores(): DeniedStore[] {
+  if (process.geteuid?.() === 0) return [];
+  const out: DeniedStore[] = [];
+  const sys = systemStorageConf();
+  const candidates: Array<['podman' | 'docker', string]> = [['podman', sys?.graphRoot ?? '/var/lib/containers/storage'], ['docker', dockerDataRoot()]];
+  for (const [engine, root] of candidates) {
+    const r = readable(root);
+    if (r === 'denied') out.push({ engine, root, what: `the ${engine} store ${root} is there but cannot be read`, error: 'permission denied (run as root)' });
+    else if (r === 'hidden') out.push({ engine, root, what: `whether a ${engine} store is at ${root} cannot be told: ${path.dirname(root)} cannot be read`, error: 'permission denied (run as root)' });
+  }
+  const me = process.geteuid?.();
+  let homes = 0;
+  for (const u of passwdEntries()) {
+    if (u.uid === 0 || u.uid === me || !u.home || u.home === '/' || u.home === '/nonexistent') continue;
+    try {
+      fs.accessSync(u.home, fs.constants.X_OK);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EACCES') homes++;
+    }
+  }
+  if (homes) out.push({ engine: 'podman', root: null, what: `rootless stores of ${homes} other user${homes === 1 ? '' : 's'}: their homes cannot be read`, error: 'permission denied (run as root)' });
   return out;
 }

@@ -18,7 +18,7 @@ import type { AnyCheck, CheckContext, Finding, MountFacts } from '../checks/type
 import { freeSeverity, RANK } from '../shared/levels.js';
 import { num } from '../shared/units.js';
 import { containers } from '../containers/run.js';
-import { findStores } from '../containers/stores.js';
+import { deniedStores, findStores } from '../containers/stores.js';
 
 export interface DoctorOptions {
   /** only the mounts holding these paths (real paths); default: every real mount */
@@ -176,6 +176,7 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
       stores = await containers({ stores: found, budgetMs: Math.max(1000, Math.min(5000, deadline - performance.now())) });
       for (const r of stores.stores) for (const e of r.errors) unknown.push({ what: `container store ${r.store.root}`, error: `${e.file}: ${e.error}`, needsRoot: false });
     }
+    if (!opts.paths?.length) for (const d of deniedStores()) unknown.push({ what: 'container stores', error: `${d.what}: ${d.error}`, needsRoot: true });
   } catch (e) {
     unknown.push({ what: 'container stores', error: (e as Error).message, needsRoot: false });
   }

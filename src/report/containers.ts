@@ -39,7 +39,7 @@ function storeJson(r: StoreReport): Record<string, unknown> {
 }
 
 export function containersJson(r: ContainersReport): Record<string, unknown> {
-  return { schema: CONTAINERS_SCHEMA, podman: r.podman, scan: r.scan, stores: r.stores.map(storeJson) };
+  return { schema: CONTAINERS_SCHEMA, podman: r.podman, scan: r.scan, stores: r.stores.map(storeJson), denied: r.denied };
 }
 
 /** "1,234" for a full count, "≥1,234" for a floor, "~1,234" for an estimate, "?" for unknown. */
@@ -110,8 +110,12 @@ function storeHuman(r: StoreReport, s: Style, limit: number, podman: string | nu
 
 export function containersHuman(r: ContainersReport, color: boolean, limit: number): string {
   const s = style(color);
-  if (!r.stores.length) return 'no container store found (looked for containers/storage in /var/lib/containers/storage, storage.conf and every user\'s ~/.local/share/containers/storage, and Docker in /var/lib/docker)\n';
-  const out: string[] = [];
+  const denied = r.denied.map((d) => s.yellow(`not seen without root: ${d.what}: ${d.error}`));
+  if (!r.stores.length) {
+    const none = r.denied.some((d) => d.root) ? 'no container store could be read' : 'no container store found';
+    return [`${none} (looked for containers/storage in /var/lib/containers/storage, storage.conf and every user\'s ~/.local/share/containers/storage, and Docker in /var/lib/docker)`, ...denied].join('\n') + '\n';
+  }
+  const out: string[] = [...denied, ...(denied.length ? [''] : [])];
   for (const st of r.stores) out.push(...storeHuman(st, s, limit, r.podman), '');
   const sc = r.scan;
   out.push(s.dim(`counted ${count(sc.counted, 'layer directory', 'layer directories')} in ${(sc.elapsedMs / 1000).toFixed(1)} s` +
