@@ -29,7 +29,13 @@ export const FAN_EVENT_INFO_TYPE_DFID = 3;
 export const FAN_EVENT_INFO_TYPE_OLD_DFID_NAME = 10;
 export const FAN_EVENT_INFO_TYPE_NEW_DFID_NAME = 12;
 
-const METADATA_LEN = 24;
+/**
+ * The size of struct fanotify_event_metadata. It is also what FIONREAD on a fanotify fd adds up for
+ * each queued event, whatever info records the event carries (fanotify_ioctl), so FIONREAD is
+ * events x 24, not the bytes read(2) will return: an event with a DFID_NAME and a FID record is
+ * about 100 bytes when read. Divided by this, FIONREAD counts the queued events exactly.
+ */
+export const FAN_EVENT_METADATA_LEN = 24;
 const FANOTIFY_METADATA_VERSION = 3;
 
 /**
@@ -61,9 +67,9 @@ export function handleOf(key: string): Buffer {
  */
 export function decodeFanotify(buf: Buffer, len: number, each: (e: FanEvent) => void): number {
   let off = 0;
-  while (off + METADATA_LEN <= len) {
+  while (off + FAN_EVENT_METADATA_LEN <= len) {
     const eventLen = buf.readUInt32LE(off);
-    if (eventLen < METADATA_LEN || off + eventLen > len) break;
+    if (eventLen < FAN_EVENT_METADATA_LEN || off + eventLen > len) break;
     if (buf[off + 4] !== FANOTIFY_METADATA_VERSION) throw new Error(`fanotify metadata version ${buf[off + 4]}, expected ${FANOTIFY_METADATA_VERSION}`);
     const metaLen = buf.readUInt16LE(off + 6);
     const e: FanEvent = {
@@ -96,4 +102,20 @@ export function decodeFanotify(buf: Buffer, len: number, each: (e: FanEvent) => 
     off += eventLen;
   }
   return off;
+}
+
+/**
+ * The masks of the first `max` whole events in buf[0, len), from their headers alone: for counting
+ * events that are read but not processed.
+ */
+export function fanotifyMasks(buf: Buffer, len: number, max: number): number[] {
+  const masks: number[] = [];
+  let off = 0;
+  while (masks.length < max && off + FAN_EVENT_METADATA_LEN <= len) {
+    const eventLen = buf.readUInt32LE(off);
+    if (eventLen < FAN_EVENT_METADATA_LEN || off + eventLen > len) break;
+    masks.push(buf.readUInt32LE(off + 8));
+    off += eventLen;
+  }
+  return masks;
 }

@@ -36,3 +36,20 @@ export function decodeInotify(buf: Buffer, len: number, each: (e: InEvent) => vo
   }
   return off;
 }
+
+/**
+ * The masks of the whole events within the first `maxBytes` of buf[0, len), from their headers
+ * alone, and the bytes they take: for counting events that are read but not processed.
+ */
+export function inotifyMasks(buf: Buffer, len: number, maxBytes: number): { masks: number[]; bytes: number } {
+  const masks: number[] = [];
+  const end = Math.min(len, maxBytes);
+  let off = 0;
+  while (off + 16 <= end) {
+    const size = 16 + buf.readUInt32LE(off + 12);
+    if (off + size > end) break;
+    masks.push(buf.readUInt32LE(off + 4));
+    off += size;
+  }
+  return { masks, bytes: off };
+}

@@ -7,17 +7,21 @@ import {
 } from '../sys/libc.js';
 import { pathOfHandle } from '../probe/watch-paths.js';
 import {
-  FAN_CLASS_NOTIF, FAN_CLOEXEC, FAN_CLOSE_WRITE, FAN_CREATE, FAN_DELETE, FAN_MARK_ADD, FAN_MARK_FILESYSTEM,
-  FAN_MOVED_FROM, FAN_MOVED_TO, FAN_NONBLOCK, FAN_ONDIR, FAN_Q_OVERFLOW, FAN_RENAME, FAN_REPORT_DFID_NAME,
-  FAN_REPORT_FID, FAN_REPORT_TARGET_FID, FAN_UNLIMITED_QUEUE, decodeFanotify, handleOf, type FanEvent,
+  FAN_CLASS_NOTIF, FAN_CLOEXEC, FAN_CLOSE_WRITE, FAN_CREATE, FAN_DELETE, FAN_EVENT_METADATA_LEN, FAN_MARK_ADD,
+  FAN_MARK_FILESYSTEM, FAN_MOVED_FROM, FAN_MOVED_TO, FAN_NONBLOCK, FAN_ONDIR, FAN_Q_OVERFLOW, FAN_RENAME,
+  FAN_REPORT_DFID_NAME, FAN_REPORT_FID, FAN_REPORT_TARGET_FID, FAN_UNLIMITED_QUEUE, decodeFanotify, fanotifyMasks,
+  handleOf, type FanEvent,
 } from '../sys/fanotify.js';
 import { ProcTable } from './procs.js';
 import { nameText, type Source, type SourceStats, type TraceEvent } from './types.js';
 
 const O_LARGEFILE = 0o100000;
 const EINVAL = 22;
-/** enospc stops processing (and counts exactly what it skips) beyond this many queued bytes */
-const BACKLOG_MAX = 256 << 20;
+/**
+ * enospc stops processing (and counts exactly what it skips) beyond this many queued events
+ * (about 200 MiB as read, at some 100 bytes an event)
+ */
+const BACKLOG_MAX = 2_000_000;
 const DIR_CACHE_MAX = 200_000;
 
 export class FanotifyUnavailable extends Error {}
@@ -68,21 +72,45 @@ export class FanotifySource implements Source {
     }
   }
 
+  /** Events queued: FIONREAD on fanotify adds 24 bytes an event, whatever the event's size (see FAN_EVENT_METADATA_LEN). */
+  queued(): number {
+    const b = pendingBytes(this.fd);
+    return b > 0 ? Math.floor(b / FAN_EVENT_METADATA_LEN) : 0;
+  }
+
+  /** Returns the events read. */
   pump(emit: (e: TraceEvent) => void): number {
     const n = read(this.fd, this.buf);
     if (n <= 0) return 0;
+    const before = this.stats.raw;
     this.now = Date.now();
     this.emit = emit;
     decodeFanotify(this.buf, n, this.one);
+    let events = this.stats.raw - before;
     // far behind: read and count what we skip rather than let the kernel queue grow without end
-    if (pendingBytes(this.fd) > BACKLOG_MAX) {
-      while (pendingBytes(this.fd) > BACKLOG_MAX / 2) {
-        const m = read(this.fd, this.buf);
+    // (FIONREAD walks the whole queue: asked once here, not once a read)
+    const queued = this.queued();
+    if (queued > BACKLOG_MAX) {
+      for (let excess = queued - BACKLOG_MAX / 2; excess > 0;) {
+        const m = this.skip(Infinity);
         if (m <= 0) break;
-        decodeFanotify(this.buf, m, () => { this.stats.dropped++; this.stats.raw++; });
+        excess -= m;
+        events += m;
       }
     }
-    return n;
+    return events;
+  }
+
+  skip(max: number): number {
+    const n = read(this.fd, this.buf);
+    if (n <= 0) return 0;
+    const masks = fanotifyMasks(this.buf, n, max);
+    for (const mask of masks) {
+      this.stats.raw++;
+      if (mask & FAN_Q_OVERFLOW) this.stats.overflows++;
+      else this.stats.dropped++;
+    }
+    return masks.length;
   }
 
   flush(): void {}

@@ -1,10 +1,10 @@
 // The inotify source (no root needed, any kernel): one watch per directory under the root,
 // added as directories appear. inotify gives no pid: events carry proc -1.
 import fs from 'node:fs';
-import { close, cpath, errnoName, inotifyAddWatch, inotifyInit, inotifyRmWatch, read } from '../sys/libc.js';
+import { close, cpath, errnoName, inotifyAddWatch, inotifyInit, inotifyRmWatch, pendingBytes, read } from '../sys/libc.js';
 import {
   IN_CLOEXEC, IN_CLOSE_WRITE, IN_CREATE, IN_DELETE, IN_DONT_FOLLOW, IN_IGNORED, IN_ISDIR, IN_MOVED_FROM, IN_MOVED_TO,
-  IN_NONBLOCK, IN_ONLYDIR, IN_Q_OVERFLOW, decodeInotify, type InEvent,
+  IN_NONBLOCK, IN_ONLYDIR, IN_Q_OVERFLOW, decodeInotify, inotifyMasks, type InEvent,
 } from '../sys/inotify.js';
 import { nameText, type Source, type SourceStats, type TraceEvent } from './types.js';
 
@@ -103,6 +103,13 @@ export class InotifySource implements Source {
     }
   }
 
+  /** Bytes queued (FIONREAD on inotify counts the bytes read(2) will return). */
+  queued(): number {
+    const b = pendingBytes(this.fd);
+    return b > 0 ? b : 0;
+  }
+
+  /** Returns the bytes read. */
   pump(emit: (e: TraceEvent) => void): number {
     const n = read(this.fd, this.buf);
     if (n <= 0) return 0;
@@ -112,6 +119,18 @@ export class InotifySource implements Source {
     // a moved-from whose moved-to did not come in this read or the next left the root
     for (const [cookie, p] of this.pending) if (++p.age > 1) this.moveOut(cookie);
     return n;
+  }
+
+  skip(max: number): number {
+    const n = read(this.fd, this.buf);
+    if (n <= 0) return 0;
+    const { masks, bytes } = inotifyMasks(this.buf, n, max);
+    for (const mask of masks) {
+      this.stats.raw++;
+      if (mask & IN_Q_OVERFLOW) this.stats.overflows++;
+      else if (!(mask & IN_IGNORED)) this.stats.dropped++; // a watch gone is no name event
+    }
+    return bytes;
   }
 
   flush(emit: (e: TraceEvent) => void): void {

@@ -24,7 +24,10 @@ export interface SourceStats {
   raw: number;
   /** queue-overflow events the kernel sent */
   overflows: number;
-  /** events read but not processed because enospc fell too far behind (exact) */
+  /**
+   * events read but not processed (exact): enospc fell too far behind, or they were still queued
+   * when the time for them after the stop ran out
+   */
   dropped: number;
   /** events whose directory could not be turned into a path (deleted before it was resolved) */
   unresolved: number;
@@ -37,8 +40,19 @@ export interface Source {
   readonly notes: string[];
   readonly fd: number;
   readonly stats: SourceStats;
-  /** Read what is queued and emit events. Returns the bytes read (0: nothing was waiting). */
+  /**
+   * What waits in the kernel queue, in the source's own unit, the one `pump` and `skip` return:
+   * fanotify counts events, inotify bytes (each is what its FIONREAD measures exactly).
+   */
+  queued(): number;
+  /** Read what is queued and emit events. Returns how much was read, in the unit of `queued` (0: nothing was waiting). */
   pump(emit: (e: TraceEvent) => void): number;
+  /**
+   * Read up to `max` (the unit of `queued`) without processing it: each event counts in `dropped`.
+   * Events a read brings beyond `max` are not counted (they came after). Returns how much was
+   * counted (0: nothing was waiting).
+   */
+  skip(max: number): number;
   /** Called when the trace ends (inotify: pending moves become move-out). */
   flush(emit: (e: TraceEvent) => void): void;
   close(): void;

@@ -2,7 +2,8 @@
 // thread, so the main event loop never waits on the kernel), applies them to the lifecycle,
 // and posts JSON lines, live snapshots and the final report.
 import { parentPort, workerData } from 'node:worker_threads';
-import { pendingBytes, pollIn } from '../sys/libc.js';
+import { pollIn } from '../sys/libc.js';
+import { drainQueued } from './drain.js';
 import { FanotifySource, FanotifyUnavailable } from './fanotify.js';
 import { InotifySource, InotifyUnavailable } from './inotify.js';
 import { Lifecycle } from './lifecycle.js';
@@ -13,7 +14,7 @@ import type { LiveSnapshot, WorkerInput, WorkerMessage } from './protocol.js';
 
 const input = workerData as WorkerInput;
 const post = (m: WorkerMessage) => parentPort!.postMessage(m);
-/** after stop, what was queued then is read for at most this long */
+/** after stop, what was queued then is processed for at most this long (the rest is counted as dropped) */
 const DRAIN_MS = 10_000;
 
 function open(): Source {
@@ -93,14 +94,8 @@ while (Atomics.load(stop, 0) === 0) {
 }
 // what was queued when we were told to stop still belongs to the trace; what comes after does not
 const end = Date.now();
-let queued = pendingBytes(source.fd);
-while (queued > 0 && Date.now() - end < DRAIN_MS) {
-  const n = source.pump(emit);
-  if (n <= 0) break;
-  queued -= n;
-  if (lines.length >= 20_000) flushLines();
-}
-if (queued > 0) source.notes.push(`${queued} bytes of events queued before the end were not read within ${DRAIN_MS / 1000} s`);
+const skipped = drainQueued(source, emit, end + DRAIN_MS, () => { if (lines.length >= 20_000) flushLines(); });
+if (skipped > 0) source.notes.push(`${skipped} events queued before the end were not processed within ${DRAIN_MS / 1000} s: they are counted as dropped`);
 source.flush(emit);
 flushLines();
 const report = summarize({ root: input.root, backend: source.backend, notes: source.notes, start, end, life, stats: source.stats, procs });
