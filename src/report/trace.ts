@@ -1,7 +1,7 @@
 // `enospc trace`: the JSON document, the end-of-trace report and the live summary.
 import type { TraceReport } from '../trace/summary.js';
 import type { LiveSnapshot } from '../trace/protocol.js';
-import type { Backend, ProcInfo, TraceEvent, TraceKind } from '../trace/types.js';
+import type { Backend, ProcInfo, TraceEvent } from '../trace/types.js';
 import { display } from '../shared/text.js';
 import { num, style, table, headedTable } from './format.js';
 
@@ -141,8 +141,9 @@ export interface TraceJson {
 export interface TraceEventJson {
   /** when enospc read the event, ISO 8601 (the kernel gives no time) */
   ts: string;
+  // TraceKind written out, so that the schema can tell an event line from the report by `event`
   /** close: closed after writing; rename: within PATH; move-in, move-out: across PATH's edge */
-  event: TraceKind;
+  event: 'create' | 'close' | 'delete' | 'rename' | 'move-in' | 'move-out';
   path: string;
   /** rename: the old path */
   from?: string;
@@ -160,7 +161,10 @@ export interface TraceReportLineJson extends TraceJson {
   event: 'report';
 }
 
-/** A line of `enospc trace --events`: an event, or the report (the last line). */
+/**
+ * A line of `enospc trace --events`: an event, or the report (the last line).
+ * @discriminator event
+ */
 export type TraceLineJson = TraceEventJson | TraceReportLineJson;
 
 export function traceJson(r: TraceReport): TraceJson {
