@@ -3,6 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { checkOutput } from './json-schema.js';
 
 export const CLI = new URL('../../dist/cli/main.js', import.meta.url).pathname;
 export const NOBODY = 65534;
@@ -51,7 +52,10 @@ export function touch(file: string, uid?: number): void {
 
 export interface Run { status: number | null; stdout: string; stderr: string }
 
-/** Run the enospc CLI, optionally as another user. */
+/**
+ * Run the enospc CLI, optionally as another user. JSON it prints (--json, trace --events) is
+ * checked against the command's schema: a mismatch fails the test.
+ */
 export function enospc(args: string[], opts: { uid?: number; env?: NodeJS.ProcessEnv } = {}): Run {
   const r = spawnSync(process.execPath, [CLI, ...args], {
     encoding: 'utf8',
@@ -59,6 +63,7 @@ export function enospc(args: string[], opts: { uid?: number; env?: NodeJS.Proces
     env: { ...process.env, NO_COLOR: '1', ...opts.env },
     ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid, cwd: '/' } : {}),
   });
+  checkOutput(args, r.stdout);
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -15,6 +15,7 @@ import { pendingBytes } from '../src/sys/libc.js';
 import type { Source, TraceEvent } from '../src/trace/types.js';
 import type { TraceReport } from '../src/trace/summary.js';
 import { cannotMount, CLI, enospc, NOBODY, tmpfs, unmountAll } from './helpers.js';
+import { checkOutput } from './json-schema.js';
 
 const FIXTURES = new URL('../../test/fixtures/', import.meta.url).pathname;
 const CHURN = `${FIXTURES}/churn.mjs`;
@@ -83,7 +84,7 @@ test('lifecycle: renames keep the creator, a renamed directory moves what is bel
   assert.equal(byName.get('old-*')!.deletedPreexisting, 1);
 });
 
-interface Traced { child: ChildProcess; lines: string[]; stderr: string; done: Promise<number | null> }
+interface Traced { args: string[]; child: ChildProcess; lines: string[]; stderr: string; done: Promise<number | null> }
 
 /** Start `enospc trace` and resolve once it says it is tracing. */
 async function startTrace(args: string[], uid?: number): Promise<Traced> {
@@ -92,7 +93,7 @@ async function startTrace(args: string[], uid?: number): Promise<Traced> {
     ...(uid === undefined ? {} : { uid, gid: uid, cwd: '/' }),
   });
   children.push(child);
-  const t: Traced = { child, lines: [], stderr: '', done: new Promise((r) => child.on('exit', (code) => r(code))) };
+  const t: Traced = { args, child, lines: [], stderr: '', done: new Promise((r) => child.on('exit', (code) => r(code))) };
   readline.createInterface({ input: child.stdout! }).on('line', (l) => t.lines.push(l));
   await new Promise<void>((resolve, reject) => {
     child.stderr!.on('data', (d: Buffer) => {
@@ -116,7 +117,8 @@ async function stopTrace(t: Traced): Promise<TraceReport> {
   t.child.kill('SIGINT');
   const code = await t.done;
   assert.equal(code, 0, t.stderr);
-  // --json: one document; --events: JSON lines, the report last
+  // --json: one document; --events: JSON lines, the report last (both checked against their schemas)
+  checkOutput(['trace', ...t.args], t.lines.join('\n'));
   const text = t.lines[0]?.startsWith('{"') ? t.lines.at(-1)! : t.lines.join('\n');
   return JSON.parse(text) as TraceReport;
 }

@@ -91,7 +91,10 @@ export interface FindingOf<K extends CheckId> {
   fix: Fix[];
 }
 
-/** Any finding: the union over check ids, so a switch on `id` narrows the evidence. */
+/**
+ * Any finding: the union over check ids, so a switch on `id` narrows the evidence.
+ * @discriminator id
+ */
 export type Finding = { [K in CheckId]: FindingOf<K> }[CheckId];
 
 /** A mount as doctor sees it: mountinfo, statfs (or why statfs failed), and a census if one ran. */

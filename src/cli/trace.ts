@@ -1,7 +1,7 @@
 // enospc trace PATH: names appearing and disappearing under PATH, with the process behind each.
 import fs from 'node:fs';
 import { startTrace, TraceStartError } from '../trace/run.js';
-import { traceHuman, traceJson, traceLive } from '../report/trace.js';
+import { traceHuman, traceJson, traceLive, traceReportLine } from '../report/trace.js';
 import { wantColor } from '../report/format.js';
 import { inotifyUsage } from '../probe/watch-users.js';
 import { userName } from '../probe/users.js';
@@ -83,7 +83,7 @@ export async function runTrace(path: string, flags: TraceFlags): Promise<number>
   clearLive();
   if (flags.events) {
     // the stream stays JSON lines: the report is the last line
-    process.stdout.write(JSON.stringify({ event: 'report', ...traceJson(report) }) + '\n');
+    process.stdout.write(JSON.stringify(traceReportLine(report)) + '\n');
   } else if (flags.json) {
     process.stdout.write(JSON.stringify(traceJson(report), null, 2) + '\n');
   } else {

@@ -10,7 +10,62 @@ export interface CleanReport { result: CleanResult; jobs: CleanJob[]; log: strin
 
 const patternsOf = (r: CleanResult) => [...r.patterns.values()].sort((a, b) => b.entries - a.entries || (a.pattern < b.pattern ? -1 : 1));
 
-export function cleanJson(x: CleanReport): Record<string, unknown> {
+/** Entries, of which files and directories, and their bytes. */
+export interface CleanTotalsJson { entries: number; files: number; dirs: number; bytes: number }
+
+/** What went (or would go) of one name pattern. */
+export interface CleanPatternJson extends CleanTotalsJson {
+  pattern: string;
+  /** up to 5 paths */
+  sample: string[];
+}
+
+/** `enospc clean --json` (docs/json.md; schemas/clean.schema.json). */
+export interface CleanJson {
+  schema: typeof CLEAN_SCHEMA;
+  /** false: a dry run, nothing was removed ("removed" is what would be) */
+  apply: boolean;
+  jobs: Array<{
+    root: string;
+    /** "command line", or "FILE:LINE" of the tmpfiles.d rule */
+    source: string;
+    /** contents: every entry below root; match: the entries whose name matches `match` */
+    mode: 'contents' | 'match';
+    /** the names matched, as a regular expression; null in contents mode */
+    match: string | null;
+    /** entries younger than this (ms) are kept; null: any age */
+    ageMs: number | null;
+  }>;
+  removed: CleanTotalsJson;
+  /** entries that could have gone but were kept */
+  skipped: {
+    /** open in some process */
+    open: number;
+    /** a lock in /proc/locks, or its directory flock-ed by someone else */
+    locked: number;
+    /** newer than the age */
+    young: number;
+    /** replaced, moved or gone between the walk and the unlink */
+    changed: number;
+    /** another mount (or a bind mount) below the root */
+    mount: number;
+    /** an x or X rule */
+    excluded: number;
+    /** see errors */
+    error: number;
+  };
+  /** what was (or would be) removed per name pattern, most entries first */
+  patterns: CleanPatternJson[];
+  /** the first 100 errors */
+  errors: Array<{ path: string; error: string }>;
+  /** the audit log written; null in a dry run or with --no-log */
+  log: string | null;
+  /** processes that could not be read (not root): open files of these may be missed */
+  unreadableProcesses: number;
+  elapsedMs: number;
+}
+
+export function cleanJson(x: CleanReport): CleanJson {
   const r = x.result;
   return {
     schema: CLEAN_SCHEMA,

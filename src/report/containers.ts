@@ -1,6 +1,8 @@
 // `enospc containers`: the JSON document and the human report.
-import type { ContainersReport, StoreReport } from '../containers/run.js';
-import type { LayerRef, LayerSize } from '../containers/analyze.js';
+import type { ContainersReport, Growth, StoreMount, StoreReport } from '../containers/run.js';
+import type { DeniedStore } from '../containers/stores.js';
+import type { ContainerRef, LayerRef, LayerSize } from '../containers/analyze.js';
+import type { IdMapEntry, StoreError } from '../probe/store.js';
 import { mapText } from '../containers/analyze.js';
 import type { Advice } from '../containers/explain.js';
 import { fixLines } from './doctor.js';
@@ -8,15 +10,150 @@ import { bytes, count, num, pct, style, headedTable, type Style } from './format
 
 export const CONTAINERS_SCHEMA = 1;
 
-function sizeJson(s: LayerSize): Record<string, unknown> {
+/** How far to trust a layer directory's inodes and bytes. */
+export interface LayerSizeJson {
+  /** null when not counted or unreadable */
+  inodes: number | null;
+  /** allocated bytes; null when not counted or unreadable */
+  bytes: number | null;
+  /**
+   * counted: walked in full (hard links once); partial: the budget ran out mid-walk (a floor);
+   * estimated: taken from the fully counted layer estimatedFrom with the same diffDigest;
+   * not-counted and unreadable: inodes and bytes are null; missing: no directory (0)
+   */
+  count: LayerSize['how'];
+  /** with count "estimated": the layer the figures were taken from */
+  estimatedFrom?: string;
+}
+
+/** A layer and its directory. */
+export interface LayerJson extends LayerSizeJson {
+  id: string;
+  /** the layer's directory; null for a driver without one */
+  path: string | null;
+  created: string | null;
+  diffDigest: string | null;
+  uidmap: IdMapEntry[];
+  gidmap: IdMapEntry[];
+  /** the containers whose read-write layer sits on it */
+  containers: ContainerRef[];
+}
+
+/** An ID-mapped copy of an image's top layer. */
+export interface CopyJson extends LayerJson {
+  /** listed in the image's mapped-layers (false: found as a sibling with the same parent and content digest) */
+  listed: boolean;
+}
+
+/** A layer no image or container reaches. */
+export interface UnreferencedJson extends LayerJson {
+  /** "used by no image and no container", "incomplete: its creation was interrupted", "an ID-mapped layer no image lists" */
+  reason: string;
+}
+
+/** A directory in the driver's layer directory that no layer names. */
+export interface StrayDirJson extends LayerSizeJson {
+  name: string;
+  path: string;
+}
+
+/** Inodes and allocated bytes of a set of layer directories. */
+export interface SumJson {
+  inodes: number;
+  bytes: number;
+  /** false when any part is a floor, an estimate or unknown */
+  complete: boolean;
+}
+
+/** A set of layer directories: how many, and their size. */
+export interface CountedSumJson extends SumJson { count: number }
+
+/** One container store (containers/storage or Docker). */
+export interface StoreJson {
+  /** podman: containers/storage (podman, buildah, CRI-O); docker: a Docker data root */
+  engine: 'podman' | 'docker';
+  root: string;
+  /** the storage driver; Docker: overlay2 */
+  driver: string;
+  owner: { uid: number; user: string };
+  rootless: boolean;
+  /** the storage.conf that applies; null: built-in defaults */
+  config: string | null;
+  /** only when that file could not be read */
+  configError?: string;
+  /** storage.conf mount_program (fuse-overlayfs) */
+  mountProgram: string | null;
+  /** overlay/.has-mount-program; null when absent */
+  madeWithMountProgram: boolean | null;
+  /** a Docker userns-remap root (ROOT/UID.GID) */
+  usernsRemap: boolean;
+  /** the mount holding the store; null when unknown */
+  mount: StoreMount | null;
+  /** dirs: directories in the driver's layer directory (null when it could not be read) */
+  counts: { layers: number; images: number; containers: number; dirs: number | null };
+  totals: {
+    /** every layer directory, stray ones included */
+    layers: SumJson;
+    copies: CountedSumJson;
+    unreferenced: CountedSumJson;
+    stray: CountedSumJson;
+  };
+  images: Array<{
+    id: string;
+    names: string[];
+    /** null when the image names none */
+    topLayer: LayerJson | null;
+    copies: CopyJson[];
+    /** containers made from the image */
+    containers: ContainerRef[];
+  }>;
+  unreferenced: UnreferencedJson[];
+  /** directories in the driver's layer directory that no layer names */
+  strayDirs: StrayDirJson[];
+  /** layer IDs whose directory is not there */
+  missingDirs: string[];
+  /** the pace of copy-making (daysLeft: the mount's free inodes at that pace), or why it cannot be told */
+  growth: Growth | { unknown: string };
+  advice: {
+    /** null: no copies */
+    copies: Advice | null;
+    /** null: nothing unreferenced */
+    unreferenced: Advice | null;
+  };
+  /** metadata files that could not be read or made no sense */
+  errors: StoreError[];
+}
+
+/** `enospc containers --json` (docs/json.md; schemas/containers.schema.json). */
+export interface ContainersJson {
+  schema: typeof CONTAINERS_SCHEMA;
+  /** `podman --version`; null when podman is not installed (or no podman store) */
+  podman: string | null;
+  /** the counting of layer directories */
+  scan: {
+    budgetMs: number;
+    elapsedMs: number;
+    counted: number;
+    partial: number;
+    estimated: number;
+    notCounted: number;
+    /** true: the budget ran out before every directory was counted */
+    outOfTime: boolean;
+  };
+  stores: StoreJson[];
+  /** stores (or places for one) this user cannot read, without root: nothing is known of them */
+  denied: DeniedStore[];
+}
+
+function sizeJson(s: LayerSize): LayerSizeJson {
   return { inodes: s.inodes, bytes: s.bytes, count: s.how, ...(s.from ? { estimatedFrom: s.from } : {}) };
 }
 
-function layerJson(l: LayerRef): Record<string, unknown> {
+function layerJson(l: LayerRef): LayerJson {
   return { id: l.id, path: l.path, created: l.created, diffDigest: l.diffDigest, uidmap: l.uidmap, gidmap: l.gidmap, ...sizeJson(l.size), containers: l.containers };
 }
 
-function storeJson(r: StoreReport): Record<string, unknown> {
+function storeJson(r: StoreReport): StoreJson {
   const s = r.store, a = r.analysis;
   return {
     engine: s.engine, root: s.root, driver: s.driver, owner: { uid: s.uid, user: s.user }, rootless: s.rootless,
@@ -38,7 +175,7 @@ function storeJson(r: StoreReport): Record<string, unknown> {
   };
 }
 
-export function containersJson(r: ContainersReport): Record<string, unknown> {
+export function containersJson(r: ContainersReport): ContainersJson {
   return { schema: CONTAINERS_SCHEMA, podman: r.podman, scan: r.scan, stores: r.stores.map(storeJson), denied: r.denied };
 }
 

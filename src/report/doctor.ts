@@ -15,8 +15,11 @@ export interface DoctorJson {
   host: DoctorReport['host'];
   /** as the process exit: 0 ok, 1 warning, 2 critical, 3 unknown */
   exitCode: number;
+  /** every mount looked at */
   mounts: MountSummary[];
+  /** critical first, then warning, then info */
   findings: Finding[];
+  /** what could not be checked */
   unknown: Unknown[];
 }
 

@@ -1,6 +1,7 @@
 // `enospc inotify`: the JSON document and the human report.
 import type { InotifyUsage, UserWatchUse } from '../probe/watch-users.js';
 import type { ProcWatchers } from '../probe/watchers.js';
+import type { WatchLimits } from '../probe/sysctl.js';
 import { collapsePaths, watchKey } from '../probe/watch-paths.js';
 import { devOf } from '../probe/fdinfo.js';
 import { num, pct, style, headedTable } from './format.js';
@@ -29,7 +30,64 @@ function procPaths(p: ProcWatchers, paths: Map<string, string>): { dirs: Array<{
   return { dirs: collapsePaths(found).map(([path, watches]) => ({ path, watches })), unresolved, unresolvedExamples };
 }
 
-export function inotifyJson(u: InotifyUsage): Record<string, unknown> {
+/** A process holding inotify, fanotify or epoll objects. */
+export interface InotifyProcessJson {
+  pid: number;
+  comm: string;
+  /** effective uid, as the reading user namespace sees it */
+  uid: number;
+  /** inode number of its user namespace */
+  userns: number;
+  watches: number;
+  instances: number;
+  fanotifyGroups: number;
+  fanotifyMarks: number;
+  epollInstances: number;
+  epollWatches: number;
+  /** with --paths: the directories watched, collapsed to those holding them, most watches first */
+  dirs?: Array<{ path: string; watches: number }>;
+  /** with --paths: watches whose path was not found */
+  unresolved?: number;
+  /** with --paths: up to 10 unresolved watches, as "major:minor:inode" */
+  unresolvedExamples?: string[];
+}
+
+/** A user charged with watches and instances. */
+export interface InotifyUserJson {
+  /** the uid charged, in this (the reading) user namespace */
+  uid: number;
+  user: string;
+  watches: number;
+  /** of fs.inotify.max_user_watches; null when the limit is unknown */
+  watchesPercent: number | null;
+  instances: number;
+  /** of fs.inotify.max_user_instances; null when the limit is unknown */
+  instancesPercent: number | null;
+  /** instances also held by another process (inherited over fork): counted once */
+  sharedInstances: number;
+  fanotifyGroups: number;
+  fanotifyMarks: number;
+  epollWatches: number;
+  /** user namespaces (inode numbers) of its processes */
+  namespaces: number[];
+  processes: InotifyProcessJson[];
+}
+
+/** `enospc inotify --json` (docs/json.md; schemas/inotify.schema.json). */
+export interface InotifyJson {
+  schema: typeof INOTIFY_SCHEMA;
+  /** the per-user limits of the initial user namespace; each null when this kernel has none */
+  limits: WatchLimits;
+  /** most watches first */
+  users: InotifyUserJson[];
+  /** PIDs whose fds could not be read (not root) */
+  unreadable: number[];
+  /** true when unreadable is not empty: every figure is a lower bound */
+  lowerBound: boolean;
+  elapsedMs: number;
+}
+
+export function inotifyJson(u: InotifyUsage): InotifyJson {
   const L = u.limits;
   return {
     schema: INOTIFY_SCHEMA,

@@ -15,7 +15,111 @@ export interface TopInput {
 
 export type TopView = 'dirs' | 'patterns' | 'owners' | 'ages';
 
-function patternJson(p: PatternCount): Record<string, unknown> {
+/** A directory in a top list. */
+export interface TopDirJson {
+  path: string;
+  /** the exact bytes of path, when they are not valid UTF-8 */
+  pathBase64?: string;
+  /** entries below it, recursively, counting the directory itself */
+  inodes: number;
+  /** entries directly inside it */
+  direct: number;
+}
+
+/** A name pattern and what holds it. */
+export interface TopPatternJson {
+  /** the name with its variable parts (digit runs, hex ids, random runs) replaced by `*` */
+  pattern: string;
+  /** the exact bytes of pattern, when they are not valid UTF-8 */
+  patternBase64?: string;
+  count: number;
+  kinds: { files: number; dirs: number; other: number };
+  /** with --stat: total size in bytes, else null */
+  bytes: number | null;
+  /** with --stat: regular files of size 0, else null */
+  zeroByte: number | null;
+  /** with --stat: its owners, most first, else null */
+  owners: Array<{ uid: number; user: string; count: number }> | null;
+  /** with --stat: ISO 8601 mtime of the oldest, else null */
+  oldest: string | null;
+  /** with --stat: ISO 8601 mtime of the newest, else null */
+  newest: string | null;
+  /** the directories holding the most of them (up to 5) */
+  dirs: Array<{ path: string; pathBase64?: string; count: number }>;
+  /** how many directories hold at least one */
+  dirCount: number;
+  /** one real name of this pattern */
+  example: string;
+  /** the exact bytes of example, when they are not valid UTF-8 */
+  exampleBase64?: string;
+}
+
+/** The counts of the whole walk. */
+export interface TopTotalsJson {
+  /** every name below root, plus root: `find ROOT -xdev | wc -l` */
+  entries: number;
+  files: number;
+  dirs: number;
+  symlinks: number;
+  other: number;
+  /** directories that could not be opened or read */
+  unreadable: number;
+  /** mount points below root not entered */
+  mountsSkipped: number;
+  /** with --stat: distinct inodes (hard links once), else null */
+  inodes: number | null;
+  /** with --stat: names beyond the first of a hard-linked file, else null */
+  hardLinks: number | null;
+  /** with --stat: sum of sizes (hard links once), else null */
+  bytes: number | null;
+}
+
+/** `enospc top PATH --json` (docs/json.md; schemas/top.schema.json). */
+export interface TopJson {
+  schema: typeof TOP_SCHEMA;
+  /** the real path scanned */
+  root: string;
+  /** the exact bytes of root, when they are not valid UTF-8 */
+  rootBase64?: string;
+  /** the filesystem holding root; null when unknown */
+  mount: {
+    path: string;
+    fstype: string;
+    source: string;
+    /** the superblock options (mountinfo) */
+    options: string;
+    /** statfs f_files, f_ffree; null when unknown */
+    inodes: { total: number; free: number; used: number } | null;
+    /** statfs blocks, in units of size; null when unknown */
+    blocks: { size: number; total: number; free: number; avail: number; used: number } | null;
+  } | null;
+  /** true with --stat (or --by owners|ages): every entry was stat-ed */
+  stat: boolean;
+  /** true when a time budget cut the walk short */
+  partial: boolean;
+  totals: TopTotalsJson;
+  /** top directories by recursive inode count */
+  dirs: TopDirJson[];
+  /** top directories by entries directly inside */
+  dirsByDirect: TopDirJson[];
+  /** top name patterns by count */
+  patterns: TopPatternJson[];
+  /** distinct patterns seen */
+  patternCount: number;
+  /** more than 0 when rare patterns were dropped to bound memory: any count may be short by at most this much */
+  patternUndercount: number;
+  /** with --stat: owners by count, else null */
+  owners: Array<{ uid: number; user: string; count: number; bytes: number }> | null;
+  /** with --stat: entries by mtime age (buckets future, <1h, 1h-1d, 1d-7d, 7d-30d, 30d-1y, >1y), else null */
+  ages: Array<{ bucket: string; maxSeconds: number | null; count: number }> | null;
+  /** directories that could not be read (the first 100) */
+  unreadable: Array<{ path: string; pathBase64?: string; error: string }>;
+  /** mount points below root not entered (the first 100) */
+  mountsSkipped: string[];
+  elapsedMs: number;
+}
+
+function patternJson(p: PatternCount): TopPatternJson {
   return {
     ...jsonName('pattern', p.pattern),
     count: p.count,
@@ -32,7 +136,7 @@ function patternJson(p: PatternCount): Record<string, unknown> {
 }
 
 /** The documented JSON shape (docs/json.md). */
-export function topJson({ census: c, mount, usage }: TopInput): Record<string, unknown> {
+export function topJson({ census: c, mount, usage }: TopInput): TopJson {
   return {
     schema: TOP_SCHEMA,
     ...jsonName('root', Buffer.from(c.root)),

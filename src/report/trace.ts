@@ -1,6 +1,7 @@
 // `enospc trace`: the JSON document, the end-of-trace report and the live summary.
 import type { TraceReport } from '../trace/summary.js';
 import type { LiveSnapshot } from '../trace/protocol.js';
+import type { Backend, ProcInfo, TraceEvent } from '../trace/types.js';
 import { display } from '../shared/text.js';
 import { num, style, table, headedTable } from './format.js';
 
@@ -8,8 +9,179 @@ export const TRACE_SCHEMA = 1;
 
 const show = (path: string) => display(Buffer.from(path));
 
-export function traceJson(r: TraceReport): Record<string, unknown> {
+/** A process as a pattern or a leaked name shows it: pid and comm are null when unknown (inotify). */
+export interface TraceProcRefJson {
+  pid: number | null;
+  comm: string | null;
+}
+
+/** One name pattern (the grouping `top` uses) during the trace. */
+export interface TracePatternJson {
+  pattern: string;
+  /** one real name of this pattern */
+  example: string;
+  created: number;
+  /** closed after writing */
+  closed: number;
+  deleted: number;
+  /** deletes of names that existed before the trace */
+  deletedPreexisting: number;
+  /** renames within PATH count as a move out of the old and into the new pattern */
+  movedIn: number;
+  movedOut: number;
+  /** created (or moved in) during the trace and still there at the end */
+  leaked: number;
+  /** of them, directories */
+  dirs: number;
+  createdPerMinute: number;
+  leakedPerMinute: number;
+  /** mean lifetime of the names created and deleted during the trace; null when there were none */
+  meanLifetimeMs: number | null;
+  /** the processes behind it, most leaked first */
+  processes: Array<TraceProcRefJson & { created: number; deleted: number; leaked: number }>;
+}
+
+/** A process that made or removed names (fanotify only). */
+export interface TraceProcessJson {
+  pid: number;
+  /** "?" when the process had exited before enospc could read /proc */
+  comm: string;
+  exe: string | null;
+  /** effective uid */
+  uid: number | null;
+  user: string | null;
+  /** the systemd unit of its cgroup, or null */
+  unit: string | null;
+  /** a 64-hex container ID or "lxc:NAME" from its cgroup, or null */
+  container: string | null;
+  /** true: it had exited before enospc could read /proc */
+  gone: boolean;
+  created: number;
+  deleted: number;
+  leaked: number;
+}
+
+/** A name created during the trace and still there at the end. */
+export interface TraceLeakedJson extends TraceProcRefJson {
+  path: string;
+  pattern: string;
+  ageMs: number;
+  /** a close after writing was seen */
+  closed: boolean;
+  dir: boolean;
+}
+
+/**
+ * `enospc trace PATH --json` (docs/json.md; schemas/trace.schema.json). Paths are text: the
+ * bytes >= 0x80 of a name that is not valid UTF-8 (and backslashes) show as `\xHH`; there is no
+ * `...Base64` field here.
+ */
+export interface TraceJson {
+  schema: typeof TRACE_SCHEMA;
+  root: string;
+  /** inotify has no pids */
+  backend: Backend;
+  /** e.g. why fanotify was not used */
+  notes: string[];
+  /** ISO 8601 */
+  started: string;
+  durationMs: number;
+  events: {
+    /** kernel events read (fanotify merges create and close-write of one file into one) */
+    read: number;
+    /** lifecycle events from them (create, close, delete, rename, move-in, move-out) */
+    applied: number;
+    perSecond: number;
+    /** queue-overflow events from the kernel */
+    overflows: number;
+    /** events lost: exact, or null when the kernel dropped an unknown number (inotify overflow) */
+    lost: number | null;
+    lostAtLeast: number;
+    /** read but skipped because enospc fell more than 256 MiB behind (counted exactly, in lost) */
+    dropped: number;
+    /** events in directories deleted before they could be named */
+    unresolved: number;
+    /** inotify: directories that could not be watched */
+    unwatchedDirs: number;
+  };
+  /** nothing lost, dropped, unresolved or unwatched */
+  complete: boolean;
+  totals: {
+    created: number;
+    closed: number;
+    deleted: number;
+    movedIn: number;
+    movedOut: number;
+    /** created (or moved in) during the trace and still there at the end (checked with lstat) */
+    leaked: number;
+    /** the events say it is there, lstat says it is not: events were lost */
+    vanished: number;
+  };
+  /** most leaked first, then most created */
+  patterns: TracePatternJson[];
+  /** fanotify only; most leaked first */
+  processes: TraceProcessJson[];
+  leaked: {
+    total: number;
+    /** oldest first, at most 10,000 */
+    files: TraceLeakedJson[];
+  };
+  /** when the filesystem's free inodes run out at the rate seen; null when statfs has no inode figures */
+  forecast: {
+    freeInodes: number;
+    /** created + moved in - deleted - moved out, per minute, under PATH */
+    netPerMinute: number;
+    /** null when there was no net growth */
+    minutesLeft: number | null;
+    basisMs: number;
+  } | null;
+}
+
+/** One line of `enospc trace --events` for one event (schemas/trace-event.schema.json). */
+export interface TraceEventJson {
+  /** when enospc read the event, ISO 8601 (the kernel gives no time) */
+  ts: string;
+  // TraceKind written out, so that the schema can tell an event line from the report by `event`
+  /** close: closed after writing; rename: within PATH; move-in, move-out: across PATH's edge */
+  event: 'create' | 'close' | 'delete' | 'rename' | 'move-in' | 'move-out';
+  path: string;
+  /** rename: the old path */
+  from?: string;
+  dir: boolean;
+  /** null with inotify */
+  pid: number | null;
+  /** null with inotify, and when the process had exited before enospc could look */
+  comm: string | null;
+  /** present when the process had exited before enospc could look */
+  gone?: true;
+}
+
+/** The last line of `enospc trace --events`: the report. */
+export interface TraceReportLineJson extends TraceJson {
+  event: 'report';
+}
+
+/**
+ * A line of `enospc trace --events`: an event, or the report (the last line).
+ * @discriminator event
+ */
+export type TraceLineJson = TraceEventJson | TraceReportLineJson;
+
+export function traceJson(r: TraceReport): TraceJson {
   return { schema: TRACE_SCHEMA, ...r };
+}
+
+/** The last line of --events. */
+export function traceReportLine(r: TraceReport): TraceReportLineJson {
+  return { event: 'report', ...traceJson(r) };
+}
+
+/** An event as a line of --events; `p` is the process behind it, null when unknown. */
+export function traceEventJson(e: TraceEvent, p: ProcInfo | null): TraceEventJson {
+  return {
+    ts: new Date(e.ts).toISOString(), event: e.kind, path: e.path, ...(e.from !== undefined ? { from: e.from } : {}),
+    dir: e.dir, pid: p ? p.pid : null, comm: p && !p.gone ? p.comm : null, ...(p?.gone ? { gone: true as const } : {}),
+  };
 }
 
 function secs(ms: number): string {

@@ -68,9 +68,12 @@ export function displayText(s: string): string {
   });
 }
 
+/** A name in JSON: `field` holds the text, `<field>Base64` the exact bytes when they are not UTF-8. */
+export type JsonName<F extends string> = { [K in F]: string } & { [K in `${F}Base64`]?: string };
+
 /** `{ [field]: text }`, plus `[field + "Base64"]` when the bytes are not valid UTF-8. */
-export function jsonName(field: string, name: Uint8Array): Record<string, string> {
+export function jsonName<F extends string>(field: F, name: Uint8Array): JsonName<F> {
   const b = Buffer.from(name.buffer, name.byteOffset, name.length);
-  if (isUtf8(b)) return { [field]: b.toString('utf8') };
-  return { [field]: display(b), [field + 'Base64']: b.toString('base64') };
+  if (isUtf8(b)) return { [field]: b.toString('utf8') } as JsonName<F>;
+  return { [field]: display(b), [field + 'Base64']: b.toString('base64') } as JsonName<F>;
 }

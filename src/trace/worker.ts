@@ -8,6 +8,7 @@ import { FanotifySource, FanotifyUnavailable } from './fanotify.js';
 import { InotifySource, InotifyUnavailable } from './inotify.js';
 import { Lifecycle } from './lifecycle.js';
 import { summarize } from './summary.js';
+import { traceEventJson } from '../report/trace.js';
 import type { ProcInfo } from '../probe/procinfo.js';
 import type { Source, TraceEvent } from './types.js';
 import type { LiveSnapshot, WorkerInput, WorkerMessage } from './protocol.js';
@@ -53,10 +54,7 @@ const emit = input.events
   ? (e: TraceEvent) => {
     life.apply(e);
     const p = e.proc < 0 ? null : procs[e.proc]!;
-    lines.push(JSON.stringify({
-      ts: new Date(e.ts).toISOString(), event: e.kind, path: e.path, ...(e.from !== undefined ? { from: e.from } : {}),
-      dir: e.dir, pid: p ? p.pid : null, comm: p && !p.gone ? p.comm : null, ...(p?.gone ? { gone: true } : {}),
-    }));
+    lines.push(JSON.stringify(traceEventJson(e, p)));
   }
   : (e: TraceEvent) => life.apply(e);
 
