@@ -185,7 +185,7 @@ describe('enospc doctor', { skip }, () => {
   });
 
   test('bad input: one line, exit 2', () => {
-    for (const args of [['doctor', '/no/such/path'], ['doctor', '--budget', 'x'], ['doctor', '--image', 'big']]) {
+    for (const args of [['doctor', '/no/such/path'], ['doctor', '--budget', 'x'], ['doctor', '--image', 'big'], ['doctor', ''], ['doctor', '/proc'], ['doctor', '/proc/1/fd'], ['doctor', '/sys'], ['top', ''], ['clean', '', '--match', 'x*']]) {
       const r = enospc(args);
       assert.equal(r.status, 2, args.join(' '));
       assert.equal(r.stderr.trimEnd().split('\n').length, 1);

@@ -79,6 +79,10 @@ test('inodes.full, orphans, tmpfs.nr-inodes-low and tmpfs.inode32: from a real c
   assert.ok(lines(out).includes(`    $ enospc clean ${dir} --match='magick-*' --older-than 1h --apply`), out);
   assert.ok(lines(out).includes(`    $ mount -o remount,nr_inodes=1m ${dir}`), out);
 
+  // a scan the budget cut short says so, with how much of the mount it saw
+  out = render(run('inodes.full', context([{ ...critical, census: { ...c, partial: true } }])));
+  assert.match(out, new RegExp(`^ {4}scanned 401 entries of ${dir} in \\d+\\.\\d s \\(0.9% of the 44,492 inodes in use\\): PARTIAL, the time budget ran out; the counts below are a floor \\(--budget for more\\)$`, 'm'));
+
   const warning = facts(usage([44492, 3000], [262144, 261000, 261000]));
   out = render(run('inodes.full', context([warning])));
   assert.match(out, new RegExp(`^WARNING inodes.full ${dir}: low on inodes: 3,000 free \\(6.7%\\)$`, 'm'));

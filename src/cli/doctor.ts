@@ -4,7 +4,7 @@ import { parseImageSpec } from '../probe/imagemagick.js';
 import { doctorHuman, doctorJson } from '../report/doctor.js';
 import { wantColor } from '../report/format.js';
 import { progressLine } from './progress.js';
-import { realPathOrFail } from './root.js';
+import { realPathOrFail, refusePseudo } from './root.js';
 import { fail, parseIntOption } from './fail.js';
 
 export interface DoctorFlags {
@@ -19,7 +19,11 @@ export async function runDoctor(paths: string[], flags: DoctorFlags, version: st
   const orphanAge = parseIntOption('--orphan-age', flags.orphanAge, 0);
   const image = flags.image === undefined ? undefined : parseImageSpec(flags.image);
   if (image === null) fail(`--image takes WIDTHxHEIGHT[xDEPTH][:gray|rgb|rgba|cmyk|cmyka], not '${flags.image}'`);
-  const real = paths.map(realPathOrFail);
+  const real = paths.map((p) => {
+    const r = realPathOrFail(p);
+    refusePseudo(p, r);
+    return r;
+  });
   const progress = progressLine(flags.json, 0, 0); // stage names: every one shown
   const report = await doctor({
     ...(real.length ? { paths: real } : {}),
