@@ -2,7 +2,7 @@
 import type { ContainersReport, Growth, StoreMount, StoreReport } from '../containers/run.js';
 import type { DeniedStore } from '../containers/stores.js';
 import type { ContainerRef, LayerRef, LayerSize } from '../containers/analyze.js';
-import type { IdMapEntry, StoreError } from '../probe/store.js';
+import type { StoreError } from '../probe/store.js';
 import { mapText } from '../containers/analyze.js';
 import type { Advice } from '../containers/explain.js';
 import { fixLines } from './doctor.js';
@@ -26,18 +26,8 @@ export interface LayerSizeJson {
   estimatedFrom?: string;
 }
 
-/** A layer and its directory. */
-export interface LayerJson extends LayerSizeJson {
-  id: string;
-  /** the layer's directory; null for a driver without one */
-  path: string | null;
-  created: string | null;
-  diffDigest: string | null;
-  uidmap: IdMapEntry[];
-  gidmap: IdMapEntry[];
-  /** the containers whose read-write layer sits on it */
-  containers: ContainerRef[];
-}
+/** A layer and its directory, with the size of the directory. */
+export interface LayerJson extends Omit<LayerRef, 'size'>, LayerSizeJson {}
 
 /** An ID-mapped copy of an image's top layer. */
 export interface CopyJson extends LayerJson {

@@ -86,24 +86,7 @@ export interface TraceJson {
   /** ISO 8601 */
   started: string;
   durationMs: number;
-  events: {
-    /** kernel events read (fanotify merges create and close-write of one file into one) */
-    read: number;
-    /** lifecycle events from them (create, close, delete, rename, move-in, move-out) */
-    applied: number;
-    perSecond: number;
-    /** queue-overflow events from the kernel */
-    overflows: number;
-    /** events lost: exact, or null when the kernel dropped an unknown number (inotify overflow) */
-    lost: number | null;
-    lostAtLeast: number;
-    /** read but skipped because enospc fell more than 256 MiB behind (counted exactly, in lost) */
-    dropped: number;
-    /** events in directories deleted before they could be named */
-    unresolved: number;
-    /** inotify: directories that could not be watched */
-    unwatchedDirs: number;
-  };
+  events: TraceReport['events'];
   /** nothing lost, dropped, unresolved or unwatched */
   complete: boolean;
   totals: {

@@ -18,15 +18,21 @@ export interface TraceReport {
   started: string;
   durationMs: number;
   events: {
+    /** kernel events read (fanotify merges create and close-write of one file into one) */
     read: number;
+    /** lifecycle events from them (create, close, delete, rename, move-in, move-out) */
     applied: number;
     perSecond: number;
+    /** queue-overflow events from the kernel */
     overflows: number;
-    /** events lost: exact, or null when the kernel dropped some without saying how many */
+    /** events lost: exact, or null when the kernel dropped some without saying how many (inotify overflow) */
     lost: number | null;
     lostAtLeast: number;
+    /** read but not processed: enospc fell too far behind, or the stop's drain ran out of time (counted exactly, in lost) */
     dropped: number;
+    /** events in directories deleted before they could be named */
     unresolved: number;
+    /** inotify: directories that could not be watched */
     unwatchedDirs: number;
   };
   /** every event under the root was seen and processed */
