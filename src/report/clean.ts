@@ -1,7 +1,7 @@
 // `enospc clean`: the JSON document and the human summary.
 import type { CleanResult } from '../clean/cleaner.js';
 import type { CleanJob } from '../clean/job.js';
-import { display } from '../shared/text.js';
+import { display, textOf } from '../shared/text.js';
 import { bytes, num, style, headedTable } from './format.js';
 
 export const CLEAN_SCHEMA = 1;
@@ -15,6 +15,7 @@ export interface CleanTotalsJson { entries: number; files: number; dirs: number;
 
 /** What went (or would go) of one name pattern. */
 export interface CleanPatternJson extends CleanTotalsJson {
+  /** the name pattern (a glob), as text: with \xHH escapes when it is not valid UTF-8 */
   pattern: string;
   /** up to 5 paths */
   sample: string[];
@@ -73,7 +74,8 @@ export function cleanJson(x: CleanReport): CleanJson {
     jobs: x.jobs.map((j) => ({ root: j.root, source: j.source, mode: j.mode, match: j.match?.source ?? null, ageMs: j.age })),
     removed: r.removed,
     skipped: r.skipped,
-    patterns: patternsOf(r),
+    // the tally is keyed by the pattern's bytes as latin1: as JSON text, UTF-8 when it is
+    patterns: patternsOf(r).map((p) => ({ ...p, pattern: textOf(Buffer.from(p.pattern, 'latin1')) })),
     errors: r.errors,
     log: x.log,
     unreadableProcesses: r.unreadableProcs,
