@@ -4,15 +4,11 @@ import fs from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from './fail.js';
 import { DEFAULT_LOG } from '../clean/job.js';
+import { guardOutput, say } from './output.js';
 // each command's module is loaded when that command runs: `enospc top` pays for no other
 
-// `enospc top / | head`: a reader that stops early is no error worth a stack trace.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(0);
-    throw e;
-  });
-}
+// `enospc top / | head`, `> /dev/full`: exit 1, quietly (src/cli/output.ts)
+guardOutput();
 
 const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -148,10 +144,10 @@ try {
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode === 0 ? 0 : 2;
   } else if (e instanceof UsageError) {
-    process.stderr.write(`enospc: ${e.message}\n`);
+    say(`enospc: ${e.message}\n`);
     process.exitCode = e.exitCode;
   } else {
-    process.stderr.write(`enospc: internal error: ${(e as Error).message}\n`);
+    say(`enospc: internal error: ${(e as Error).message}\n`);
     process.exitCode = 70;
   }
 }
