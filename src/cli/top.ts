@@ -4,6 +4,7 @@ import { fsUsage } from '../probe/mounts.js';
 import { topHuman, topJson, type TopView } from '../report/top.js';
 import { wantColor } from '../report/format.js';
 import { SysError } from '../sys/libc.js';
+import { fdExhausted } from '../sys/fds.js';
 import { out } from './output.js';
 import { progressLine } from './progress.js';
 import { describeCode, fail, parseIntOption } from './fail.js';
@@ -39,7 +40,7 @@ export async function runTop(path: string, flags: TopFlags): Promise<void> {
       onProgress,
     });
   } catch (e) {
-    if (e instanceof SysError) fail(`${path}: ${describeCode(e.code)}`);
+    if (e instanceof SysError && !fdExhausted(e)) fail(`${path}: ${describeCode(e.code)}`);
     throw e;
   } finally {
     progress.clear();
