@@ -11,26 +11,29 @@
 // thread's unlinks; the kernel serialises the unlinks of one directory anyway).
 import fs from 'node:fs';
 import os from 'node:os';
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { AT_REMOVEDIR, LOCK_EX, LOCK_NB, errnoName, flock, unlinkat } from '../sys/libc.js';
 import {
   STATX_BASIC_STATS, STATX_MNT_ID, STATX_SIZE, lstatxAt, statInoNum, statMask, statMntId, statMode,
   statMtimeMs, statUid, S_IFDIR, S_IFMT,
 } from '../sys/statx.js';
 import {
-  MASK, MAX_ITEMS, NAME_BYTES, S_CHANGED, S_ERRNO, S_LOCKED, S_MOUNT, S_OPEN, S_REMOVED, S_YOUNG, isOld, logLine, removeItems,
+  HELPER_FAILED, HELPER_READY, MASK, MAX_ITEMS, NAME_BYTES, S_CHANGED, S_ERRNO, S_LOCKED, S_MOUNT, S_OPEN, S_REMOVED, S_YOUNG, isOld, logLine, removeItems,
   sharedItems, type RemoveCtx,
 } from './remove.js';
 import type { RemoveTask, RemoveWorkerInput } from './remove-worker.js';
 import { T_DIR, Walker, direntIno, type EntryType, type WalkVisitor } from '../scan/walker.js';
 import { patternBuf, patternInto } from '../scan/pattern.js';
 import { splitDev } from '../probe/procs.js';
+import { fdHeadroom } from '../sys/fds.js';
 import { Guard } from './guard.js';
 import type { CleanJob } from './job.js';
 
 const SAMPLE = 5;
 /** batches at least this big are split between two threads */
 const SPLIT = 256;
+/** a second thread only with this many fds to spare (its event loop, its modules loading) */
+const MIN_FDS_FOR_HELPER = 128;
 const FSYNC_MS = 1000;
 const ENOTEMPTY = 39;
 const EEXIST = 17;
@@ -107,15 +110,20 @@ export function runJob(job: CleanJob, opts: CleanOptions, result: CleanResult): 
   const ctx: RemoveCtx = { apply: opts.apply, logFd: opts.logFd, cutoff, ageBy: job.ageBy, rootMnt: -1, open: new Set(), locked: new Set() };
   let ctxGen = -1;
 
-  // the second thread: started at the first batch big enough to split, when there is a second CPU
-  let helper = null as { ctl: Int32Array; port: MessagePort; seq: number } | null;
-  const twoCpus = os.availableParallelism() > 1;
+  // The second thread: started at the first batch big enough to split, when there is a second
+  // CPU and fds to spare; given halves once it is loaded (until then, and if it cannot load,
+  // this thread does all). Not unref'd: told to quit, it ends by itself (ended from outside
+  // while loading koffi, it would abort the process). `gen`: the guard generation it was sent.
+  let helper = null as { ctl: Int32Array; port: MessagePort; seq: number; gen: number } | null;
+  const twoCpus = os.availableParallelism() > 1 && fdHeadroom() >= MIN_FDS_FOR_HELPER;
   const startHelper = () => {
-    const ctl = new Int32Array(new SharedArrayBuffer(8));
+    const ctl = new Int32Array(new SharedArrayBuffer(12));
     const { port1, port2 } = new MessageChannel();
     const input: RemoveWorkerInput = { items, ctl, port: port2 };
-    new Worker(new URL('./remove-worker.js', import.meta.url), { workerData: input, transferList: [port2] }).unref();
-    return { ctl, port: port1 as unknown as MessagePort, seq: 0 };
+    try {
+      new Worker(new URL('./remove-worker.js', import.meta.url), { workerData: input, transferList: [port2] }).on('error', () => {});
+    } catch { /* never ready */ }
+    return { ctl, port: port1, seq: 0, gen: -1 };
   };
 
   const skip = (why: SkipReason, depth: number) => {
@@ -176,18 +184,27 @@ export function runJob(job: CleanJob, opts: CleanOptions, result: CleanResult): 
       ctx.open = guard.open;
       ctx.locked = guard.locked;
     }
-    const split = twoCpus && count >= SPLIT ? count >> 1 : count;
+    if (twoCpus && count >= SPLIT) helper ??= startHelper();
+    const split = helper && count >= SPLIT && Atomics.load(helper.ctl, 2) === HELPER_READY ? count >> 1 : count;
     if (split < count) {
-      const fresh = helper === null;
-      const h = (helper ??= startHelper());
-      const task: RemoveTask = { dirfd: fd, dirPath: dir.path, from: split, to: count, ...(fresh || guard.generation !== ctxGen ? { ctx } : {}) };
+      const h = helper!;
+      const task: RemoveTask = { dirfd: fd, dirPath: dir.path, from: split, to: count, ...(h.gen !== guard.generation ? { ctx } : {}) };
+      h.gen = guard.generation;
       h.port.postMessage(task);
       Atomics.store(h.ctl, 0, ++h.seq);
       Atomics.notify(h.ctl, 0);
     }
     ctxGen = guard.generation;
     removeItems(fd, dir.path, items, 0, split, ctx);
-    if (split < count) while (Atomics.load(helper!.ctl, 1) !== helper!.seq) Atomics.wait(helper!.ctl, 1, Atomics.load(helper!.ctl, 1), 1000);
+    if (split < count) {
+      const h = helper!;
+      while (Atomics.load(h.ctl, 1) !== h.seq) Atomics.wait(h.ctl, 1, Atomics.load(h.ctl, 1), 1000);
+      if (Atomics.load(h.ctl, 2) === HELPER_FAILED) {
+        // what failed there (the audit log's write, say) fails here, as if this thread had done it
+        const m = receiveMessageOnPort(h.port)?.message as { message: string; code?: string } | undefined;
+        throw Object.assign(new Error(m?.message ?? 'the second thread failed'), m?.code ? { code: m.code } : {});
+      }
+    }
     if (opts.logFd >= 0 && performance.now() - lastSync >= FSYNC_MS) {
       fs.fdatasyncSync(opts.logFd);
       lastSync = performance.now();

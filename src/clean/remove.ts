@@ -23,6 +23,10 @@ export const S_MOUNT = 5;
 /** S_ERRNO + errno */
 export const S_ERRNO = 100;
 
+/** the second thread's state (ctl[2]): loading (0), ready for halves, failed (its error on the port) */
+export const HELPER_READY = 1;
+export const HELPER_FAILED = 2;
+
 const ENOENT = 2;
 /** what the cleaner asks statx for: the basics, birth time, mount ID */
 export const MASK = STATX_BASIC_STATS | STATX_BTIME | STATX_MNT_ID;

@@ -9,6 +9,7 @@ import { cleanHuman, cleanJson } from '../report/clean.js';
 import { wantColor } from '../report/format.js';
 import { SysError } from '../sys/libc.js';
 import { resolveRoot } from './root.js';
+import { out } from './output.js';
 import { progressLine } from './progress.js';
 import { describeCode, fail, parseIntOption } from './fail.js';
 
@@ -52,7 +53,7 @@ export function runClean(target: string | undefined, flags: CleanFlags): number 
     if (flags.match === undefined && age === null) fail('say what may go: --match GLOB and/or --older-than AGE (everything below PATH is never the default)');
     if (flags.match !== undefined && flags.match.includes('/')) fail(`--match takes a name pattern without '/': '${flags.match}'`);
     if (flags.emitRule) {
-      process.stdout.write(emitRule(root, flags.match, flags.olderThan));
+      out(emitRule(root, flags.match, flags.olderThan));
       return 0;
     }
     jobs = [adHocJob(root, flags.match, age, parsed?.ageBy)];
@@ -96,7 +97,7 @@ export function runClean(target: string | undefined, flags: CleanFlags): number 
     progress.clear();
   }
   const report = { result, jobs, log: logPath, elapsedMs: performance.now() - t0 };
-  if (flags.json) process.stdout.write(JSON.stringify(cleanJson(report), null, 2) + '\n');
-  else process.stdout.write(cleanHuman(report, wantColor(process.stdout), limit));
+  if (flags.json) out(JSON.stringify(cleanJson(report), null, 2) + '\n');
+  else out(cleanHuman(report, wantColor(process.stdout), limit));
   return result.skipped.error > 0 ? 1 : 0;
 }

@@ -5,6 +5,7 @@ import { containers } from '../containers/run.js';
 import { storeAt } from '../containers/stores.js';
 import { containersHuman, containersJson } from '../report/containers.js';
 import { wantColor } from '../report/format.js';
+import { out, say } from './output.js';
 import { progressLine } from './progress.js';
 import { describeCode, fail, parseIntOption } from './fail.js';
 
@@ -29,12 +30,14 @@ export async function runContainers(flags: ContainersFlags): Promise<number> {
   const progress = progressLine(flags.json);
   const report = await containers({ ...(stores ? { stores } : {}), budgetMs: budget * 1000, onProgress: (w) => progress.update(w) });
   progress.clear();
-  if (flags.json) process.stdout.write(JSON.stringify(containersJson(report), null, 2) + '\n');
-  else process.stdout.write(containersHuman(report, wantColor(process.stdout), limit));
+  if (flags.json) out(JSON.stringify(containersJson(report), null, 2) + '\n');
+  else out(containersHuman(report, wantColor(process.stdout), limit));
   const errors = report.stores.flatMap((s) => s.errors);
-  for (const e of errors) process.stderr.write(`enospc: cannot read ${e.file}: ${e.error}\n`);
+  for (const e of errors) say(`enospc: cannot read ${e.file}: ${e.error}
+`);
   // a store that is there (or may be) but unreadable is not "no store": say so, exit 1
   const denied = report.denied.filter((d) => d.root !== null);
-  for (const d of denied) process.stderr.write(`enospc: ${d.what}: ${d.error}\n`);
+  for (const d of denied) say(`enospc: ${d.what}: ${d.error}
+`);
   return errors.length || denied.length ? 1 : 0;
 }

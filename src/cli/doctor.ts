@@ -3,6 +3,7 @@ import { doctor } from '../doctor/run.js';
 import { parseImageSpec } from '../probe/imagemagick.js';
 import { doctorHuman, doctorJson } from '../report/doctor.js';
 import { wantColor } from '../report/format.js';
+import { out } from './output.js';
 import { progressLine } from './progress.js';
 import { realPathOrFail, refusePseudo } from './root.js';
 import { fail, parseIntOption } from './fail.js';
@@ -33,7 +34,7 @@ export async function runDoctor(paths: string[], flags: DoctorFlags, version: st
     onProgress: (what: string) => progress.update(what),
   });
   progress.clear();
-  if (flags.json) process.stdout.write(JSON.stringify(doctorJson(report, version), null, 2) + '\n');
-  else process.stdout.write(doctorHuman(report, wantColor(process.stdout)));
+  if (flags.json) out(JSON.stringify(doctorJson(report, version), null, 2) + '\n');
+  else out(doctorHuman(report, wantColor(process.stdout)));
   return report.exitCode;
 }

@@ -19,6 +19,13 @@ export function describeCode(code: string | undefined): string {
     case 'EPERM': return 'operation not permitted';
     case 'ELOOP': return 'too many levels of symbolic links';
     case 'ENAMETOOLONG': return 'file name too long';
+    case 'ENOSPC': return 'no space left on device';
+    case 'EDQUOT': return 'disk quota exceeded';
+    case 'EFBIG': return 'file too large';
+    case 'EIO': return 'input/output error';
+    case 'EBADF': return 'not open for writing';
+    case 'EMFILE': return 'too many open files';
+    case 'ENFILE': return 'too many open files in the system';
     default: return code ?? 'unknown error';
   }
 }

@@ -4,6 +4,7 @@ import { inotifyUsage } from '../probe/watch-users.js';
 import { uidOf } from '../probe/users.js';
 import { inotifyHuman, inotifyJson } from '../report/inotify.js';
 import { wantColor } from '../report/format.js';
+import { out } from './output.js';
 import { fail } from './fail.js';
 
 export interface InotifyFlags { user?: string; pid?: string; paths?: boolean; json?: boolean }
@@ -22,6 +23,6 @@ export function runInotify(flags: InotifyFlags): void {
     pids = new Set([pid]);
   }
   const usage = inotifyUsage({ ...(pids ? { pids } : {}), paths: flags.paths === true, ...(uid !== undefined ? { uid } : {}) });
-  if (flags.json) process.stdout.write(JSON.stringify(inotifyJson(usage), null, 2) + '\n');
-  else process.stdout.write(inotifyHuman(usage, wantColor(process.stdout)));
+  if (flags.json) out(JSON.stringify(inotifyJson(usage), null, 2) + '\n');
+  else out(inotifyHuman(usage, wantColor(process.stdout)));
 }

@@ -1,18 +1,55 @@
 #!/usr/bin/env node
 // enospc: why Linux says "No space left on device".
+//
+// Only node: modules are imported statically. The others are imported below, one file at a
+// time when fds are short (src/cli/load.ts): Node's loader reads the files of a graph all at
+// once, and with `ulimit -n 20` (Node itself holds about 18) that fails before enospc runs.
+// Each command's module is loaded when that command runs: `enospc top` pays for no other.
 import fs from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
-import { UsageError } from './fail.js';
-import { DEFAULT_LOG } from '../clean/job.js';
-// each command's module is loaded when that command runs: `enospc top` pays for no other
 
-// `enospc top / | head`: a reader that stops early is no error worth a stack trace.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(0);
-    throw e;
-  });
+/** The first modules, or one line and exit: not even these load (out of fds, say). */
+async function boot<T>(loading: Promise<T>): Promise<T> {
+  try {
+    return await loading;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const fds = code === 'EMFILE' || code === 'ENFILE';
+    try {
+      fs.writeSync(2, fds ? 'enospc: too many open files to start: raise the limit (ulimit -n 1024)\n' : `enospc: cannot start: ${(e as Error).message}\n`);
+    } catch { /* nowhere to say it */ }
+    // doctor as a Nagios plugin: 3, could not run
+    process.exit(process.argv.slice(2).find((a) => !a.startsWith('-')) === 'doctor' ? 3 : fds ? 1 : 70);
+  }
 }
+const { fdExhausted, fdLimit, fdsOpen } = await boot(import('../sys/fds.js'));
+const { importCommand } = await boot(import('./load.js'));
+const load = <T>(file: string) => importCommand<T>(new URL(file, import.meta.url));
+const { guardOutput, say } = await boot(load<typeof import('./output.js')>('./output.js'));
+const { UsageError } = await boot(load<typeof import('./fail.js')>('./fail.js'));
+const { DEFAULT_LOG } = await boot(load<typeof import('../clean/job.js')>('../clean/job.js'));
+const { Command, CommanderError, Option } = await boot(importCommand<typeof import('commander')>(new URL(import.meta.resolve('commander'))));
+
+// `enospc top / | head`, `> /dev/full`: exit 1, quietly (src/cli/output.ts)
+guardOutput();
+/** the limit (read now: out of fds, /proc cannot be read), and the fds Node holds before enospc opens any */
+const fdLimitAtStart = fdLimit();
+const fdsAtStart = (() => {
+  try {
+    return fdsOpen(fdLimitAtStart);
+  } catch {
+    return 20;
+  }
+})();
+/** what enospc needs beyond those, about: its modules (loaded one at a time when short), a walk, /proc, trace's thread */
+const FDS_NEEDED = 16;
+/** the command running, for its exit status when it cannot run */
+let command = '';
+
+// an error thrown outside the command's own chain (a stream, a thread): the same one line
+process.on('uncaughtException', (e) => {
+  failed(e);
+  process.exit();
+});
 
 const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -20,7 +57,8 @@ const program = new Command('enospc')
   .description('Find out why Linux says "No space left on device" while df shows free space.')
   .version(pkg.version, '-V, --version')
   .exitOverride()
-  .configureOutput({ outputError: (s, write) => write(s.split('\n')[0] + '\n') });
+  .configureOutput({ outputError: (s, write) => write(s.split('\n')[0] + '\n') })
+  .hook('preAction', (_, action) => { command = action.name(); });
 
 program.command('doctor')
   .description('check every filesystem cause of ENOSPC: evidence, culprit and fix for each')
@@ -37,7 +75,7 @@ Examples:
   enospc doctor /tmp            the mount holding /tmp, with a census of /tmp
   enospc doctor --json | jq '.findings[] | select(.severity != "info")'`)
   .action(async (paths: string[], flags) => {
-    const { runDoctor } = await import('./doctor.js');
+    const { runDoctor } = await load<typeof import('./doctor.js')>('./doctor.js');
     process.exitCode = await runDoctor(paths, flags, pkg.version);
   });
 
@@ -54,7 +92,7 @@ user namespace and up the chain: all of a user's processes share one fs.inotify.
 Examples:
   enospc inotify                 per user, then per process
   enospc inotify --user alice --paths`)
-  .action(async (flags) => (await import('./inotify.js')).runInotify(flags));
+  .action(async (flags) => (await load<typeof import('./inotify.js')>('./inotify.js')).runInotify(flags));
 
 program.command('top')
   .description('count what uses the inodes under PATH: by name pattern, directory, owner and age')
@@ -71,7 +109,7 @@ Examples:
   enospc top /tmp --stat           ... with bytes, empty files, owners and ages
   enospc top /var --by owners      inode count per user
   enospc top / --json | jq .patterns`)
-  .action(async (path: string, flags) => (await import('./top.js')).runTop(path, flags));
+  .action(async (path: string, flags) => (await load<typeof import('./top.js')>('./top.js')).runTop(path, flags));
 
 program.command('trace')
   .description('watch names come and go under PATH, with the process behind each; report what leaks')
@@ -90,7 +128,7 @@ Examples:
   enospc trace /tmp --duration 60s        which patterns leak, and who makes them
   enospc trace /tmp --events | jq -c 'select(.event == "create")'`)
   .action(async (path: string, flags) => {
-    const { runTrace } = await import('./trace.js');
+    const { runTrace } = await load<typeof import('./trace.js')>('./trace.js');
     process.exitCode = await runTrace(path, flags);
   });
 
@@ -116,7 +154,7 @@ Examples:
   enospc clean /tmp --match 'magick-*' --older-than 2h --emit-rule
   enospc clean --rules /etc/tmpfiles.d/php-imagemagick.conf --apply`)
   .action(async (path: string | undefined, flags) => {
-    const { runClean } = await import('./clean.js');
+    const { runClean } = await load<typeof import('./clean.js')>('./clean.js');
     process.exitCode = runClean(path, flags);
   });
 
@@ -138,9 +176,25 @@ Examples:
   enospc containers --root /var/lib/containers/storage
   enospc containers --json | jq '.stores[].images[] | {names, copies: (.copies | length)}'`)
   .action(async (flags) => {
-    const { runContainers } = await import('./containers.js');
+    const { runContainers } = await load<typeof import('./containers.js')>('./containers.js');
     process.exitCode = await runContainers(flags);
   });
+
+/** One line for an error no command handled; the exit status. */
+function failed(e: unknown): void {
+  const fds = fdExhausted(e);
+  if (fds === 'EMFILE') {
+    const need = fdsAtStart + FDS_NEEDED;
+    const limit = fdLimitAtStart === Infinity ? 'the limit (ulimit -n)' : `the limit (ulimit -n) is ${fdLimitAtStart},`;
+    say(`enospc: too many open files: ${limit} enospc needs about ${need}; raise it (ulimit -n ${Math.max(1024, need)})\n`);
+  } else if (fds === 'ENFILE') {
+    say('enospc: too many open files in the system: the kernel\'s file table is full (fs.file-nr against fs.file-max); close some, or raise fs.file-max\n');
+  } else {
+    say(`enospc: internal error: ${(e as Error)?.message ?? String(e)}\n`);
+  }
+  // doctor as a Nagios plugin: 3, could not run
+  process.exitCode = fds ? (command === 'doctor' ? 3 : 1) : 70;
+}
 
 try {
   await program.parseAsync();
@@ -148,10 +202,9 @@ try {
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode === 0 ? 0 : 2;
   } else if (e instanceof UsageError) {
-    process.stderr.write(`enospc: ${e.message}\n`);
+    say(`enospc: ${e.message}\n`);
     process.exitCode = e.exitCode;
   } else {
-    process.stderr.write(`enospc: internal error: ${(e as Error).message}\n`);
-    process.exitCode = 70;
+    failed(e);
   }
 }

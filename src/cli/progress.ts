@@ -1,6 +1,6 @@
 // One progress line on stderr for long work: only on a terminal (and not with --json), only
 // after `delayMs` (a second), redrawn at most every `gapMs` (200 ms), cleared at the end.
-import fs from 'node:fs';
+import { draw } from './output.js';
 
 export interface Progress {
   /** Show `text` (if the line is on and it is time). */
@@ -21,10 +21,10 @@ export function progressLine(json: boolean | undefined, delayMs = 1000, gapMs = 
       if (now - t0 < delayMs || now - last < gapMs) return;
       last = now;
       shown = true;
-      fs.writeSync(2, `\r\x1b[K${text}`);
+      draw(`\r\x1b[K${text}`);
     },
     clear() {
-      if (shown) fs.writeSync(2, '\r\x1b[K');
+      if (shown) draw('\r\x1b[K');
       shown = false;
     },
   };

@@ -4,6 +4,8 @@ import { fsUsage } from '../probe/mounts.js';
 import { topHuman, topJson, type TopView } from '../report/top.js';
 import { wantColor } from '../report/format.js';
 import { SysError } from '../sys/libc.js';
+import { fdExhausted } from '../sys/fds.js';
+import { out } from './output.js';
 import { progressLine } from './progress.js';
 import { describeCode, fail, parseIntOption } from './fail.js';
 import { resolveRoot } from './root.js';
@@ -38,7 +40,7 @@ export async function runTop(path: string, flags: TopFlags): Promise<void> {
       onProgress,
     });
   } catch (e) {
-    if (e instanceof SysError) fail(`${path}: ${describeCode(e.code)}`);
+    if (e instanceof SysError && !fdExhausted(e)) fail(`${path}: ${describeCode(e.code)}`);
     throw e;
   } finally {
     progress.clear();
@@ -50,6 +52,6 @@ export async function runTop(path: string, flags: TopFlags): Promise<void> {
     usage = undefined;
   }
   const input = { census: result, mount, usage };
-  if (flags.json) process.stdout.write(JSON.stringify(topJson(input), null, 2) + '\n');
-  else process.stdout.write(topHuman(input, view, wantColor(process.stdout)));
+  if (flags.json) out(JSON.stringify(topJson(input), null, 2) + '\n');
+  else out(topHuman(input, view, wantColor(process.stdout)));
 }

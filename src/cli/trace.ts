@@ -1,5 +1,4 @@
 // enospc trace PATH: names appearing and disappearing under PATH, with the process behind each.
-import fs from 'node:fs';
 import { startTrace, TraceStartError } from '../trace/run.js';
 import { traceHuman, traceJson, traceLive, traceReportLine } from '../report/trace.js';
 import { wantColor } from '../report/format.js';
@@ -8,6 +7,7 @@ import { userName } from '../probe/users.js';
 import { parseSpan } from '../clean/rules.js';
 import { resolveRoot } from './root.js';
 import { fail, parseIntOption, UsageError } from './fail.js';
+import { draw, onOutputLost, out, say } from './output.js';
 
 export interface TraceFlags { duration?: string; json?: boolean; events?: boolean; backend?: string; limit: string }
 
@@ -39,17 +39,17 @@ export async function runTrace(path: string, flags: TraceFlags): Promise<number>
   const liveOn = process.stderr.isTTY === true && !flags.json;
   let liveLines = 0;
   const clearLive = () => {
-    if (liveLines) fs.writeSync(2, `\x1b[${liveLines}F\x1b[J`);
+    if (liveLines) draw(`\x1b[${liveLines}F\x1b[J`);
     liveLines = 0;
   };
   const trace = startTrace(root, {
     backend,
-    ...(flags.events ? { onLines: (text: string) => { process.stdout.write(text); } } : {}),
+    ...(flags.events ? { onLines: (text: string) => { out(text); } } : {}),
     ...(liveOn ? {
       onLive: (l) => {
         const lines = traceLive(l, root);
         clearLive();
-        fs.writeSync(2, lines.join('\n') + '\n');
+        draw(lines.join('\n') + '\n');
         liveLines = lines.length;
       },
     } : {}),
@@ -65,16 +65,18 @@ export async function runTrace(path: string, flags: TraceFlags): Promise<number>
   }
 
   // like tcpdump's "listening on": the trace is live from here (stderr, so stdout stays clean)
-  process.stderr.write(`enospc: tracing ${root} with ${used} ${durationMs === undefined ? 'until Ctrl-C' : `for ${flags.duration}`}\n`);
+  say(`enospc: tracing ${root} with ${used} ${durationMs === undefined ? 'until Ctrl-C' : `for ${flags.duration}`}\n`);
 
   let interrupts = 0;
   const onSignal = () => {
     if (++interrupts > 1) process.exit(130);
-    if (liveOn) { clearLive(); fs.writeSync(2, 'stopping: reading what is queued (Ctrl-C again to quit at once)\n'); }
+    if (liveOn) { clearLive(); draw('stopping: reading what is queued (Ctrl-C again to quit at once)\n'); }
     trace.stop();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // `enospc trace --events | head`: the reader is gone, so is the point of tracing
+  onOutputLost(() => trace.stop());
   const timer = durationMs === undefined ? undefined : setTimeout(() => trace.stop(), durationMs);
   const report = await trace.done;
   if (timer) clearTimeout(timer);
@@ -83,11 +85,11 @@ export async function runTrace(path: string, flags: TraceFlags): Promise<number>
   clearLive();
   if (flags.events) {
     // the stream stays JSON lines: the report is the last line
-    process.stdout.write(JSON.stringify(traceReportLine(report)) + '\n');
+    out(JSON.stringify(traceReportLine(report)) + '\n');
   } else if (flags.json) {
-    process.stdout.write(JSON.stringify(traceJson(report), null, 2) + '\n');
+    out(JSON.stringify(traceJson(report), null, 2) + '\n');
   } else {
-    process.stdout.write(traceHuman(report, wantColor(process.stdout), limit));
+    out(traceHuman(report, wantColor(process.stdout), limit));
   }
   return 0;
 }

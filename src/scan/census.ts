@@ -137,7 +137,8 @@ export class Census implements WalkVisitor {
     try {
       r = walker.run();
     } catch (e) {
-      if (!(e instanceof SysError)) throw e;
+      // out of fds is no unreadable unit: the census fails rather than count too few
+      if (!(e instanceof SysError) || e.code === 'EMFILE' || e.code === 'ENFILE') throw e;
       this.unreadableCount++;
       if (this.unreadableList.length < MAX_LISTED_ERRORS) this.unreadableList.push({ path: unit.path, error: e.code });
       this.unitTotals.push([index, 0]);

@@ -4,9 +4,12 @@
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { treeSize, type TreeSize } from './tree-size.js';
+import { fdHeadroom } from '../sys/fds.js';
 
 /** inodes, bytes, state per directory; state: 0 not reached, 1 counted, 2 partial, 3 error */
 export const FIELDS = 3;
+/** a second thread only with this many fds to spare: its event loop, its modules, its walks */
+const MIN_FDS_FOR_WORKER = 128;
 
 export interface SizesInput {
   paths: string[];
@@ -49,17 +52,20 @@ export async function treeSizes(paths: string[], deadline: number): Promise<Coun
     out: new Float64Array(new SharedArrayBuffer(Math.max(1, paths.length) * FIELDS * 8)),
   };
   let worker: Worker | undefined;
-  let exited: Promise<void> | undefined;
-  if (paths.length > 1 && os.availableParallelism() > 1 && deadline > performance.now()) {
-    worker = new Worker(new URL('./tree-sizes-worker.js', import.meta.url), { workerData: input });
-    exited = new Promise((resolve) => worker!.once('exit', () => resolve()).once('error', () => resolve()));
+  if (paths.length > 1 && os.availableParallelism() > 1 && deadline > performance.now() && fdHeadroom() >= MIN_FDS_FOR_WORKER) {
+    try {
+      worker = new Worker(new URL('./tree-sizes-worker.js', import.meta.url), { workerData: input });
+      worker.once('error', () => {}); // one that cannot load (out of fds, say) leaves all to this thread
+    } catch {
+      worker = undefined;
+    }
   }
   countShared(input, 0);
   if (worker) {
-    // the worker finishes the directory it holds; one that never took any is not waited for
+    // The worker finishes the directory it holds. One that never took any is not waited for,
+    // nor ended: ended during koffi's load, it would abort the process. Once loaded it finds
+    // nothing left to take and ends by itself.
     while (Atomics.load(input.busy, 1) === 1) await new Promise((r) => setTimeout(r, 2));
-    await worker.terminate();
-    await exited;
   }
   return paths.map((_, i) => {
     const state = input.out[i * FIELDS + 2];

@@ -99,6 +99,8 @@ const DOT = 46;
 const SHARED_BUF = Buffer.allocUnsafe(256 * 1024);
 const SLASH = Buffer.from('/');
 const ESTALE = 116;
+const ENFILE = 23;
+const EMFILE = 24;
 
 export class Walker {
   private readonly stack: Frame[] = [];
@@ -117,6 +119,8 @@ export class Walker {
   private stopped = false;
   private lastProgress = 0;
   private readonly kept: number[] = [];
+  /** at most this many fds open, since an open failed with EMFILE/ENFILE */
+  private fdCap = Infinity;
 
   constructor(root: string | Buffer, private readonly visitor: WalkVisitor, private readonly opts: WalkOptions = {}) {
     const bytes = Buffer.from(root);
@@ -207,14 +211,17 @@ export class Walker {
     const frame: Frame = { fd, name: rootName, ino: statInoNum(this.dirSt), pending: [], next: 0, keep: false };
     this.stack.push(frame);
     this.openFds++;
-    if (this.visitor.enterDir(0, this.dirSt) !== false) this.read(0);
-    this.loop();
-    for (const f of this.stack) {
-      if (f.fd < 0) continue;
-      if (f.keep) this.kept.push(f.fd);
-      else close(f.fd);
+    try {
+      if (this.visitor.enterDir(0, this.dirSt) !== false) this.read(0);
+      this.loop();
+    } finally {
+      for (const f of this.stack) {
+        if (f.fd < 0) continue;
+        if (f.keep) this.kept.push(f.fd);
+        else close(f.fd);
+      }
+      this.stack.length = 0;
     }
-    this.stack.length = 0;
     return { entries: this.entries, partial: this.stopped };
   }
 
@@ -252,6 +259,7 @@ export class Walker {
     const nameZ = Buffer.from(name + '\0', 'latin1');
     const fd = openat(parent.fd, nameZ, O_DIR_WALK);
     if (fd < 0) {
+      if (this.shed(-fd, depth)) return this.descend(depth, name);
       this.visitor.unreadable(depth, nameZ, -fd);
       return;
     }
@@ -336,7 +344,7 @@ export class Walker {
 
   /** Keep at most fdWindow directory fds open: close the shallowest ones (never the root's). */
   private evict(): void {
-    const window = this.opts.fdWindow ?? 256;
+    const window = Math.min(this.opts.fdWindow ?? 256, this.fdCap);
     const top = this.stack.length - 1;
     while (this.openFds > window && this.evictFrom < top) {
       const f = this.stack[this.evictFrom]!;
@@ -358,6 +366,7 @@ export class Walker {
       const f = this.stack[k]!;
       const fd = openat(parent.fd, f.name, O_DIR_WALK);
       let errno = fd < 0 ? -fd : 0;
+      if (errno && this.shed(errno, k - 1)) { k--; continue; }
       if (fd >= 0) {
         const r = fstatx(fd, this.dirSt, STATX_BASIC_STATS);
         if (r < 0) errno = -r;
@@ -377,6 +386,21 @@ export class Walker {
     this.evictFrom = Math.min(this.evictFrom, a + 1);
     this.evict();
     return this.stack[depth]!.fd >= 0;
+  }
+
+  /** An open failed: on EMFILE/ENFILE close one fd the walk can reopen (keeping fewer from now on) and retry; none left: fail. */
+  private shed(errno: number, parent: number): boolean {
+    if (errno !== EMFILE && errno !== ENFILE) return false;
+    for (let d = 1; d < parent; d++) {
+      const f = this.stack[d]!;
+      if (f.fd < 0 || f.keep) continue;
+      close(f.fd);
+      f.fd = -1;
+      this.openFds--;
+      this.fdCap = Math.max(1, this.openFds);
+      return true;
+    }
+    throw new SysError('openat', errno, this.pathOf(parent).toString());
   }
 }
 
