@@ -5,7 +5,10 @@
 //   from the nearest open one by name, and checked to be the same directory (dev, ino).
 // - Never follows a symlink: every open is O_NOFOLLOW|O_DIRECTORY and entries are typed from
 //   d_type (statx without following only when d_type is DT_UNKNOWN).
-// - Stays on the root's filesystem unless crossMounts.
+// - Stays on the root's filesystem unless crossMounts. Given the mount points below the root
+//   (`mountPoints`), it skips them by name, without opening or statting them: opening a mount
+//   point whose FUSE or NFS server does not answer, or an autofs one nobody serves, would hang.
+//   Only the directories on the way to a mount point (a precomputed set) look names up.
 // - Reads each directory in getdents64 batches and hands every entry to the visitor at once,
 //   so a directory of millions of entries costs the buffer, not millions of objects. Only the
 //   names of subdirectories still to visit are kept.
@@ -18,6 +21,8 @@ import {
   S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, STATX_BASIC_STATS, STATX_MNT_ID, STATX_SIZE, fstatx, lstatxAt,
   statDevMajor, statDevMinor, statInoNum, statMask, statMntId, statMode,
 } from '../sys/statx.js';
+import type { WalkMount } from '../probe/mounts.js';
+import { MountPoints } from './walk-mounts.js';
 
 /** The inode number of the entry whose name starts at `start` in a getdents64 buffer. */
 export function direntIno(buf: Buffer, start: number): number {
@@ -64,6 +69,11 @@ export interface WalkOptions {
   sameMount?: boolean;
   /** How many directory fds may stay open at once (default 256). */
   fdWindow?: number;
+  /**
+   * The mount points below the root (see mountPointsBelow): those the walk does not enter are
+   * skipped without being opened or statted. Without it, another mount is told by opening it.
+   */
+  mountPoints?: WalkMount[];
   /** Open the root as `name` relative to `dirfd` instead of by its path. */
   startAt?: { dirfd: number; name: Buffer };
   /** The filesystem the walk must stay on (default: the root's). */
@@ -93,6 +103,8 @@ interface Frame {
   next: number;
   /** some children were deferred: keep the fd open for whoever takes them */
   keep: boolean;
+  /** the path (latin1) when mount points lie below this directory, else null */
+  path: string | null;
 }
 
 const DOT = 46;
@@ -117,11 +129,25 @@ export class Walker {
   private stopped = false;
   private lastProgress = 0;
   private readonly kept: number[] = [];
+  private readonly mounts: MountPoints;
 
   constructor(root: string | Buffer, private readonly visitor: WalkVisitor, private readonly opts: WalkOptions = {}) {
     const bytes = Buffer.from(root);
     this.rootBytes = bytes.length === 1 && bytes[0] === 47 ? Buffer.alloc(0) : bytes;
     this.dirMask = opts.sameMount ? STATX_BASIC_STATS | STATX_MNT_ID : STATX_BASIC_STATS;
+    this.mounts = new MountPoints(opts.mountPoints, this.rootBytes.toString('latin1'));
+  }
+
+  /**
+   * Is `name` in the directory `frame` (which has mount points below it) a mount point the walk
+   * does not enter? Then it is neither opened nor statted.
+   */
+  private skipsMount(frame: Frame, name: string): boolean {
+    const m = this.mounts.at(frame.path!, name);
+    if (!m) return false;
+    if (!m.enter) return true;
+    if (this.opts.crossMounts) return false;
+    return this.opts.sameMount === true || m.major !== this.devMajor || m.minor !== this.devMinor;
   }
 
   /** NUL-terminated name of the directory at `depth` in its parent. */
@@ -204,7 +230,7 @@ export class Walker {
       close(fd);
       return { entries: 0, partial: false, otherMount: true };
     }
-    const frame: Frame = { fd, name: rootName, ino: statInoNum(this.dirSt), pending: [], next: 0, keep: false };
+    const frame: Frame = { fd, name: rootName, ino: statInoNum(this.dirSt), pending: [], next: 0, keep: false, path: this.mounts.root() };
     this.stack.push(frame);
     this.openFds++;
     if (this.visitor.enterDir(0, this.dirSt) !== false) this.read(0);
@@ -226,6 +252,10 @@ export class Walker {
       if (top.next < top.pending.length) {
         const name = top.pending[top.next]!;
         top.pending[top.next++] = '';
+        if (top.path !== null && this.skipsMount(top, name)) {
+          this.visitor.mountSkipped(depth, Buffer.from(name + '\0', 'latin1'));
+          continue;
+        }
         if (this.opts.defer && this.opts.defer(depth, top.pending.length)) {
           if (!top.keep && top.fd < 0 && !this.reopen(depth)) continue;
           top.keep = true;
@@ -266,7 +296,10 @@ export class Walker {
       this.visitor.mountSkipped(depth, nameZ);
       return;
     }
-    this.stack.push({ fd, name: nameZ, ino: statInoNum(this.dirSt), pending: [], next: 0, keep: false });
+    this.stack.push({
+      fd, name: nameZ, ino: statInoNum(this.dirSt), pending: [], next: 0, keep: false,
+      path: parent.path === null ? null : this.mounts.way(parent.path, name),
+    });
     this.openFds++;
     if (this.visitor.enterDir(depth + 1, this.dirSt) !== false) this.read(depth + 1);
   }
@@ -297,7 +330,9 @@ export class Walker {
         this.entries++;
         let haveStat = false;
         if (dtype === DT_UNKNOWN || doStat) {
-          if (lstatxAt(frame.fd, buf.subarray(start, end + 1), st) === 0) {
+          if (frame.path !== null && this.skipsMount(frame, buf.toString('latin1', start, end))) {
+            dtype = DT_DIR; // a mount point not to be entered: its statx could hang
+          } else if (lstatxAt(frame.fd, buf.subarray(start, end + 1), st) === 0) {
             haveStat = true;
             if (dtype === DT_UNKNOWN) dtype = modeToDtype(statMode(st));
           }
