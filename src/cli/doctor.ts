@@ -1,11 +1,10 @@
 // enospc doctor [PATH...]: every filesystem cause of ENOSPC, with evidence, culprit and fix.
-import { doctor } from '../doctor/run.js';
+import { PathError, doctor } from '../doctor/run.js';
 import { parseImageSpec } from '../probe/imagemagick.js';
 import { doctorHuman, doctorJson } from '../report/doctor.js';
 import { wantColor } from '../report/format.js';
 import { progressLine } from './progress.js';
-import { realPathOrFail } from './root.js';
-import { fail, parseIntOption } from './fail.js';
+import { describeCode, fail, parseIntOption } from './fail.js';
 
 export interface DoctorFlags {
   json?: boolean;
@@ -19,16 +18,23 @@ export async function runDoctor(paths: string[], flags: DoctorFlags, version: st
   const orphanAge = parseIntOption('--orphan-age', flags.orphanAge, 0);
   const image = flags.image === undefined ? undefined : parseImageSpec(flags.image);
   if (image === null) fail(`--image takes WIDTHxHEIGHT[xDEPTH][:gray|rgb|rgba|cmyk|cmyka], not '${flags.image}'`);
-  const real = paths.map(realPathOrFail);
   const progress = progressLine(flags.json, 0, 0); // stage names: every one shown
-  const report = await doctor({
-    ...(real.length ? { paths: real } : {}),
-    budgetMs: budget * 1000,
-    staleAfter: orphanAge * 60,
-    ...(image ? { image } : {}),
-    onProgress: (what: string) => progress.update(what),
-  });
-  progress.clear();
+  let report;
+  try {
+    // the paths are resolved by doctor, in a child process: one on a dead mount must not hang
+    report = await doctor({
+      ...(paths.length ? { paths } : {}),
+      budgetMs: budget * 1000,
+      staleAfter: orphanAge * 60,
+      ...(image ? { image } : {}),
+      onProgress: (what: string) => progress.update(what),
+    });
+  } catch (e) {
+    if (e instanceof PathError) fail(`${e.path}: ${describeCode(e.code)}`);
+    throw e;
+  } finally {
+    progress.clear();
+  }
   if (flags.json) process.stdout.write(JSON.stringify(doctorJson(report, version), null, 2) + '\n');
   else process.stdout.write(doctorHuman(report, wantColor(process.stdout)));
   return report.exitCode;
