@@ -112,6 +112,12 @@ describe('a FUSE mount whose server never answers', { skip: cannotHang ?? false 
     }
   });
 
+  test('trace of the parent with inotify (which walks the tree) does not stat DIR', () => {
+    const r = timed(['trace', parent, '--backend', 'inotify', '--duration', '1s', '--json']);
+    ended(r, 8000, 'trace --backend inotify');
+    assert.equal(r.status, 0, r.stderr);
+  });
+
   test('containers: finishes', () => {
     const r = timed(['containers', '--json']);
     ended(r, 8000, 'containers');
