@@ -13,7 +13,7 @@ import path from 'node:path';
 import type fs from 'node:fs';
 import { toUsage, type FsUsage } from './mounts.js';
 
-const CHILD = fileURLToPath(new URL('./guard-child.js', import.meta.url));
+const CHILD = fileURLToPath(new URL('./guard-child.cjs', import.meta.url));
 /** libuv's largest thread pool. */
 const MAX_THREADS = 1024;
 

@@ -2,7 +2,8 @@
 // all at once on libuv's thread pool (sized by the parent to hold every one), and writes one
 // JSON line per answer as it comes: {"i":N,...}. It exits when every request is answered; a
 // request stuck in the kernel (a FUSE or NFS server that never replies) keeps it alive until the
-// parent kills it. It creates no files and imports nothing but node:fs, to start fast.
+// parent kills it. It creates no files and imports nothing but node:fs; it is CommonJS (.cts),
+// which starts about 10 ms sooner than an ES module.
 import fs from 'node:fs';
 import type { GuardRequest, RawStatfs } from './guard.js';
 
