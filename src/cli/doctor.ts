@@ -1,7 +1,8 @@
 // enospc doctor [PATH...]: every filesystem cause of ENOSPC, with evidence, culprit and fix.
-import { PathError, doctor } from '../doctor/run.js';
+// The mount checks (a child process, see probe/guard.ts) start first, and the rest of doctor
+// loads while the child starts.
+import { startMountChecks } from '../doctor/targets.js';
 import { parseImageSpec } from '../probe/imagemagick.js';
-import { doctorHuman, doctorJson } from '../report/doctor.js';
 import { wantColor } from '../report/format.js';
 import { progressLine } from './progress.js';
 import { describeCode, fail, parseIntOption } from './fail.js';
@@ -18,12 +19,15 @@ export async function runDoctor(paths: string[], flags: DoctorFlags, version: st
   const orphanAge = parseIntOption('--orphan-age', flags.orphanAge, 0);
   const image = flags.image === undefined ? undefined : parseImageSpec(flags.image);
   if (image === null) fail(`--image takes WIDTHxHEIGHT[xDEPTH][:gray|rgb|rgba|cmyk|cmyka], not '${flags.image}'`);
+  // the paths are resolved there too: one on a dead mount must not hang doctor
+  const mountChecks = startMountChecks(paths);
+  const [{ PathError, doctor }, { doctorHuman, doctorJson }] = await Promise.all([import('../doctor/run.js'), import('../report/doctor.js')]);
   const progress = progressLine(flags.json, 0, 0); // stage names: every one shown
   let report;
   try {
-    // the paths are resolved by doctor, in a child process: one on a dead mount must not hang
     report = await doctor({
       ...(paths.length ? { paths } : {}),
+      mountChecks,
       budgetMs: budget * 1000,
       staleAfter: orphanAge * 60,
       ...(image ? { image } : {}),

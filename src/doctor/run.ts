@@ -8,9 +8,8 @@
 // census enters them, no open file on them is statted, no container store on them is read.
 import os from 'node:os';
 import fs from 'node:fs';
-import path from 'node:path';
-import { mountOf, readMounts } from '../probe/mounts.js';
-import { checkMounts, closedWhy, mountsNow, walkMounts } from '../probe/mount-health.js';
+import { mountOf } from '../probe/mounts.js';
+import { walkMounts } from '../probe/mount-health.js';
 import { OpenFilesSink, livePids, scanFds, type OpenFiles } from '../probe/procs.js';
 import { WatchersSink } from '../probe/watchers.js';
 import { usageOf } from '../probe/watch-users.js';
@@ -25,7 +24,7 @@ import { freeSeverity, RANK } from '../shared/levels.js';
 import { num } from '../shared/units.js';
 import { containers, placeStores } from '../containers/run.js';
 import { findStores } from '../containers/stores.js';
-import { mountTargets, pathTargets, type Target, type Unknown } from './targets.js';
+import { mountTargets, pathTargets, startMountChecks, type MountChecks, type Target, type Unknown } from './targets.js';
 
 export { PathError, type Unknown } from './targets.js';
 
@@ -39,6 +38,8 @@ export interface DoctorOptions {
   budgetMs?: number;
   /** statfs time limit per mount, ms (default 5 s) */
   statfsTimeoutMs?: number;
+  /** the mount checks, started by the caller already (startMountChecks with the same paths and time limit) */
+  mountChecks?: MountChecks;
   /** files untouched this long (s) and not open count as orphans (default 1 h) */
   staleAfter?: number;
   checks?: AnyCheck[];
@@ -82,21 +83,14 @@ function pidsHidden(): boolean {
 }
 
 export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
-  const all = readMounts();
   const staleAfter = opts.staleAfter ?? 3600;
-  const unknown: Unknown[] = [];
   const given = opts.paths ?? [];
-  // a path on an autofs mount point with nothing mounted is not entered (lexically, from mountinfo)
-  const before = mountsNow(all);
-  const toResolve: string[] = [];
-  for (const p of given) {
-    const m = mountOf(path.resolve(p), before.visible);
-    if (m?.fstype === 'autofs') unknown.push({ what: p, error: `not entered: ${closedWhy(m, before)}; access it first (ls ${m.mountPoint}) to have it checked`, needsRoot: false });
-    else toResolve.push(p);
-  }
   // every real mount statfs'd, and the paths resolved, in one child that cannot hang this process
+  const checks = opts.mountChecks ?? startMountChecks(given, opts.statfsTimeoutMs);
+  const unknown: Unknown[] = [...checks.unknown];
+  const toResolve = checks.toResolve;
   opts.onProgress?.('statfs of every mount');
-  const { health, resolved } = await checkMounts({ all, resolve: toResolve, timeoutMs: opts.statfsTimeoutMs ?? 5000 });
+  const { health, resolved } = await checks.done;
   const targets: Target[] = given.length ? pathTargets(toResolve, resolved, health, unknown) : mountTargets(health, unknown);
   const facts: MountFacts[] = targets.map((t) => ({ mount: t.mount, usage: t.stat.usage, ...(t.stat.error ? { usageError: t.stat.error } : {}) }));
 

@@ -1,9 +1,12 @@
 // What doctor looks at: every real filesystem once (by a mount of it that is not hidden), or
 // the filesystems holding the paths the user named (resolved through the guard, so that a path
 // on a dead mount does not hang doctor).
+//
+// This module stays light (no checks, no scan): the CLI starts the mount checks from it before
+// loading the rest of doctor, so that the guard's child starts while the parent loads.
 import path from 'node:path';
-import { PSEUDO_FSTYPES, mountOf, type Mount } from '../probe/mounts.js';
-import type { MountHealth } from '../probe/mount-health.js';
+import { PSEUDO_FSTYPES, mountOf, readMounts, type Mount } from '../probe/mounts.js';
+import { checkMounts, closedWhy, mountsNow, type MountHealth } from '../probe/mount-health.js';
 import type { Resolved, UsageOrError } from '../probe/guard.js';
 
 export interface Target {
@@ -29,6 +32,33 @@ export class PathError extends Error {
   constructor(readonly path: string, readonly code: string) {
     super(`${path}: ${code}`);
   }
+}
+
+/** The mount checks under way: statfs of every real mount, and the paths resolved, in one child. */
+export interface MountChecks {
+  /** the paths named that are being resolved (not those on an autofs mount point) */
+  toResolve: string[];
+  /** the paths named on an autofs mount point with nothing mounted: not entered */
+  unknown: Unknown[];
+  done: Promise<{ health: MountHealth; resolved: Resolved[] }>;
+}
+
+/**
+ * Start the mount checks for `paths` (none: every mount). A path on an autofs mount point with
+ * nothing mounted (found lexically from mountinfo) is not resolved: that would trigger the
+ * automount, which waits for a daemon that may never answer.
+ */
+export function startMountChecks(paths: string[] = [], timeoutMs = 5000): MountChecks {
+  const all = readMounts();
+  const before = mountsNow(all);
+  const toResolve: string[] = [];
+  const unknown: Unknown[] = [];
+  for (const p of paths) {
+    const m = mountOf(path.resolve(p), before.visible);
+    if (m?.fstype === 'autofs') unknown.push({ what: p, error: `not entered: ${closedWhy(m, before)}; access it first (ls ${m.mountPoint}) to have it checked`, needsRoot: false });
+    else toResolve.push(p);
+  }
+  return { toResolve, unknown, done: checkMounts({ all, resolve: toResolve, timeoutMs }) };
 }
 
 /** Mount points node_exporter leaves out by default. */
