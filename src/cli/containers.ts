@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import { containers } from '../containers/run.js';
 import { storeAt } from '../containers/stores.js';
-import { checkMounts } from '../probe/mount-health.js';
+import { checkMounts, closedMountOf, closedWhy } from '../probe/mount-health.js';
 import { containersHuman, containersJson } from '../report/containers.js';
 import { wantColor } from '../report/format.js';
 import { progressLine } from './progress.js';
@@ -18,6 +18,8 @@ export async function runContainers(flags: ContainersFlags): Promise<number> {
   const { health } = await checkMounts();
   let stores;
   if (flags.root !== undefined) {
+    const closed = closedMountOf(flags.root, health);
+    if (closed) fail(`${flags.root}: not read: ${closedWhy(closed, health)}`);
     let st: fs.Stats;
     try {
       st = fs.statSync(flags.root);
