@@ -5,20 +5,18 @@
 //   from the nearest open one by name, and checked to be the same directory (dev, ino).
 // - Never follows a symlink: every open is O_NOFOLLOW|O_DIRECTORY and entries are typed from
 //   d_type (statx without following only when d_type is DT_UNKNOWN).
-// - Stays on the root's filesystem unless crossMounts. Given the mount points below the root
-//   (`mountPoints`), it skips them by name, without opening or statting them: opening a mount
-//   point whose FUSE or NFS server does not answer, or an autofs one nobody serves, would hang.
-//   Only the directories on the way to a mount point (a precomputed set) look names up.
+// - Stays on the root's filesystem unless crossMounts. Mount points it is given are skipped by
+//   name, never opened or statted (a dead FUSE/NFS or unserved autofs mount would hang that).
 // - Reads each directory in getdents64 batches and hands every entry to the visitor at once,
 //   so a directory of millions of entries costs the buffer, not millions of objects. Only the
 //   names of subdirectories still to visit are kept.
 // - statx of entries only when `stat` is asked for.
 import {
-  AT_FDCWD, DT_BLK, DT_CHR, DT_DIR, DT_FIFO, DT_LNK, DT_REG, DT_SOCK, DT_UNKNOWN, O_DIR_WALK,
+  AT_FDCWD, DT_DIR, DT_LNK, DT_REG, DT_UNKNOWN, O_DIR_WALK,
   SysError, close, cpath, getdents64, openat,
 } from '../sys/libc.js';
 import {
-  S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, STATX_BASIC_STATS, STATX_MNT_ID, STATX_SIZE, fstatx, lstatxAt,
+  STATX_BASIC_STATS, STATX_MNT_ID, STATX_SIZE, fstatx, lstatxAt, modeToDtype,
   statDevMajor, statDevMinor, statInoNum, statMask, statMntId, statMode,
 } from '../sys/statx.js';
 import type { WalkMount } from '../probe/mounts.js';
@@ -69,10 +67,7 @@ export interface WalkOptions {
   sameMount?: boolean;
   /** How many directory fds may stay open at once (default 256). */
   fdWindow?: number;
-  /**
-   * The mount points below the root (see mountPointsBelow): those the walk does not enter are
-   * skipped without being opened or statted. Without it, another mount is told by opening it.
-   */
+  /** Mount points below the root (mountPointsBelow): those not entered are skipped unopened (walk-mounts.ts). */
   mountPoints?: WalkMount[];
   /** Open the root as `name` relative to `dirfd` instead of by its path. */
   startAt?: { dirfd: number; name: Buffer };
@@ -138,10 +133,7 @@ export class Walker {
     this.mounts = new MountPoints(opts.mountPoints, this.rootBytes.toString('latin1'));
   }
 
-  /**
-   * Is `name` in the directory `frame` (which has mount points below it) a mount point the walk
-   * does not enter? Then it is neither opened nor statted.
-   */
+  /** Is `name` in `frame` (which has mount points below it) a mount point not to enter, open or stat? */
   private skipsMount(frame: Frame, name: string): boolean {
     const m = this.mounts.at(frame.path!, name);
     if (!m) return false;
@@ -296,10 +288,8 @@ export class Walker {
       this.visitor.mountSkipped(depth, nameZ);
       return;
     }
-    this.stack.push({
-      fd, name: nameZ, ino: statInoNum(this.dirSt), pending: [], next: 0, keep: false,
-      path: parent.path === null ? null : this.mounts.way(parent.path, name),
-    });
+    const path = parent.path === null ? null : this.mounts.way(parent.path, name);
+    this.stack.push({ fd, name: nameZ, ino: statInoNum(this.dirSt), pending: [], next: 0, keep: false, path });
     this.openFds++;
     if (this.visitor.enterDir(depth + 1, this.dirSt) !== false) this.read(depth + 1);
   }
@@ -412,18 +402,5 @@ export class Walker {
     this.evictFrom = Math.min(this.evictFrom, a + 1);
     this.evict();
     return this.stack[depth]!.fd >= 0;
-  }
-}
-
-function modeToDtype(mode: number): number {
-  switch (mode & S_IFMT) {
-    case S_IFDIR: return DT_DIR;
-    case S_IFREG: return DT_REG;
-    case S_IFLNK: return DT_LNK;
-    case 0o010000: return DT_FIFO;
-    case 0o020000: return DT_CHR;
-    case 0o060000: return DT_BLK;
-    case 0o140000: return DT_SOCK;
-    default: return DT_UNKNOWN;
   }
 }
