@@ -1,5 +1,5 @@
 // Test fixtures made of real kernel objects: tmpfs mounts, users, processes.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -73,4 +73,59 @@ export function findCount(dir: string, xdev = true): number {
   let n = 0;
   for (const b of out) if (b === 10) n++;
   return n;
+}
+
+const HUNG_MOUNT = new URL('../../test/fixtures/hung-mount.py', import.meta.url).pathname;
+
+/** Why mounts that never answer cannot be made here (FUSE needs /dev/fuse, the fixture python3), or undefined. */
+export const cannotHang: string | undefined = cannotMount ?? (() => {
+  if (!fs.existsSync('/dev/fuse')) return 'no /dev/fuse: hung FUSE mounts cannot be made';
+  if (spawnSync('python3', ['-c', 'import ctypes'], { stdio: 'ignore' }).status !== 0) return 'no python3 with ctypes for the hung-mount fixture';
+  return undefined;
+})();
+
+export interface HungMount { dir: string; process: ChildProcess; stop(): void }
+const hung: HungMount[] = [];
+
+/**
+ * A mount that never answers (test/fixtures/hung-mount.py): `fuse`, whose server never reads
+ * /dev/fuse, or `autofs`, whose daemon never reads its pipe. The fixture runs in its own
+ * process group, so that the kernel does not take the test's processes for the autofs daemon.
+ * stop() (or stopHung()) kills it and lazily unmounts.
+ */
+export async function hungMount(kind: 'fuse' | 'autofs', parent = os.tmpdir()): Promise<HungMount> {
+  const dir = fs.mkdtempSync(path.join(parent, `enospc-hung-${kind}-`));
+  const child = spawn('python3', [HUNG_MOUNT, kind, dir], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+  const h: HungMount = {
+    dir, process: child,
+    stop() {
+      const i = hung.indexOf(h);
+      if (i < 0) return;
+      hung.splice(i, 1);
+      child.kill('SIGKILL'); // closing /dev/fuse aborts the connection
+      spawnSync('umount', ['-l', dir]);
+      try { fs.rmdirSync(dir); } catch { /* still busy: left for the system */ }
+    },
+  };
+  hung.push(h);
+  const line = await new Promise<string>((resolve) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) resolve(out.trim());
+    });
+    child.once('exit', () => resolve(out.trim() || 'the fixture exited'));
+  });
+  if (line !== 'ready') {
+    h.stop();
+    throw new Error(`hung ${kind} mount at ${dir}: ${line}`);
+  }
+  child.unref();
+  (child.stdout as unknown as { unref?: () => void }).unref?.();
+  return h;
+}
+
+/** Stop every hung mount still up. */
+export function stopHung(): void {
+  while (hung.length) hung[hung.length - 1]!.stop();
 }

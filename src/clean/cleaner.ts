@@ -28,6 +28,7 @@ import { splitDev } from '../probe/procs.js';
 import { fdHeadroom } from '../sys/fds.js';
 import { Guard } from './guard.js';
 import type { CleanJob } from './job.js';
+import type { WalkMount } from '../probe/mounts.js';
 
 const SAMPLE = 5;
 /** batches at least this big are split between two threads */
@@ -75,6 +76,8 @@ export interface CleanOptions {
   logFd: number;
   now?: number;
   onProgress?: (seen: number) => void;
+  /** the mount points below the job's root (mountPointsBelow): skipped without being opened */
+  mountPoints?: WalkMount[];
 }
 
 interface DirState {
@@ -328,7 +331,7 @@ export function runJob(job: CleanJob, opts: CleanOptions, result: CleanResult): 
     },
   };
 
-  const walker = new Walker(job.root, visitor, { sameMount: true, onBatch: () => flush() });
+  const walker = new Walker(job.root, visitor, { sameMount: true, onBatch: () => flush(), ...(opts.mountPoints ? { mountPoints: opts.mountPoints } : {}) });
   try {
     walker.run();
     flush();

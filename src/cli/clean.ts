@@ -8,6 +8,7 @@ import { DEFAULT_LOG, type CleanJob } from '../clean/job.js';
 import { cleanHuman, cleanJson } from '../report/clean.js';
 import { wantColor } from '../report/format.js';
 import { SysError } from '../sys/libc.js';
+import { closedMountOf, mountsNow, walkMounts, type MountHealth } from '../probe/mount-health.js';
 import { resolveRoot } from './root.js';
 import { out } from './output.js';
 import { progressLine } from './progress.js';
@@ -35,6 +36,7 @@ export function runClean(target: string | undefined, flags: CleanFlags): number 
   if (!byRules && target === undefined) fail('say what to clean: PATH [--match GLOB] [--older-than AGE], or --rules FILE, or --system-rules');
 
   let jobs: CleanJob[];
+  let mounts: MountHealth;
   if (byRules) {
     if (flags.emitRule) fail('--emit-rule turns a command line into a rule; with --rules there is nothing to emit');
     let rules;
@@ -45,10 +47,12 @@ export function runClean(target: string | undefined, flags: CleanFlags): number 
       const err = e as NodeJS.ErrnoException;
       fail(`${err.path ?? 'rules'}: ${describeCode(err.code)}`);
     }
+    mounts = mountsNow();
     jobs = jobsFromRules(rules);
     for (const j of jobs) checkRoot(`${j.source}: ${j.root}`, j.root);
   } else {
-    const { root } = resolveRoot(target!, 'nothing there to clean');
+    const { root, mounts: now } = resolveRoot(target!, 'nothing there to clean');
+    mounts = now;
     checkRoot(target!, root);
     if (flags.match === undefined && age === null) fail('say what may go: --match GLOB and/or --older-than AGE (everything below PATH is never the default)');
     if (flags.match !== undefined && flags.match.includes('/')) fail(`--match takes a name pattern without '/': '${flags.match}'`);
@@ -78,9 +82,15 @@ export function runClean(target: string | undefined, flags: CleanFlags): number 
   const progress = progressLine(flags.json);
   try {
     for (const job of jobs) {
+      // a rule's directory on an autofs mount point with nothing mounted is not entered
+      if (closedMountOf(job.root, mounts)) {
+        if (result.errors.length < 100) result.errors.push({ path: job.root, error: 'autofs mount point with nothing mounted: not entered (enospc does not trigger automounts)' });
+        result.skipped.error++;
+        continue;
+      }
       try {
         runJob(job, {
-          apply: flags.apply === true, logFd,
+          apply: flags.apply === true, logFd, mountPoints: walkMounts(job.root, mounts),
           onProgress: (n: number) => progress.update(`cleaning ${job.root}: ${n.toLocaleString('en-US')} entries looked at`),
         }, result);
       } catch (e) {

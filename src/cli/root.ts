@@ -1,6 +1,8 @@
 // The directory a walking command (top, trace, clean) works on: resolved and checked once.
 import fs from 'node:fs';
-import { PSEUDO_FSTYPES, mountOf, readMounts, type Mount } from '../probe/mounts.js';
+import path from 'node:path';
+import { PSEUDO_FSTYPES, mountOf, type Mount } from '../probe/mounts.js';
+import { mountsNow, type MountHealth } from '../probe/mount-health.js';
 import { describeCode, fail } from './fail.js';
 
 /** The real path of `path`, or one line and exit 2 (an empty path is not the current directory). */
@@ -13,23 +15,43 @@ export function realPathOrFail(path: string): string {
   }
 }
 
-/** Resolve `path` to a real directory not on a kernel pseudo filesystem, with its mount. */
-export function resolveRoot(path: string, pseudoWhy = 'a kernel pseudo filesystem with no inodes to count'): { root: string; mount: Mount | undefined } {
-  const root = realPathOrFail(path);
+/** One line and exit 2 when `p` is on an autofs mount point with nothing mounted (entering it would trigger the automount). */
+function refuseAutofs(given: string, p: string, mounts: Mount[]): void {
+  const m = mountOf(p, mounts);
+  if (m?.fstype !== 'autofs') return;
+  const at = m.mountPoint === p ? given : `${given} is below ${m.mountPoint}, which`;
+  fail(`${at} is an autofs mount point with nothing mounted on it; enospc does not trigger automounts (one nobody serves would hang): access it first (e.g. ls ${m.mountPoint}) and run again`);
+}
+
+/**
+ * Resolve `path` to a real directory not on a kernel pseudo filesystem, with its mount and the
+ * mount table (for the walker's mount points). An autofs mount point with nothing mounted is
+ * refused before anything touches it: its mount is found lexically from mountinfo.
+ */
+export function resolveRoot(path_: string, pseudoWhy = 'a kernel pseudo filesystem with no inodes to count'): { root: string; mount: Mount | undefined; mounts: MountHealth } {
+  const mounts = mountsNow();
+  refuseAutofs(path_, path.resolve(path_), mounts.visible);
+  const root = realPathOrFail(path_);
+  refuseAutofs(path_, root, mounts.visible);
   let st: fs.Stats;
   try {
     st = fs.statSync(root);
   } catch (e) {
-    fail(`${path}: ${describeCode((e as NodeJS.ErrnoException).code)}`);
+    fail(`${path_}: ${describeCode((e as NodeJS.ErrnoException).code)}`);
   }
-  if (!st.isDirectory()) fail(`${path}: not a directory`);
-  const mount = mountOf(root, readMounts());
-  if (mount && PSEUDO_FSTYPES.has(mount.fstype)) fail(`${path}: on ${mount.fstype}, ${pseudoWhy}`);
-  return { root, mount };
+  if (!st.isDirectory()) fail(`${path_}: not a directory`);
+  const mount = mountOf(root, mounts.visible);
+  if (mount && PSEUDO_FSTYPES.has(mount.fstype)) fail(`${path_}: on ${mount.fstype}, ${pseudoWhy}`);
+  return { root, mount, mounts };
 }
 
-/** Refuse a path on a kernel pseudo filesystem (/proc, /sys, cgroup, ...): one line and exit 2. */
-export function refusePseudo(path: string, real: string, why = 'a kernel pseudo filesystem: nothing there uses inodes or space that can run out'): void {
-  const mount = mountOf(real, readMounts());
-  if (mount && PSEUDO_FSTYPES.has(mount.fstype)) fail(`${path}: on ${mount.fstype}, ${why}`);
+/**
+ * Doctor's paths, before anything touches them (they are resolved in the guard's child): one
+ * line and exit 2 for an empty path, or one on a kernel pseudo filesystem (/proc, /sys, ...),
+ * found lexically from mountinfo.
+ */
+export function refuseBadPath(given: string): void {
+  if (given === '') fail("an empty path: name a directory ('.' for the current one)");
+  const mount = mountOf(path.resolve(given), mountsNow().visible);
+  if (mount && PSEUDO_FSTYPES.has(mount.fstype)) fail(`${given}: on ${mount.fstype}, a kernel pseudo filesystem: nothing there uses inodes or space that can run out`);
 }

@@ -1,6 +1,7 @@
 // enospc top PATH: what uses the inodes under PATH.
 import { censusParallel } from '../scan/parallel.js';
 import { fsUsage } from '../probe/mounts.js';
+import { checkMounts, walkMounts } from '../probe/mount-health.js';
 import { topHuman, topJson, type TopView } from '../report/top.js';
 import { wantColor } from '../report/format.js';
 import { SysError } from '../sys/libc.js';
@@ -26,7 +27,10 @@ export async function runTop(path: string, flags: TopFlags): Promise<void> {
   const threads = flags.threads === undefined ? undefined : parseIntOption('--threads', flags.threads, 1);
   if (flags.by !== undefined && !VIEWS.includes(flags.by)) fail(`--by takes one of ${VIEWS.join(', ')}, not '${flags.by}'`);
   const view = flags.by as TopView | undefined;
-  const { root, mount } = resolveRoot(path);
+  const { root, mount, mounts: now } = resolveRoot(path);
+  // the walk skips the mount points below the root without opening them; crossing into them, it
+  // enters only those that answer statfs (asked in a child process that cannot hang this one)
+  const mounts = flags.crossMounts ? (await checkMounts({ all: now.all, under: root })).health : now;
   const stat = flags.stat === true || view === 'owners' || view === 'ages';
 
   const progress = progressLine(flags.json);
@@ -35,7 +39,7 @@ export async function runTop(path: string, flags: TopFlags): Promise<void> {
   let result;
   try {
     result = await censusParallel(root, {
-      limit, stat, crossMounts: flags.crossMounts === true,
+      limit, stat, crossMounts: flags.crossMounts === true, mountPoints: walkMounts(root, mounts),
       ...(threads ? { threads } : {}),
       onProgress,
     });

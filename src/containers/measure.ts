@@ -4,6 +4,7 @@
 // with the same content digest (an ID-mapped copy holds the same files as its template), and
 // marked so; with no such layer it stays "not counted".
 import { treeSizes } from '../scan/tree-sizes.js';
+import type { WalkMount } from '../probe/mounts.js';
 import type { LayerRef, LayerSize, StoreAnalysis } from './analyze.js';
 
 export interface MeasureResult {
@@ -15,7 +16,8 @@ export interface MeasureResult {
   outOfTime: boolean;
 }
 
-export async function measure(stores: StoreAnalysis[], deadline: number): Promise<MeasureResult> {
+/** `mountPoints`: the mount points the walks skip without opening them (mountPointsBelow). */
+export async function measure(stores: StoreAnalysis[], deadline: number, mountPoints?: WalkMount[]): Promise<MeasureResult> {
   const todo: Array<{ path: string; size: LayerSize }> = [];
   const seen = new Set<LayerSize>(); // a layer is in several lists (a top layer is a layer too)
   const add = (path: string | null, size: LayerSize) => {
@@ -33,7 +35,7 @@ export async function measure(stores: StoreAnalysis[], deadline: number): Promis
   for (const s of stores) for (const l of s.layers) add(l.path, l.size);
 
   const r: MeasureResult = { counted: 0, partial: 0, estimated: 0, notCounted: 0, outOfTime: false };
-  const counted = await treeSizes(todo.map((q) => q.path), deadline);
+  const counted = await treeSizes(todo.map((q) => q.path), deadline, mountPoints);
   counted.forEach((c, i) => {
     const size = todo[i]!.size;
     if (c === null) r.outOfTime = true;

@@ -1,12 +1,15 @@
 // enospc containers as a library call: find the stores (or take the one given), read their
 // metadata, count their layer directories within a budget, and explain what grows. Read only.
+// Nothing on a mount that does not answer is read: the mounts are statfs'd through the guard
+// first (probe/mount-health.ts), stores on dead ones are not looked for, and the stores' roots are
+// resolved through the guard too (a root may be a symlink onto a dead mount).
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import { mountOf, readMounts, type Mount } from '../probe/mounts.js';
-import { statfsWithin } from '../probe/statfs.js';
+import { mountOf, mountPointsBelow } from '../probe/mounts.js';
+import { guarded, type UsageOrError } from '../probe/guard.js';
+import { checkMounts, type MountHealth } from '../probe/mount-health.js';
 import { hasMountProgram, readPodmanStore } from '../probe/podman-store.js';
 import { readDockerStore } from '../probe/docker-store.js';
-import type { StoreError } from '../probe/store.js';
+import type { StoreError, StoreFacts } from '../probe/store.js';
 import { freeSeverity } from '../shared/levels.js';
 import type { Severity } from '../shared/levels.js';
 import { deniedStores, findStores, type DeniedStore, type StoreRoot } from './stores.js';
@@ -19,6 +22,10 @@ export interface ContainersOptions {
   stores?: StoreRoot[];
   /** stores this user cannot read; default: those of this machine when `stores` is not given */
   denied?: DeniedStore[];
+  /** stores to look at, resolved already (placeStores); instead of `stores` */
+  placed?: PlacedStore[];
+  /** the mounts' health (default: checked now, through the guard) */
+  health?: MountHealth;
   /** time for counting layer directories, ms (default 30 s) */
   budgetMs?: number;
   onProgress?: (what: string) => void;
@@ -98,38 +105,63 @@ function growthOf(a: StoreAnalysis, mount: StoreMount | null): StoreReport['grow
   };
 }
 
-async function mountFacts(root: string, mounts: Mount[]): Promise<StoreMount | null> {
-  let real: string;
-  try {
-    real = fs.realpathSync(root);
-  } catch {
-    return null;
-  }
-  const m = mountOf(real, mounts);
+/** A store with its root resolved through the guard. */
+export interface PlacedStore {
+  store: StoreRoot;
+  /** the real path of the root; null when it could not be resolved (see error) */
+  real: string | null;
+  /** "timeout" (the root is on a mount that does not answer) or an errno code */
+  error?: string;
+  /** statfs of the root */
+  stat: UsageOrError;
+}
+
+/** Resolve the stores' roots (realpath and statfs) all at once in the guard's child. */
+export async function placeStores(stores: StoreRoot[], health?: MountHealth): Promise<PlacedStore[]> {
+  if (stores.length === 0) return [];
+  const g = await guarded({ resolve: stores.map((s) => s.root) }, health?.timeoutMs || 5000);
+  return stores.map((store, i): PlacedStore => {
+    const r = g.resolve[i]!;
+    if (r.real === null) return { store, real: null, error: r.error ?? 'error', stat: { usage: null, error: r.error ?? 'error' } };
+    return { store, real: r.real, stat: r.usage ? { usage: r.usage } : { usage: null, error: r.usageError ?? 'error' } };
+  });
+}
+
+function mountFacts(p: PlacedStore, health: MountHealth): StoreMount | null {
+  const m = p.real === null ? undefined : mountOf(p.real, health.visible);
   if (!m) return null;
-  const { usage } = await statfsWithin(real, 5000);
+  const usage = p.stat.usage;
   const inodes = usage && usage.inodes.total > 0 ? usage.inodes : null;
   return { path: m.mountPoint, fstype: m.fstype, inodes, severity: inodes ? freeSeverity(inodes.free, inodes.total) : null };
+}
+
+/** What a store whose root did not resolve shows: nothing read, and why. */
+function unread(p: PlacedStore, timeoutMs: number): StoreFacts {
+  const { engine, root, driver } = p.store;
+  const error = p.error === 'timeout' ? `did not answer in ${timeoutMs / 1000} s (a hung network or FUSE server?)` : p.error ?? 'error';
+  return { engine, root, driver, layerDir: root, layers: [], images: [], containers: [], dirNames: null, errors: [{ file: root, error }] };
 }
 
 export async function containers(opts: ContainersOptions = {}): Promise<ContainersReport> {
   const t0 = performance.now();
   const budgetMs = opts.budgetMs ?? 30_000;
-  const roots = opts.stores ?? findStores();
-  const podman = roots.some((r) => r.engine === 'podman') ? podmanVersion() : null;
-  const read = roots.map((store) => {
+  const health = opts.health ?? (await checkMounts()).health;
+  const placed = opts.placed ?? await placeStores(opts.stores ?? findStores(health), health);
+  const podman = placed.some((r) => r.store.engine === 'podman') ? podmanVersion() : null;
+  const read = placed.map((p) => {
+    const { store } = p;
     opts.onProgress?.(`reading ${store.root}`);
-    const facts = store.engine === 'docker' ? readDockerStore(store.root) : readPodmanStore(store.root, store.driver);
-    return { store, facts, analysis: analyze(facts) };
+    const facts = p.real === null ? unread(p, health.timeoutMs || 5000)
+      : store.engine === 'docker' ? readDockerStore(store.root) : readPodmanStore(store.root, store.driver);
+    return { p, store, facts, analysis: analyze(facts) };
   });
   opts.onProgress?.('counting layer directories');
-  const scan = await measure(read.map((r) => r.analysis), t0 + budgetMs);
+  const scan = await measure(read.map((r) => r.analysis), t0 + budgetMs, mountPointsBelow('/', health.visible, health.dead));
 
   const stores: StoreReport[] = [];
-  const mounts = readMounts();
-  for (const { store, facts, analysis: a } of read) {
-    const mount = await mountFacts(store.root, mounts);
-    const madeWithMountProgram = store.engine === 'podman' ? hasMountProgram(store.root) : null;
+  for (const { p, store, facts, analysis: a } of read) {
+    const mount = mountFacts(p, health);
+    const madeWithMountProgram = store.engine === 'podman' && p.real !== null ? hasMountProgram(store.root) : null;
     const x = { store, analysis: a, podman, madeWithMountProgram };
     const copies = a.images.flatMap((i) => i.copies);
     stores.push({
@@ -147,6 +179,6 @@ export async function containers(opts: ContainersOptions = {}): Promise<Containe
       errors: facts.errors,
     });
   }
-  const denied = opts.denied ?? (opts.stores ? [] : deniedStores());
+  const denied = opts.denied ?? (opts.stores || opts.placed ? [] : deniedStores(health));
   return { podman, stores, denied, scan: { ...scan, budgetMs, elapsedMs: Math.round(performance.now() - t0) } };
 }

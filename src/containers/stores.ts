@@ -7,8 +7,12 @@ import { podmanDriver } from '../probe/podman-store.js';
 import { isDockerRoot } from '../probe/docker-store.js';
 import { passwdEntries, userName } from '../probe/users.js';
 import { mountOf, readMounts } from '../probe/mounts.js';
+import { closedMountOf, type MountHealth } from '../probe/mount-health.js';
 
-/** Homes on these are not looked into: a hung server must not hang enospc (doctor included). */
+/**
+ * Homes on these are not looked into: a hung server must not hang enospc (doctor included).
+ * Given the mounts' health (probe/mount-health.ts), nothing on a dead mount is looked into either.
+ */
 const NETWORK_FS = /^(nfs4?|cifs|smb3|ceph|glusterfs|lustre|9p|afs|fuse\.(sshfs|glusterfs|ceph.*))$/;
 
 export interface StoreRoot {
@@ -65,12 +69,13 @@ function dockerDataRoot(): string {
 }
 
 /** Docker's data root, and userns-remap roots inside it. */
-function dockerRoots(): StoreRoot[] {
+function dockerRoots(closed: (dir: string) => boolean): StoreRoot[] {
   const root = dockerDataRoot();
   const out: StoreRoot[] = [];
   const add = (r: string, remap: boolean) => {
     if (isDockerRoot(r)) out.push(dockerRoot(r, 0, remap ? { usernsRemap: true } : {}));
   };
+  if (closed(root)) return out;
   add(root, false);
   try {
     for (const n of fs.readdirSync(root)) if (/^\d+\.\d+$/.test(n)) add(path.join(root, n), true);
@@ -81,7 +86,7 @@ function dockerRoots(): StoreRoot[] {
 }
 
 /** The store at `dir` (the --root option): containers/storage or Docker, told apart by their files. */
-export function storeAt(dir: string): StoreRoot | null {
+export function storeAt(dir: string, health?: MountHealth): StoreRoot | null {
   // a store this machine knows (a user's rootless store, say) keeps its owner's storage.conf
   let real = dir;
   try {
@@ -89,7 +94,7 @@ export function storeAt(dir: string): StoreRoot | null {
   } catch {
     // the caller has checked it exists; a race only loses the lookup
   }
-  const known = findStores().find((s) => s.root === real || s.root === dir);
+  const known = findStores(health).find((s) => s.root === real || s.root === dir);
   if (known) return { ...known, given: true };
   const uid = ownerOf(dir);
   if (isDockerRoot(dir)) return dockerRoot(dir, uid, { given: true });
@@ -97,8 +102,9 @@ export function storeAt(dir: string): StoreRoot | null {
   return r && { ...r, given: true };
 }
 
-/** Every store on this machine that holds metadata. */
-export function findStores(): StoreRoot[] {
+/** Every store on this machine that holds metadata (none on a mount `health` knows dead). */
+export function findStores(health?: MountHealth): StoreRoot[] {
+  const closed = (dir: string) => health !== undefined && closedMountOf(dir, health) !== undefined;
   const out: StoreRoot[] = [];
   const seen = new Set<string>();
   const push = (r: StoreRoot | null) => {
@@ -108,17 +114,18 @@ export function findStores(): StoreRoot[] {
     }
   };
   const sys = systemStorageConf();
-  push(podmanRoot(sys?.graphRoot ?? '/var/lib/containers/storage', sys, 0, false));
-  const mounts = readMounts();
+  const sysRoot = sys?.graphRoot ?? '/var/lib/containers/storage';
+  if (!closed(sysRoot)) push(podmanRoot(sysRoot, sys, 0, false));
+  const mounts = health?.visible ?? readMounts();
   for (const u of passwdEntries()) {
     if (u.uid === 0 || !u.home || u.home === '/' || u.home === '/nonexistent') continue;
-    if (NETWORK_FS.test(mountOf(u.home, mounts)?.fstype ?? '')) continue;
+    if (NETWORK_FS.test(mountOf(u.home, mounts)?.fstype ?? '') || closed(u.home)) continue;
     const own = readStorageConf([path.join(u.home, '.config/containers/storage.conf')]);
     const root = own?.graphRoot ?? (sys?.rootlessStoragePath ? expandRootless(sys.rootlessStoragePath, u.home, u.uid, u.name) : path.join(u.home, '.local/share/containers/storage'));
     // a user's own storage.conf replaces the system one entirely, mount_program included
-    push(podmanRoot(root, own ?? sys, u.uid, true));
+    if (!closed(root)) push(podmanRoot(root, own ?? sys, u.uid, true));
   }
-  for (const d of dockerRoots()) push(d);
+  for (const d of dockerRoots(closed)) push(d);
   return out;
 }
 
@@ -157,12 +164,14 @@ function readable(root: string): 'yes' | 'absent' | 'denied' | 'hidden' {
  * Docker's data root when they are there but unreadable, or behind a directory that is; and how
  * many other users' homes cannot be looked into for rootless stores.
  */
-export function deniedStores(): DeniedStore[] {
+export function deniedStores(health?: MountHealth): DeniedStore[] {
   if (process.geteuid?.() === 0) return [];
+  const closed = (dir: string) => health !== undefined && closedMountOf(dir, health) !== undefined;
   const out: DeniedStore[] = [];
   const sys = systemStorageConf();
   const candidates: Array<['podman' | 'docker', string]> = [['podman', sys?.graphRoot ?? '/var/lib/containers/storage'], ['docker', dockerDataRoot()]];
   for (const [engine, root] of candidates) {
+    if (closed(root)) continue;
     const r = readable(root);
     if (r === 'denied') out.push({ engine, root, what: `the ${engine} store ${root} is there but cannot be read`, error: 'permission denied (run as root)' });
     else if (r === 'hidden') out.push({ engine, root, what: `whether a ${engine} store is at ${root} cannot be told: ${path.dirname(root)} cannot be read`, error: 'permission denied (run as root)' });
@@ -170,7 +179,7 @@ export function deniedStores(): DeniedStore[] {
   const me = process.geteuid?.();
   let homes = 0;
   for (const u of passwdEntries()) {
-    if (u.uid === 0 || u.uid === me || !u.home || u.home === '/' || u.home === '/nonexistent') continue;
+    if (u.uid === 0 || u.uid === me || !u.home || u.home === '/' || u.home === '/nonexistent' || closed(u.home)) continue;
     try {
       fs.accessSync(u.home, fs.constants.X_OK);
     } catch (e) {

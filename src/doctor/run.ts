@@ -1,10 +1,15 @@
 // enospc doctor as a library call: gather the facts (mounts, statfs, open files, a census of
 // the troubled mounts), run every check, and rank the findings. It creates no files, so it
 // works on a system whose /tmp has no inode left.
+//
+// Nothing here may hang on a mount that does not answer: every real mount is statfs'd at once in
+// a child process that is killed at the time limit (probe/guard.ts), the paths named are
+// resolved there too, and the mounts that did not answer are dead for the rest of the run: no
+// census enters them, no open file on them is statted, no container store on them is read.
 import os from 'node:os';
 import fs from 'node:fs';
-import { PSEUDO_FSTYPES, mountOf, readMounts, type Mount } from '../probe/mounts.js';
-import { statfsWithin } from '../probe/statfs.js';
+import { mountOf } from '../probe/mounts.js';
+import { walkMounts } from '../probe/mount-health.js';
 import { OpenFilesSink, livePids, scanFds, type OpenFiles } from '../probe/procs.js';
 import { WatchersSink } from '../probe/watchers.js';
 import { usageOf } from '../probe/watch-users.js';
@@ -17,30 +22,30 @@ import { pidNames } from '../checks/signatures.js';
 import type { AnyCheck, CheckContext, Finding, MountFacts } from '../checks/types.js';
 import { freeSeverity, RANK } from '../shared/levels.js';
 import { num } from '../shared/units.js';
-import { containers } from '../containers/run.js';
+import { containers, placeStores } from '../containers/run.js';
 import { deniedStores, findStores } from '../containers/stores.js';
+import { mountTargets, pathTargets, startMountChecks, type MountChecks, type Target, type Unknown } from './targets.js';
+
+export { PathError, type Unknown } from './targets.js';
 
 export interface DoctorOptions {
-  /** only the mounts holding these paths (real paths); default: every real mount */
+  /**
+   * only the mounts holding these paths (resolved here, safely); default: every real mount.
+   * A path that does not exist throws PathError.
+   */
   paths?: string[];
   /** time for all censuses together, ms (default 20 s) */
   budgetMs?: number;
   /** statfs time limit per mount, ms (default 5 s) */
   statfsTimeoutMs?: number;
+  /** the mount checks, started by the caller already (startMountChecks with the same paths and time limit) */
+  mountChecks?: MountChecks;
   /** files untouched this long (s) and not open count as orphans (default 1 h) */
   staleAfter?: number;
   checks?: AnyCheck[];
   /** an image size to run the ImageMagick pixel-cache arithmetic for */
   image?: ImageSpec;
   onProgress?: (what: string) => void;
-}
-
-/** Something doctor could not look at, and why. */
-export interface Unknown {
-  what: string;
-  error: string;
-  /** only the lack of privilege hid it: root would see it (it does not make the exit status 3) */
-  needsRoot: boolean;
 }
 
 export interface MountSummary {
@@ -65,24 +70,6 @@ export interface DoctorReport {
   mountFacts: MountFacts[];
 }
 
-/** Mount points node_exporter leaves out by default. */
-const EXCLUDED_MOUNTPOINTS = /^\/(dev|proc|run\/credentials\/.+|sys|var\/lib\/docker\/.+|var\/lib\/containers\/storage\/.+)($|\/)/;
-const EXCLUDED_FSTYPES = new Set([...PSEUDO_FSTYPES, 'devtmpfs', 'iso9660', 'overlay', 'squashfs', 'erofs', 'nsfs']);
-
-/** The real mounts, one per filesystem (bind mounts of the same device once). */
-function realMounts(all: Mount[]): Mount[] {
-  const seen = new Set<string>();
-  const out: Mount[] = [];
-  for (const m of all) {
-    if (EXCLUDED_FSTYPES.has(m.fstype) || EXCLUDED_MOUNTPOINTS.test(m.mountPoint)) continue;
-    const key = `${m.major}:${m.minor}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(m);
-  }
-  return out;
-}
-
 function troubled(f: MountFacts): boolean {
   const u = f.usage;
   if (!u) return false;
@@ -96,31 +83,23 @@ function pidsHidden(): boolean {
 }
 
 export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
-  const all = readMounts();
   const staleAfter = opts.staleAfter ?? 3600;
-  // the mounts to look at, and for named paths the root to scan
-  const targets = new Map<Mount, string>();
-  if (opts.paths?.length) {
-    for (const p of opts.paths) {
-      const m = mountOf(p, all);
-      if (m && !targets.has(m)) targets.set(m, p);
-    }
-  } else {
-    for (const m of realMounts(all)) targets.set(m, m.mountPoint);
-  }
-
-  const facts: MountFacts[] = await Promise.all([...targets.keys()].map(async (mount) => {
-    const r = await statfsWithin(mount.mountPoint, opts.statfsTimeoutMs ?? 5000);
-    return { mount, usage: r.usage, ...(r.error ? { usageError: r.error } : {}) };
-  }));
+  const given = opts.paths ?? [];
+  // every real mount statfs'd, and the paths resolved, in one child that cannot hang this process
+  const checks = opts.mountChecks ?? startMountChecks(given, opts.statfsTimeoutMs);
+  const unknown: Unknown[] = [...checks.unknown];
+  const toResolve = checks.toResolve;
+  opts.onProgress?.('statfs of every mount');
+  const { health, resolved } = await checks.done;
+  const targets: Target[] = given.length ? pathTargets(toResolve, resolved, health, unknown) : mountTargets(health, unknown);
+  const facts: MountFacts[] = targets.map((t) => ({ mount: t.mount, usage: t.stat.usage, ...(t.stat.error ? { usageError: t.stat.error } : {}) }));
 
   // one reading of every process's fds gives both the open-file index and the watch counts
-  const unknown: Unknown[] = [];
   const pids = livePids();
   let open: OpenFiles | null = null;
   let watchUse: CheckContext['watchUse'] = null;
   try {
-    const openSink = new OpenFilesSink();
+    const openSink = new OpenFilesSink(health);
     const watchSink = new WatchersSink();
     const unreadable = scanFds([openSink, watchSink], pids);
     open = openSink.result(unreadable.length);
@@ -142,16 +121,15 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
 
   // censuses: troubled mounts, and the paths the user named
   const deadline = performance.now() + (opts.budgetMs ?? 20_000);
-  for (const f of facts) {
-    if (!f.usage || !(opts.paths?.length || troubled(f))) continue;
+  for (const [i, f] of facts.entries()) {
+    const { root, dir } = targets[i]!;
+    if (!f.usage || !dir || !(given.length || troubled(f))) continue;
     const left = deadline - performance.now();
     if (left <= 0) break;
-    const root = targets.get(f.mount)!;
     opts.onProgress?.(`scanning ${root}`);
     try {
-      if (!fs.statSync(root).isDirectory()) continue;
       f.census = await censusParallel(root, {
-        stat: true, limit: 10, budgetMs: left, staleAfter, livePids: pids, pidNames: pidNames(),
+        stat: true, limit: 10, budgetMs: left, staleAfter, livePids: pids, pidNames: pidNames(), mountPoints: walkMounts(root, health),
         ...(openComplete ? { openInodes: open!.byDev.get(`${f.mount.major}:${f.mount.minor}`) ?? new Set<number>() } : {}),
       });
     } catch (e) {
@@ -163,20 +141,15 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
   // container stores on the mounts looked at, their layer directories counted in what is left
   let stores: CheckContext['containers'] = null;
   try {
-    const found = findStores().filter((s) => {
-      if (!opts.paths?.length) return true;
-      try {
-        return targets.has(mountOf(fs.realpathSync(s.root), all)!);
-      } catch {
-        return false;
-      }
-    });
+    const placed = await placeStores(findStores(health), health);
+    const looked = new Set(targets.map((t) => t.mount));
+    const found = given.length ? placed.filter((s) => s.real !== null && looked.has(mountOf(s.real, health.visible)!)) : placed;
     if (found.length) {
       opts.onProgress?.('reading container stores');
-      stores = await containers({ stores: found, budgetMs: Math.max(1000, Math.min(5000, deadline - performance.now())) });
+      stores = await containers({ placed: found, health, budgetMs: Math.max(1000, Math.min(5000, deadline - performance.now())) });
       for (const r of stores.stores) for (const e of r.errors) unknown.push({ what: `container store ${r.store.root}`, error: `${e.file}: ${e.error}`, needsRoot: false });
     }
-    if (!opts.paths?.length) for (const d of deniedStores()) unknown.push({ what: 'container stores', error: `${d.what}: ${d.error}`, needsRoot: true });
+    if (!given.length) for (const d of deniedStores(health)) unknown.push({ what: 'container stores', error: `${d.what}: ${d.error}`, needsRoot: true });
   } catch (e) {
     unknown.push({ what: 'container stores', error: (e as Error).message, needsRoot: false });
   }

@@ -77,8 +77,86 @@ export function mountOf(realPath: string, mounts: Mount[] = readMounts()): Mount
   return best;
 }
 
+/**
+ * The mounts hidden now (their ids): a mount is hidden when another one sits on its root (a
+ * later mount on the same mount point), when another mount on the same parent covers a
+ * directory between the two mount points, or when its parent is hidden. Its mount point then
+ * leads to another filesystem (or nowhere): statfs of that path would not be about it.
+ */
+export function hiddenMounts(all: Mount[]): Set<number> {
+  const byId = new Map(all.map((m) => [m.id, m]));
+  // mount points per parent mount
+  const onParent = new Map<number, Set<string>>();
+  for (const m of all) {
+    let s = onParent.get(m.parent);
+    if (!s) onParent.set(m.parent, (s = new Set()));
+    s.add(m.mountPoint);
+  }
+  /** another mount on the same parent covers a directory above this mount point */
+  const coveredAbove = (m: Mount, parentPoint: string): boolean => {
+    const siblings = onParent.get(m.parent)!;
+    for (let i = m.mountPoint.lastIndexOf('/'); i > parentPoint.length; i = m.mountPoint.lastIndexOf('/', i - 1)) {
+      if (siblings.has(m.mountPoint.slice(0, i))) return true;
+    }
+    return false;
+  };
+  // reachable: the mount point's path leads to this mount (or to one mounted on its root)
+  const reach = new Map<number, boolean>();
+  const reachable = (m: Mount): boolean => {
+    const known = reach.get(m.id);
+    if (known !== undefined) return known;
+    reach.set(m.id, true); // a loop in the parent chain (never seen) ends here
+    const parent = byId.get(m.parent);
+    let r = true;
+    if (parent && parent !== m) {
+      // mounted on its parent's root (stacked): as reachable as the parent; else the parent must be visible
+      r = !coveredAbove(m, parent.mountPoint) && (m.mountPoint === parent.mountPoint ? reachable(parent) : visible(parent));
+    }
+    reach.set(m.id, r);
+    return r;
+  };
+  const visible = (m: Mount): boolean => reachable(m) && !onParent.get(m.id)?.has(m.mountPoint);
+  return new Set(all.filter((m) => !visible(m)).map((m) => m.id));
+}
+
+/** The mounts not hidden by others, in mountinfo order. */
+export function visibleMounts(all: Mount[]): Mount[] {
+  const hidden = hiddenMounts(all);
+  return all.filter((m) => !hidden.has(m.id));
+}
+
+/** A mount point below a walk's root, for the walker (plain data: it reaches worker threads). */
+export interface WalkMount {
+  /** absolute path as a latin1 string of its bytes (the walker's names are) */
+  path: string;
+  major: number;
+  minor: number;
+  /** false: never enter it, even when crossing mounts (it did not answer, or is autofs with nothing mounted) */
+  enter: boolean;
+}
+
+/**
+ * The visible mount points strictly below `root` (a real path), for the walker: it skips them
+ * without opening them when it stays on one filesystem, and never enters those in `closed` nor
+ * an autofs mount point (entering one triggers an automount, which waits for its daemon).
+ */
+export function mountPointsBelow(root: string, visible: Mount[], closed: ReadonlySet<number> = new Set()): WalkMount[] {
+  const prefix = root === '/' ? '/' : root + '/';
+  const out: WalkMount[] = [];
+  // the last one mounted on a point is what the walker meets there
+  const byPoint = new Map<string, Mount>();
+  for (const m of visible) if (m.mountPoint.startsWith(prefix) && m.mountPoint.length > prefix.length) byPoint.set(m.mountPoint, m);
+  for (const [p, m] of byPoint) {
+    out.push({
+      path: Buffer.from(p).toString('latin1'), major: m.major, minor: m.minor,
+      enter: !closed.has(m.id) && m.fstype !== 'autofs',
+    });
+  }
+  return out;
+}
+
 /** statfs figures as inode and block use. */
-export function toUsage(s: fs.StatsFs): FsUsage {
+export function toUsage(s: Pick<fs.StatsFs, 'bsize' | 'blocks' | 'bfree' | 'bavail' | 'files' | 'ffree'>): FsUsage {
   return {
     blockSize: s.bsize,
     inodes: { total: s.files, free: s.ffree, used: s.files - s.ffree },
@@ -86,7 +164,7 @@ export function toUsage(s: fs.StatsFs): FsUsage {
   };
 }
 
-/** statfs of a path (may hang on a dead network mount: see statfsWithin). */
+/** statfs of a path (may hang on a dead network or FUSE mount: see guard.ts). */
 export function fsUsage(path: string): FsUsage {
   return toUsage(fs.statfsSync(path));
 }

@@ -1,6 +1,8 @@
 // Processes and what they hold open, from /proc. Processes that vanish while being read are
 // skipped quietly; ones that cannot be read (not root) are counted.
 import fs from 'node:fs';
+import { mountOf } from './mounts.js';
+import type { MountHealth } from './mount-health.js';
 
 export interface OpenFile {
   pid: number;
@@ -84,14 +86,39 @@ export function scanFds(sinks: FdSink[], pids: Iterable<number> = livePids()): n
   return unreadable;
 }
 
-/** Collects the regular files (and directories) processes hold open, and the deleted ones. */
+/**
+ * Collects the regular files (and directories) processes hold open, and the deleted ones.
+ * Statting /proc/PID/fd/N asks the file's own filesystem: given the mounts' health, fds whose
+ * link lies on a dead mount (matched lexically) are skipped, as a hung server would hang the stat.
+ */
 export class OpenFilesSink implements FdSink {
   private readonly byDev = new Map<string, Set<number>>();
   private readonly deleted: OpenFile[] = [];
   private name: { pid: number; comm: string } | undefined;
+  /** the mount points of the dead mounts, to test links against before asking mountOf */
+  private readonly deadPoints: string[];
+  /** fds skipped because their file is on a dead mount */
+  skipped = 0;
+
+  constructor(private readonly health?: MountHealth) {
+    this.deadPoints = health ? health.visible.filter((m) => health.dead.has(m.id)).map((m) => (m.mountPoint === '/' ? '/' : m.mountPoint + '/')) : [];
+  }
+
+  /** Is `target` (a link of /proc/PID/fd) on a dead mount? */
+  private onDead(target: string): boolean {
+    const path = target.endsWith(DELETED) ? target.slice(0, -DELETED.length) : target;
+    for (const p of this.deadPoints) {
+      if (path.startsWith(p) || path + '/' === p) return this.health!.dead.has(mountOf(path, this.health!.visible)?.id ?? -1);
+    }
+    return false;
+  }
 
   fd(pid: number, fd: number, target: string): void {
     if (target.charCodeAt(0) !== 47) return; // pipes, sockets, anon inodes
+    if (this.deadPoints.length && this.onDead(target)) {
+      this.skipped++;
+      return;
+    }
     let st: fs.Stats;
     try {
       st = fs.statSync(`/proc/${pid}/fd/${fd}`);

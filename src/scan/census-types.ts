@@ -1,5 +1,6 @@
 // The census's data: options, results, and what threads exchange.
 import type { PackedPatterns } from './census-parts.js';
+import type { WalkMount } from '../probe/mounts.js';
 
 export interface CensusOptions {
   /** How many directories and patterns to keep (default 10). */
@@ -7,6 +8,8 @@ export interface CensusOptions {
   /** statx every entry: owners, ages, bytes, hard links counted once. */
   stat?: boolean;
   crossMounts?: boolean;
+  /** The mount points below the root (mountPointsBelow): skipped without being opened (see WalkOptions). */
+  mountPoints?: WalkMount[];
   /** Stop after this many ms; the result is marked partial. */
   budgetMs?: number;
   onProgress?: (entries: number) => void;

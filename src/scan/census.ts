@@ -64,10 +64,11 @@ export class Census implements WalkVisitor {
   }
 
   private walkOptions(deadline: number | undefined): WalkOptions {
-    const { crossMounts, onProgress, onBatch, fdWindow } = this.opts;
+    const { crossMounts, onProgress, onBatch, fdWindow, mountPoints } = this.opts;
     return {
       stat: this.doStat,
       crossMounts: crossMounts === true,
+      ...(mountPoints ? { mountPoints } : {}),
       ...(deadline !== undefined ? { deadline } : {}),
       ...(onProgress ? { onProgress } : {}),
       ...(onBatch ? { onBatch } : {}),

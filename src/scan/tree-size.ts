@@ -2,6 +2,7 @@
 // tree's own filesystem, within a deadline: a walk cut short says so and its counts are a floor.
 import { Walker, type WalkVisitor } from './walker.js';
 import { S_IFDIR, S_IFMT, statBlocks, statInoNum, statMode, statNlink } from '../sys/statx.js';
+import type { WalkMount } from '../probe/mounts.js';
 
 export interface TreeSize {
   /** the directory itself and everything below it; hard links once */
@@ -14,8 +15,11 @@ export interface TreeSize {
   unreadable: number;
 }
 
-/** Count `dir` within `deadline` (a performance.now() value). Throws SysError if `dir` cannot be opened. */
-export function treeSize(dir: string, deadline?: number): TreeSize {
+/**
+ * Count `dir` within `deadline` (a performance.now() value), skipping `mountPoints` without
+ * opening them (see WalkOptions). Throws SysError if `dir` cannot be opened.
+ */
+export function treeSize(dir: string, deadline?: number, mountPoints?: WalkMount[]): TreeSize {
   let blocks = 0;
   let unreadable = 0;
   let linked = 0;
@@ -42,6 +46,6 @@ export function treeSize(dir: string, deadline?: number): TreeSize {
     },
     mountSkipped() {},
   };
-  const r = new Walker(dir, visitor, { stat: true, ...(deadline !== undefined ? { deadline } : {}) }).run();
+  const r = new Walker(dir, visitor, { stat: true, ...(deadline !== undefined ? { deadline } : {}), ...(mountPoints ? { mountPoints } : {}) }).run();
   return { inodes: r.entries + 1 - linked, bytes: blocks * 512, partial: r.partial, unreadable };
 }

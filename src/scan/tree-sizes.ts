@@ -5,6 +5,7 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { treeSize, type TreeSize } from './tree-size.js';
 import { fdHeadroom } from '../sys/fds.js';
+import type { WalkMount } from '../probe/mounts.js';
 
 /** inodes, bytes, state per directory; state: 0 not reached, 1 counted, 2 partial, 3 error */
 export const FIELDS = 3;
@@ -18,6 +19,8 @@ export interface SizesInput {
   next: Int32Array;
   busy: Int32Array;
   out: Float64Array;
+  /** mount points the walks skip without opening them (see WalkOptions) */
+  mountPoints?: WalkMount[];
 }
 
 /** Take directories from `next` until none are left or the deadline passes. */
@@ -29,7 +32,7 @@ export function countShared(input: SizesInput, busySlot: number): void {
     const i = Atomics.add(next, 0, 1);
     if (i >= paths.length || performance.now() >= deadline) break;
     try {
-      const t = treeSize(paths[i]!, deadline);
+      const t = treeSize(paths[i]!, deadline, input.mountPoints);
       out[i * FIELDS] = t.inodes;
       out[i * FIELDS + 1] = t.bytes;
       out[i * FIELDS + 2] = t.partial ? 2 : 1;
@@ -42,14 +45,18 @@ export function countShared(input: SizesInput, busySlot: number): void {
 
 export type Counted = (Omit<TreeSize, 'unreadable'> | { error: true } | null);
 
-/** Count every directory of `paths` before `deadline` (performance.now() ms); null: not reached. */
-export async function treeSizes(paths: string[], deadline: number): Promise<Counted[]> {
+/**
+ * Count every directory of `paths` before `deadline` (performance.now() ms); null: not reached.
+ * `mountPoints` (below any of them) are skipped without being opened.
+ */
+export async function treeSizes(paths: string[], deadline: number, mountPoints?: WalkMount[]): Promise<Counted[]> {
   const input: SizesInput = {
     paths,
     deadlineEpoch: Date.now() + (deadline - performance.now()),
     next: new Int32Array(new SharedArrayBuffer(4)),
     busy: new Int32Array(new SharedArrayBuffer(8)),
     out: new Float64Array(new SharedArrayBuffer(Math.max(1, paths.length) * FIELDS * 8)),
+    ...(mountPoints ? { mountPoints } : {}),
   };
   let worker: Worker | undefined;
   if (paths.length > 1 && os.availableParallelism() > 1 && deadline > performance.now() && fdHeadroom() >= MIN_FDS_FOR_WORKER) {

@@ -5,19 +5,22 @@
 //   from the nearest open one by name, and checked to be the same directory (dev, ino).
 // - Never follows a symlink: every open is O_NOFOLLOW|O_DIRECTORY and entries are typed from
 //   d_type (statx without following only when d_type is DT_UNKNOWN).
-// - Stays on the root's filesystem unless crossMounts.
+// - Stays on the root's filesystem unless crossMounts. Mount points it is given are skipped by
+//   name, never opened or statted (a dead FUSE/NFS or unserved autofs mount would hang that).
 // - Reads each directory in getdents64 batches and hands every entry to the visitor at once,
 //   so a directory of millions of entries costs the buffer, not millions of objects. Only the
 //   names of subdirectories still to visit are kept.
 // - statx of entries only when `stat` is asked for.
 import {
-  AT_FDCWD, DT_BLK, DT_CHR, DT_DIR, DT_FIFO, DT_LNK, DT_REG, DT_SOCK, DT_UNKNOWN, O_DIR_WALK,
+  AT_FDCWD, DT_DIR, DT_LNK, DT_REG, DT_UNKNOWN, O_DIR_WALK,
   SysError, close, cpath, getdents64, openat,
 } from '../sys/libc.js';
 import {
-  S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, STATX_BASIC_STATS, STATX_MNT_ID, STATX_SIZE, fstatx, lstatxAt,
+  STATX_BASIC_STATS, STATX_MNT_ID, STATX_SIZE, fstatx, lstatxAt, modeToDtype,
   statDevMajor, statDevMinor, statInoNum, statMask, statMntId, statMode,
 } from '../sys/statx.js';
+import type { WalkMount } from '../probe/mounts.js';
+import { MountPoints } from './walk-mounts.js';
 
 /** The inode number of the entry whose name starts at `start` in a getdents64 buffer. */
 export function direntIno(buf: Buffer, start: number): number {
@@ -64,6 +67,8 @@ export interface WalkOptions {
   sameMount?: boolean;
   /** How many directory fds may stay open at once (default 256). */
   fdWindow?: number;
+  /** Mount points below the root (mountPointsBelow): those not entered are skipped unopened (walk-mounts.ts). */
+  mountPoints?: WalkMount[];
   /** Open the root as `name` relative to `dirfd` instead of by its path. */
   startAt?: { dirfd: number; name: Buffer };
   /** The filesystem the walk must stay on (default: the root's). */
@@ -93,6 +98,8 @@ interface Frame {
   next: number;
   /** some children were deferred: keep the fd open for whoever takes them */
   keep: boolean;
+  /** the path (latin1) when mount points lie below this directory, else null */
+  path: string | null;
 }
 
 const DOT = 46;
@@ -121,11 +128,22 @@ export class Walker {
   private readonly kept: number[] = [];
   /** at most this many fds open, since an open failed with EMFILE/ENFILE */
   private fdCap = Infinity;
+  private readonly mounts: MountPoints;
 
   constructor(root: string | Buffer, private readonly visitor: WalkVisitor, private readonly opts: WalkOptions = {}) {
     const bytes = Buffer.from(root);
     this.rootBytes = bytes.length === 1 && bytes[0] === 47 ? Buffer.alloc(0) : bytes;
     this.dirMask = opts.sameMount ? STATX_BASIC_STATS | STATX_MNT_ID : STATX_BASIC_STATS;
+    this.mounts = new MountPoints(opts.mountPoints, this.rootBytes.toString('latin1'));
+  }
+
+  /** Is `name` in `frame` (which has mount points below it) a mount point not to enter, open or stat? */
+  private skipsMount(frame: Frame, name: string): boolean {
+    const m = this.mounts.at(frame.path!, name);
+    if (!m) return false;
+    if (!m.enter) return true;
+    if (this.opts.crossMounts) return false;
+    return this.opts.sameMount === true || m.major !== this.devMajor || m.minor !== this.devMinor;
   }
 
   /** NUL-terminated name of the directory at `depth` in its parent. */
@@ -208,7 +226,7 @@ export class Walker {
       close(fd);
       return { entries: 0, partial: false, otherMount: true };
     }
-    const frame: Frame = { fd, name: rootName, ino: statInoNum(this.dirSt), pending: [], next: 0, keep: false };
+    const frame: Frame = { fd, name: rootName, ino: statInoNum(this.dirSt), pending: [], next: 0, keep: false, path: this.mounts.root() };
     this.stack.push(frame);
     this.openFds++;
     try {
@@ -233,6 +251,10 @@ export class Walker {
       if (top.next < top.pending.length) {
         const name = top.pending[top.next]!;
         top.pending[top.next++] = '';
+        if (top.path !== null && this.skipsMount(top, name)) {
+          this.visitor.mountSkipped(depth, Buffer.from(name + '\0', 'latin1'));
+          continue;
+        }
         if (this.opts.defer && this.opts.defer(depth, top.pending.length)) {
           if (!top.keep && top.fd < 0 && !this.reopen(depth)) continue;
           top.keep = true;
@@ -274,7 +296,8 @@ export class Walker {
       this.visitor.mountSkipped(depth, nameZ);
       return;
     }
-    this.stack.push({ fd, name: nameZ, ino: statInoNum(this.dirSt), pending: [], next: 0, keep: false });
+    const path = parent.path === null ? null : this.mounts.way(parent.path, name);
+    this.stack.push({ fd, name: nameZ, ino: statInoNum(this.dirSt), pending: [], next: 0, keep: false, path });
     this.openFds++;
     if (this.visitor.enterDir(depth + 1, this.dirSt) !== false) this.read(depth + 1);
   }
@@ -305,7 +328,9 @@ export class Walker {
         this.entries++;
         let haveStat = false;
         if (dtype === DT_UNKNOWN || doStat) {
-          if (lstatxAt(frame.fd, buf.subarray(start, end + 1), st) === 0) {
+          if (frame.path !== null && this.skipsMount(frame, buf.toString('latin1', start, end))) {
+            dtype = DT_DIR; // a mount point not to be entered: its statx could hang
+          } else if (lstatxAt(frame.fd, buf.subarray(start, end + 1), st) === 0) {
             haveStat = true;
             if (dtype === DT_UNKNOWN) dtype = modeToDtype(statMode(st));
           }
@@ -401,18 +426,5 @@ export class Walker {
       return true;
     }
     throw new SysError('openat', errno, this.pathOf(parent).toString());
-  }
-}
-
-function modeToDtype(mode: number): number {
-  switch (mode & S_IFMT) {
-    case S_IFDIR: return DT_DIR;
-    case S_IFREG: return DT_REG;
-    case S_IFLNK: return DT_LNK;
-    case 0o010000: return DT_FIFO;
-    case 0o020000: return DT_CHR;
-    case 0o060000: return DT_BLK;
-    case 0o140000: return DT_SOCK;
-    default: return DT_UNKNOWN;
   }
 }

@@ -1,6 +1,9 @@
 // struct statx (include/uapi/linux/stat.h). Its layout is the same on every architecture,
 // which is why the walker uses statx rather than fstatat's struct stat.
-import { AT_EMPTY_PATH, AT_STATX_DONT_SYNC, AT_SYMLINK_NOFOLLOW, statx } from './libc.js';
+import {
+  AT_EMPTY_PATH, AT_STATX_DONT_SYNC, AT_SYMLINK_NOFOLLOW, DT_BLK, DT_CHR, DT_DIR, DT_FIFO, DT_LNK, DT_REG, DT_SOCK,
+  DT_UNKNOWN, statx,
+} from './libc.js';
 
 export const STATX_SIZE = 256;
 export const STATX_TYPE = 0x1;
@@ -96,4 +99,18 @@ export function fstatx(fd: number, buf: Buffer, mask = STATX_BASIC_STATS): numbe
 /** statx of `name` (NUL-terminated) in `dirfd`, never following a symlink. Returns 0 or -errno. */
 export function lstatxAt(dirfd: number, name: Buffer, buf: Buffer, mask = STATX_BASIC_STATS): number {
   return statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC, mask, buf);
+}
+
+/** The getdents64 d_type of a statx mode. */
+export function modeToDtype(mode: number): number {
+  switch (mode & S_IFMT) {
+    case S_IFDIR: return DT_DIR;
+    case S_IFREG: return DT_REG;
+    case S_IFLNK: return DT_LNK;
+    case 0o010000: return DT_FIFO;
+    case 0o020000: return DT_CHR;
+    case 0o060000: return DT_BLK;
+    case 0o140000: return DT_SOCK;
+    default: return DT_UNKNOWN;
+  }
 }

@@ -7,6 +7,8 @@ import {
   IN_NONBLOCK, IN_ONLYDIR, IN_Q_OVERFLOW, decodeInotify, inotifyMasks, type InEvent,
 } from '../sys/inotify.js';
 import { nameText, type Source, type SourceStats, type TraceEvent } from './types.js';
+import { readMounts, visibleMounts } from '../probe/mounts.js';
+import { splitDev } from '../probe/procs.js';
 
 const MASK = IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR | IN_DONT_FOLLOW;
 
@@ -27,6 +29,8 @@ export class InotifySource implements Source {
   /** moved-from halves waiting for their moved-to, by cookie; `age` counts pumps */
   private pending = new Map<number, { path: string; dir: boolean; ts: number; age: number }>();
   private readonly dev: number;
+  /** mount points of other filesystems: not statted (one whose server does not answer would hang it) */
+  private readonly otherMounts = new Set<string>();
   private emit: (e: TraceEvent) => void = () => {};
   private now = 0;
 
@@ -38,6 +42,8 @@ export class InotifySource implements Source {
     }
     this.fd = fd;
     this.dev = fs.statSync(root).dev;
+    const [major, minor] = splitDev(this.dev);
+    for (const m of visibleMounts(readMounts())) if (m.major !== major || m.minor !== minor) this.otherMounts.add(m.mountPoint);
     try {
       this.watchTree(root, false);
     } catch (e) {
@@ -71,7 +77,7 @@ export class InotifySource implements Source {
         const path = (dir === '/' ? '/' : dir + '/') + d.name;
         const isDir = d.isDirectory();
         if (announce) this.emit({ ts: this.now, kind: 'create', path, dir: isDir, proc: -1 });
-        if (isDir) {
+        if (isDir && !this.otherMounts.has(path)) {
           let dev: number;
           try {
             dev = fs.lstatSync(path).dev;
