@@ -34,22 +34,24 @@ function hasWildcard(pattern: string): boolean {
   return false;
 }
 
+const AS_ROOT = ' (run as root)';
+
 /** Why the open files are not known, or null when every process could be read. */
 export function openUnknown(ctx: CheckContext): string | null {
   const o = ctx.openFiles;
   if (!o) return 'the open files of processes could not be read';
   if (o.unreadable === 0) return null;
-  return `the open files of ${num(o.unreadable)} process${o.unreadable === 1 ? '' : 'es'} of other users could not be read (run as root)`;
+  return `the open files of ${num(o.unreadable)} process${o.unreadable === 1 ? '' : 'es'} of other users could not be read`;
 }
 
 function orphanOf(p: PatternCount, judged: boolean, ctx: CheckContext): Culprit['orphan'] {
   if (p.pidDead !== null && p.pidAlive !== null) {
-    if (ctx.pidsHidden) return { count: null, reason: 'not determined: the processes of other users are hidden (/proc hidepid), so whether the PID in the name runs is unknown (run as root)' };
+    if (ctx.pidsHidden) return { count: null, reason: `not determined: the processes of other users are hidden (/proc hidepid), so whether the PID in the name runs is unknown${AS_ROOT}` };
     return { count: p.pidDead, reason: `the PID in the name is not running (${num(p.pidAlive)} with a live PID)` };
   }
   if (!judged || p.stale === null) return null;
   const unknown = openUnknown(ctx);
-  if (unknown !== null || p.open === null) return { count: null, reason: `not determined: ${unknown ?? 'open files were not counted'}` };
+  if (unknown !== null || p.open === null) return { count: null, reason: `not determined: ${unknown ?? 'open files were not counted'}${AS_ROOT}` };
   return { count: p.stale, reason: `files not modified for over ${span(ctx.staleAfter)} and open in no process` };
 }
 
@@ -98,7 +100,8 @@ export function orphanFixes(c: Culprit, ctx: CheckContext): Fix[] {
   const n = c.orphan?.count;
   if (!c.path || !c.orphan) return [];
   if (n === null || n === undefined) {
-    return [{ text: `Whether the ${num(c.count)} ${c.pattern} in ${c.path} are orphans could not be checked (${c.orphan.reason.replace(/^not determined: /, '')}): remove none before a run that can see every process`, command: `sudo enospc doctor ${shellArg(c.path)}` }];
+    const why = c.orphan.reason.replace(/^not determined: /, '').replace(AS_ROOT, '');
+    return [{ text: `Whether the ${num(c.count)} ${c.pattern} in ${c.path} are orphans could not be checked: ${why}. Remove none before a run that sees every process (as root)`, command: `sudo enospc doctor ${shellArg(c.path)}` }];
   }
   if (n === 0) return [];
   if (c.signature?.id === 'opam' || inexact.has(c)) return [];

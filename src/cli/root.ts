@@ -53,5 +53,6 @@ export function resolveRoot(path_: string, pseudoWhy = 'a kernel pseudo filesyst
 export function refuseBadPath(given: string): void {
   if (given === '') fail("an empty path: name a directory ('.' for the current one)");
   const mount = mountOf(path.resolve(given), mountsNow().visible);
-  if (mount && PSEUDO_FSTYPES.has(mount.fstype)) fail(`${given}: on ${mount.fstype}, a kernel pseudo filesystem: nothing there uses inodes or space that can run out`);
+  // an autofs mount point with nothing mounted is not refused: doctor lists it as unknown
+  if (mount && PSEUDO_FSTYPES.has(mount.fstype) && mount.fstype !== 'autofs') fail(`${given}: on ${mount.fstype}, a kernel pseudo filesystem: nothing there uses inodes or space that can run out`);
 }
