@@ -124,4 +124,17 @@ describe('every fix doctor prints, run on hostile names', { skip: cannotMount ??
       assert.equal(removedSome, groups.length, 'every group had a fix that removed it');
     });
   });
+
+  test('names that are not UTF-8: no command that cannot name them exactly, a plain word instead', () => {
+    const dir = tmpfs('size=4m,nr_inodes=200');
+    for (let i = 0; i < 50; i++) fs.writeFileSync(Buffer.from(`${dir}/caf\xe9-${hex(i)}`, 'latin1'), '');
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);
+    const r = enospc(['doctor', '--json', '--orphan-age', '0', dir]);
+    const j = JSON.parse(r.stdout) as { findings: Array<{ id: string; culprits?: Array<{ pattern: string; orphan: { count: number } | null }>; fix: Fix[] }> };
+    const f = j.findings.find((x) => x.id === 'orphans')!;
+    assert.equal(f.culprits![0]!.pattern, 'caf\\xe9-*');
+    assert.equal(f.culprits![0]!.orphan!.count, 50);
+    assert.deepEqual(f.fix.filter((x) => x.command), []);
+    assert.match(f.fix[0]!.text, /not valid UTF-8 .* enospc clean cannot take from its command line/);
+  });
 });

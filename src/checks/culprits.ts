@@ -8,8 +8,8 @@
 import type { CheckContext, Culprit, Fix, MountFacts } from './types.js';
 import type { PatternCount } from '../scan/census.js';
 import type { Mount } from '../probe/mounts.js';
-import { cleanCommand, signatureOf, SIGNATURES } from './signatures.js';
 import { isUtf8 } from 'node:buffer';
+import { cleanCommand, signatureOf, SIGNATURES } from './signatures.js';
 import { textOf } from '../shared/text.js';
 import { age, countOption, iso, num, span } from '../shared/units.js';
 import { shellArg } from '../shared/fix.js';
@@ -55,6 +55,9 @@ function orphanOf(p: PatternCount, judged: boolean, ctx: CheckContext): Culprit[
   return { count: p.stale, reason: `files not modified for over ${span(ctx.staleAfter)} and open in no process` };
 }
 
+/** Culprits whose pattern is not valid UTF-8: its text has \x escapes, which `enospc clean --match` cannot take as the bytes. */
+const inexact = new WeakSet<Culprit>();
+
 function toCulprit(p: PatternCount, m: MountFacts, ctx: CheckContext): Culprit {
   const dir = p.topDirs[0] ? textOf(p.topDirs[0].path) : '';
   const pattern = textOf(p.pattern);
@@ -92,8 +95,6 @@ export function culpritsOf(m: MountFacts, ctx: CheckContext): Culprit[] {
   return list;
 }
 
-/** Culprits whose pattern is not valid UTF-8: its text has \x escapes, which `enospc clean --match` cannot take as the bytes. */
-const inexact = new WeakSet<Culprit>();
 
 /** The fixes that remove a culprit's orphans: enospc clean's dry run, the removal, and the rule that keeps doing it. */
 export function orphanFixes(c: Culprit, ctx: CheckContext): Fix[] {
@@ -104,7 +105,8 @@ export function orphanFixes(c: Culprit, ctx: CheckContext): Fix[] {
     return [{ text: `Whether the ${num(c.count)} ${c.pattern} in ${c.path} are orphans could not be checked: ${why}. Remove none before a run that sees every process (as root)`, command: `sudo enospc doctor ${shellArg(c.path)}` }];
   }
   if (n === 0) return [];
-  if (c.signature?.id === 'opam' || inexact.has(c)) return [];
+  if (c.signature?.id === 'opam') return [];
+  if (inexact.has(c)) return [{ text: `The ${num(n)} orphaned ${c.pattern} in ${c.path} have names that are not valid UTF-8 (shown with \\x escapes), which enospc clean cannot take from its command line: look at them (enospc top) and remove them by hand` }];
   const ageText = age(ctx.staleAfter);
   return [
     { text: `See which of the ${c.pattern} in ${c.path} would go: untouched for over ${span(ctx.staleAfter)} (a dry run; files open in a process or locked are kept)`, command: cleanCommand(c.path, c.pattern, ageText) },
