@@ -1,6 +1,8 @@
 // The directory a walking command (top, trace, clean) works on: resolved and checked once.
 import fs from 'node:fs';
 import path from 'node:path';
+import { isUtf8 } from 'node:buffer';
+import { display, displayText } from '../shared/text.js';
 import { PSEUDO_FSTYPES, mountOf, type Mount } from '../probe/mounts.js';
 import { mountsNow, type MountHealth } from '../probe/mount-health.js';
 import { describeCode, fail } from './fail.js';
@@ -11,7 +13,17 @@ export function realPathOrFail(path: string): string {
   try {
     return fs.realpathSync(path);
   } catch (e) {
-    fail(`${path}: ${describeCode((e as NodeJS.ErrnoException).code)}`);
+    fail(`${displayText(path)}: ${describeCode((e as NodeJS.ErrnoException).code)}`);
+  }
+}
+
+/** The same for a path given as bytes (not valid UTF-8: see argv.ts); the real path's bytes. */
+function realBytesOrFail(bytes: Buffer): Buffer {
+  if (isUtf8(bytes)) return Buffer.from(realPathOrFail(bytes.toString('utf8')));
+  try {
+    return fs.realpathSync.native(bytes, { encoding: 'buffer' });
+  } catch (e) {
+    fail(`${display(bytes)}: ${describeCode((e as NodeJS.ErrnoException).code)}`);
   }
 }
 
@@ -19,30 +31,35 @@ export function realPathOrFail(path: string): string {
 function refuseAutofs(given: string, p: string, mounts: Mount[]): void {
   const m = mountOf(p, mounts);
   if (m?.fstype !== 'autofs') return;
-  const at = m.mountPoint === p ? given : `${given} is below ${m.mountPoint}, which`;
+  const at = m.mountPoint === p ? displayText(given) : `${displayText(given)} is below ${displayText(m.mountPoint)}, which`;
   fail(`${at} is an autofs mount point with nothing mounted on it; enospc does not trigger automounts (one nobody serves would hang): access it first (e.g. ls ${m.mountPoint}) and run again`);
 }
 
 /**
  * Resolve `path` to a real directory not on a kernel pseudo filesystem, with its mount and the
  * mount table (for the walker's mount points). An autofs mount point with nothing mounted is
- * refused before anything touches it: its mount is found lexically from mountinfo.
+ * refused before anything touches it: its mount is found lexically from mountinfo. The path may
+ * be given as bytes (argBytes); `root` is then the real path as text, `rootBytes` its bytes.
  */
-export function resolveRoot(path_: string, pseudoWhy = 'a kernel pseudo filesystem with no inodes to count'): { root: string; mount: Mount | undefined; mounts: MountHealth } {
+export function resolveRoot(path_: string | Buffer, pseudoWhy = 'a kernel pseudo filesystem with no inodes to count'): { root: string; rootBytes: Buffer; mount: Mount | undefined; mounts: MountHealth } {
+  const given = typeof path_ === 'string' ? path_ : path_.toString('utf8');
+  const shown = typeof path_ === 'string' ? displayText(path_) : display(path_);
+  if (given === '') fail("an empty path: name a directory ('.' for the current one)");
   const mounts = mountsNow();
-  refuseAutofs(path_, path.resolve(path_), mounts.visible);
-  const root = realPathOrFail(path_);
-  refuseAutofs(path_, root, mounts.visible);
+  refuseAutofs(given, path.resolve(given), mounts.visible);
+  const rootBytes = realBytesOrFail(typeof path_ === 'string' ? Buffer.from(path_) : path_);
+  const root = rootBytes.toString('utf8');
+  refuseAutofs(given, root, mounts.visible);
   let st: fs.Stats;
   try {
-    st = fs.statSync(root);
+    st = fs.statSync(rootBytes);
   } catch (e) {
-    fail(`${path_}: ${describeCode((e as NodeJS.ErrnoException).code)}`);
+    fail(`${shown}: ${describeCode((e as NodeJS.ErrnoException).code)}`);
   }
-  if (!st.isDirectory()) fail(`${path_}: not a directory`);
+  if (!st.isDirectory()) fail(`${shown}: not a directory`);
   const mount = mountOf(root, mounts.visible);
-  if (mount && PSEUDO_FSTYPES.has(mount.fstype)) fail(`${path_}: on ${mount.fstype}, ${pseudoWhy}`);
-  return { root, mount, mounts };
+  if (mount && PSEUDO_FSTYPES.has(mount.fstype)) fail(`${shown}: on ${mount.fstype}, ${pseudoWhy}`);
+  return { root, rootBytes, mount, mounts };
 }
 
 /**
