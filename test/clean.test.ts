@@ -5,7 +5,8 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { globRegExp, parseAge, parseRules, parseSpan, RuleError } from '../src/clean/rules.js';
+import { parseAge, parseRules, parseSpan, RuleError } from '../src/clean/rules.js';
+import { compileGlob, GlobError } from '../src/clean/glob.js';
 import { jobsFromRules } from '../src/clean/plan.js';
 import { parseLocks } from '../src/probe/locks.js';
 import { cannotMount, enospc, tmpfs, unmountAll } from './helpers.js';
@@ -56,13 +57,34 @@ test('tmpfiles.d rules: types, ages, age-by, ~, globs; errors name the file and 
   assert.throws(() => parseRules('e /tmp - - - 2h\nq! /x\nk /tmp', 'bad.conf'), (e: unknown) => e instanceof RuleError && e.message === "bad.conf:3: unknown type 'k'");
   assert.throws(() => parseRules('e /tmp - - - soon', 'bad.conf'), /bad\.conf:1: bad age 'soon'/);
   assert.throws(() => parseRules('e tmp - - - 1h', 'bad.conf'), /bad\.conf:1: the path must be absolute/);
-  assert.ok(globRegExp('magick-*').test('magick-aB9zY1xW'));
-  assert.ok(!globRegExp('magick-*').test('x/magick-a'));
-  assert.ok(globRegExp('sess_[0-9a-f]?').test('sess_a1'));
+  assert.ok(compileGlob('magick-*').test('magick-aB9zY1xW'));
+  assert.ok(!compileGlob('magick-*').test('x/magick-a'));
+  assert.ok(compileGlob('sess_[0-9a-f]?').test('sess_a1'));
   assert.equal(jobsFromRules(parseRules('e /nonexistent/* - - - 1h', 'x.conf')).length, 0);
   // v, q, Q (d for a btrfs subvolume, e.g. Fedora's `q /tmp 1777 root root 10d`) clean by age like d
   const sub = jobsFromRules(parseRules('q /tmp 1777 root root 10d\nv /var/tmp 1777 root root 30d\nQ /tmp - - - -', 'tmp.conf'));
-  assert.deepEqual(sub.map((j) => [j.root, j.mode, j.age, j.source]), [['/tmp', 'contents', 864_000_000, 'tmp.conf:1'], ['/var/tmp', 'contents', 2_592_000_000, 'tmp.conf:2']]);
+  assert.deepEqual(sub.map((j) => [j.root.toString(), j.mode, j.age, j.source]), [['/tmp', 'contents', 864_000_000, 'tmp.conf:1'], ['/var/tmp', 'contents', 2_592_000_000, 'tmp.conf:2']]);
+});
+
+test('globs: fnmatch syntax on bytes, `*` and `?` never cross `/`, bad ranges refused, no backtracking blow-up', () => {
+  const cases: Array<[string, string | Buffer, boolean]> = [
+    ['a*b', 'ab', true], ['a*b', 'axxb', true], ['a*b', 'axxbx', false], ['*.tmp', 'x.tmp', true], ['*x*y*z', 'axbyczz', true],
+    ['?', 'é', true], ['??', 'é', false], ['[éa]x', 'éx', true], ['[!a]x', 'bx', true], ['[^a]x', 'ax', false],
+    ['\\[s]ess_*', '[s]ess_1', true], ['\\[s]ess_*', 'sess_1', false], ['[s]ess_*', 'sess_1', true], ['a\\*', 'a*', true], ['a\\*', 'ab', false],
+    ['[]a]', ']', true], ['[a-c]', 'b', true], ['[[:digit:]]x', '5x', true], ['[z-a', '[z-a', true],
+    ['*', 'a/b', false], ['?', '/', false], ['/tmp/*/c', '/tmp/x/c', true], ['/tmp/*/c', '/tmp/x/y/c', false],
+    // a byte that is not UTF-8 is a character of its own: only itself matches it
+    ['tmp-?', Buffer.from('tmp-\xff', 'latin1'), true], ['tmp-\ufffd', Buffer.from('tmp-\xff', 'latin1'), false], ['tmp-\ufffd', 'tmp-\ufffd', true],
+  ];
+  for (const [g, name, want] of cases) assert.equal(compileGlob(g).match(Buffer.from(name)), want, `${g} ${name.toString()}`);
+  assert.ok(compileGlob(Buffer.from('tmp-\xfe', 'latin1')).match(Buffer.from('tmp-\xfe', 'latin1')));
+  assert.ok(!compileGlob(Buffer.from('tmp-\xfe', 'latin1')).match(Buffer.from('tmp-\xff', 'latin1')));
+  assert.throws(() => compileGlob('[z-a]'), (e: unknown) => e instanceof GlobError && /z-a is reversed/.test(e.message));
+  assert.throws(() => compileGlob('[[:nope:]]'), GlobError);
+  assert.equal(compileGlob('magick-*').regExpSource(), '^magick-[^/]*$');
+  const t0 = performance.now();
+  for (let i = 0; i < 100; i++) assert.ok(!compileGlob('*-*-*-*-*.tmp').test('-'.repeat(250)));
+  assert.ok(performance.now() - t0 < 500, `${performance.now() - t0} ms`);
 });
 
 test('/proc/locks is parsed into locked inodes per device (waiters left out)', () => {

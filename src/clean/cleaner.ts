@@ -6,22 +6,25 @@
 // worked on, the directory is confirmed to be where it was (its ".." is still its parent;
 // readlink of its fd is still its path under the root). Then remove.ts checks each name with
 // statx (same inode as getdents said, not a directory, same mount, old enough, not locked,
-// not open), writes the audit log lines, and unlinks them relative to the directory fd. Big
-// batches are split between this thread and a second one (statx runs beside the other
-// thread's unlinks; the kernel serialises the unlinks of one directory anyway).
+// not open). With --apply, the lines of those that passed are written to the audit log and
+// made durable (fdatasync), and only then are they unlinked relative to the directory fd: a
+// log that cannot be written (LogError) stops the run before the batch's first unlink. Big
+// batches are split between this thread and a second one: each checks its half and makes its
+// lines, this thread writes them all, then each unlinks its half (the kernel serialises the
+// unlinks of one directory anyway). Paths are bytes from start to end.
 import fs from 'node:fs';
 import os from 'node:os';
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { AT_REMOVEDIR, LOCK_EX, LOCK_NB, errnoName, flock, unlinkat } from '../sys/libc.js';
 import {
   STATX_BASIC_STATS, STATX_MNT_ID, STATX_SIZE, lstatxAt, statInoNum, statMask, statMntId, statMode,
   statMtimeMs, statUid, S_IFDIR, S_IFMT,
 } from '../sys/statx.js';
 import {
-  HELPER_FAILED, HELPER_READY, MASK, MAX_ITEMS, NAME_BYTES, S_CHANGED, S_ERRNO, S_LOCKED, S_MOUNT, S_OPEN, S_REMOVED, S_YOUNG, isOld, logLine, removeItems,
-  sharedItems, type RemoveCtx,
+  MASK, MAX_ITEMS, NAME_BYTES, S_CHANGED, S_ERRNO, S_LOCKED, S_MOUNT, S_OPEN, S_REMOVED, S_YOUNG, checkItems, isOld, itemPath, logLines,
+  sharedItems, unlinkItems, type RemoveCtx,
 } from './remove.js';
-import type { RemoveTask, RemoveWorkerInput } from './remove-worker.js';
+import { Helper } from './helper.js';
+import { logLine, notRemovedLine, type AuditLog } from './audit.js';
 import { T_DIR, Walker, direntIno, type EntryType, type WalkVisitor } from '../scan/walker.js';
 import { patternBuf, patternInto } from '../scan/pattern.js';
 import { splitDev } from '../probe/procs.js';
@@ -35,11 +38,16 @@ const SAMPLE = 5;
 const SPLIT = 256;
 /** a second thread only with this many fds to spare (its event loop, its modules loading) */
 const MIN_FDS_FOR_HELPER = 128;
-const FSYNC_MS = 1000;
 const ENOTEMPTY = 39;
 const EEXIST = 17;
 const ENOENT = 2;
 const DOTDOT = Buffer.from('..\0');
+const SLASH = Buffer.from('/');
+
+/** dir/name, as bytes (`name` without its NUL) */
+function childPath(dir: Buffer, name: Uint8Array): Buffer {
+  return Buffer.concat(dir.length === 1 && dir[0] === 47 ? [SLASH, name] : [dir, SLASH, name]);
+}
 
 export type SkipReason = 'open' | 'locked' | 'young' | 'changed' | 'mount' | 'excluded' | 'error';
 
@@ -50,30 +58,33 @@ export interface CleanTotals {
   bytes: number;
 }
 
-export interface PatternTotals extends CleanTotals { pattern: string; sample: string[] }
+/** `pattern`: the name pattern's bytes as a latin1 string (a map key); `sample`: paths */
+export interface PatternTotals extends CleanTotals { pattern: string; sample: Buffer[] }
 
 export interface CleanResult {
   apply: boolean;
   removed: CleanTotals;
   skipped: Record<SkipReason, number>;
   patterns: Map<string, PatternTotals>;
-  errors: Array<{ path: string; error: string }>;
+  errors: Array<{ path: Buffer; error: string }>;
   /** processes whose fds could not be read: "open" may be missed */
   unreadableProcs: number;
+  /** why the run stopped before its end (the audit log failed), or null */
+  stopped: { error: string; message: string } | null;
 }
 
 export function emptyResult(apply: boolean): CleanResult {
   return {
     apply, removed: { entries: 0, files: 0, dirs: 0, bytes: 0 },
     skipped: { open: 0, locked: 0, young: 0, changed: 0, mount: 0, excluded: 0, error: 0 },
-    patterns: new Map(), errors: [], unreadableProcs: 0,
+    patterns: new Map(), errors: [], unreadableProcs: 0, stopped: null,
   };
 }
 
 export interface CleanOptions {
   apply: boolean;
-  /** an fd open for appending the audit log (JSON lines), or -1 */
-  logFd: number;
+  /** the audit log (with apply), or null */
+  log: AuditLog | null;
   now?: number;
   onProgress?: (seen: number) => void;
   /** the mount points below the job's root (mountPointsBelow): skipped without being opened */
@@ -91,12 +102,15 @@ interface DirState {
   kept: number;
   skip: boolean;
   ino: number;
-  path: string;
+  path: Buffer;
   /** mtime before it was cleaned (for the log) */
   mtime: number;
 }
 
-/** Run one job; adds to `result`. Throws SysError when the root cannot be opened. */
+/**
+ * Run one job; adds to `result`. Throws SysError when the root cannot be opened, LogError when
+ * the audit log cannot be written (nothing it could not log was removed; `result` counts what was).
+ */
 export function runJob(job: CleanJob, opts: CleanOptions, result: CleanResult): void {
   const st = Buffer.alloc(STATX_SIZE);
   const rootSt = fs.statSync(job.root);
@@ -108,40 +122,26 @@ export function runJob(job: CleanJob, opts: CleanOptions, result: CleanResult): 
   const nameBuf = Buffer.from(items.names.buffer);
   let n = 0;
   let batchDepth = -1;
-  let lastSync = performance.now();
   let seen = 0;
-  const ctx: RemoveCtx = { apply: opts.apply, logFd: opts.logFd, cutoff, ageBy: job.ageBy, rootMnt: -1, open: new Set(), locked: new Set() };
-  let ctxGen = -1;
-
-  // The second thread: started at the first batch big enough to split, when there is a second
-  // CPU and fds to spare; given halves once it is loaded (until then, and if it cannot load,
-  // this thread does all). Not unref'd: told to quit, it ends by itself (ended from outside
-  // while loading koffi, it would abort the process). `gen`: the guard generation it was sent.
-  let helper = null as { ctl: Int32Array; port: MessagePort; seq: number; gen: number } | null;
+  const log = opts.apply ? opts.log : null;
+  const ctx: RemoveCtx = { cutoff, ageBy: job.ageBy, rootMnt: -1, open: new Set(), locked: new Set() };
+  // the second thread (helper.ts), when there is a second CPU and fds to spare
+  let helper: Helper | null = null;
   const twoCpus = os.availableParallelism() > 1 && fdHeadroom() >= MIN_FDS_FOR_HELPER;
-  const startHelper = () => {
-    const ctl = new Int32Array(new SharedArrayBuffer(12));
-    const { port1, port2 } = new MessageChannel();
-    const input: RemoveWorkerInput = { items, ctl, port: port2 };
-    try {
-      new Worker(new URL('./remove-worker.js', import.meta.url), { workerData: input, transferList: [port2] }).on('error', () => {});
-    } catch { /* never ready */ }
-    return { ctl, port: port1, seq: 0, gen: -1 };
-  };
 
   const skip = (why: SkipReason, depth: number) => {
     result.skipped[why]++;
     if (depth >= 0 && states[depth]) states[depth]!.kept++;
   };
-  const fail = (path: string, errno: number, depth: number) => {
+  const fail = (path: Buffer, errno: number, depth: number) => {
     skip('error', depth);
     if (result.errors.length < 100) result.errors.push({ path, error: errnoName(errno) });
   };
-  const excluded = (path: string): 'all' | 'self' | null => {
-    for (const x of job.excludes) if (x.re.test(path)) return x.self ? 'self' : 'all';
+  const excluded = (path: Buffer): 'all' | 'self' | null => {
+    for (const x of job.excludes) if (x.glob.match(path)) return x.self ? 'self' : 'all';
     return null;
   };
-  const tally = (pattern: string, dir: boolean, size: number, path: () => string) => {
+  const tally = (pattern: string, dir: boolean, size: number, path: () => Buffer) => {
     const r = result.removed;
     r.entries++;
     if (dir) r.dirs++; else r.files++;
@@ -162,7 +162,7 @@ export function runJob(job: CleanJob, opts: CleanOptions, result: CleanResult): 
     }
     if (s.path.length < 3000) {
       try {
-        if (fs.readlinkSync(`/proc/self/fd/${fd}`) !== s.path) return false;
+        if (!fs.readlinkSync(`/proc/self/fd/${fd}`, { encoding: 'buffer' }).equals(s.path)) return false;
       } catch {
         return false;
       }
@@ -183,43 +183,29 @@ export function runJob(job: CleanJob, opts: CleanOptions, result: CleanResult): 
       return;
     }
     guard.maybeRefresh();
-    if (guard.generation !== ctxGen) {
-      ctx.open = guard.open;
-      ctx.locked = guard.locked;
+    ctx.open = guard.open;
+    ctx.locked = guard.locked;
+    if (twoCpus && count >= SPLIT) helper ??= Helper.start(items);
+    const h = helper?.ready() && count >= SPLIT ? helper : null;
+    const split = h ? count >> 1 : count;
+    const task = { dirfd: fd, dirPath: dir.path, from: split, to: count, log: log !== null };
+    h?.post({ op: 'check', ...task }, ctx, guard.generation);
+    checkItems(fd, items, 0, split, ctx);
+    let lines = log ? logLines(dir.path, items, 0, split) : '';
+    if (h) lines += h.wait();
+    if (opts.apply) {
+      // the whole batch's lines, to the last byte and durable, before its first unlink
+      if (log && lines) log.commit(lines);
+      h?.post({ op: 'unlink', ...task }, ctx, guard.generation);
+      let notes = unlinkItems(fd, dir.path, items, 0, split);
+      if (h) notes += h.wait();
+      if (log && notes) log.note(notes);
     }
-    if (twoCpus && count >= SPLIT) helper ??= startHelper();
-    const split = helper && count >= SPLIT && Atomics.load(helper.ctl, 2) === HELPER_READY ? count >> 1 : count;
-    if (split < count) {
-      const h = helper!;
-      const task: RemoveTask = { dirfd: fd, dirPath: dir.path, from: split, to: count, ...(h.gen !== guard.generation ? { ctx } : {}) };
-      h.gen = guard.generation;
-      h.port.postMessage(task);
-      Atomics.store(h.ctl, 0, ++h.seq);
-      Atomics.notify(h.ctl, 0);
-    }
-    ctxGen = guard.generation;
-    removeItems(fd, dir.path, items, 0, split, ctx);
-    if (split < count) {
-      const h = helper!;
-      while (Atomics.load(h.ctl, 1) !== h.seq) Atomics.wait(h.ctl, 1, Atomics.load(h.ctl, 1), 1000);
-      if (Atomics.load(h.ctl, 2) === HELPER_FAILED) {
-        // what failed there (the audit log's write, say) fails here, as if this thread had done it
-        const m = receiveMessageOnPort(h.port)?.message as { message: string; code?: string } | undefined;
-        throw Object.assign(new Error(m?.message ?? 'the second thread failed'), m?.code ? { code: m.code } : {});
-      }
-    }
-    if (opts.logFd >= 0 && performance.now() - lastSync >= FSYNC_MS) {
-      fs.fdatasyncSync(opts.logFd);
-      lastSync = performance.now();
-    }
-    const prefix = dir.path === '/' ? '/' : dir.path + '/';
     for (let i = 0; i < count; i++) {
       const code = items.status[i]!;
-      const start = items.offs[i]!;
-      const end = items.offs[i + 1]! - 1;
-      const path = () => prefix + nameBuf.toString('utf8', start, end);
+      const path = () => itemPath(dir.path, items, i);
       switch (code) {
-        case S_REMOVED: tally(patternBuf.toString('latin1', 0, patternInto(nameBuf, start, end)), false, items.size[i]!, path); break;
+        case S_REMOVED: tally(patternBuf.toString('latin1', 0, patternInto(nameBuf, items.offs[i]!, items.offs[i + 1]! - 1)), false, items.size[i]!, path); break;
         case S_OPEN: skip('open', depth); break;
         case S_LOCKED: skip('locked', depth); break;
         case S_YOUNG: skip('young', depth); break;
@@ -244,9 +230,9 @@ export function runJob(job: CleanJob, opts: CleanOptions, result: CleanResult): 
   const visitor: WalkVisitor = {
     enterDir(depth, dst) {
       flush();
-      const name = depth === 0 ? '' : walker.nameOf(depth).toString('utf8', 0, walker.nameOf(depth).length - 1);
+      const nameZ = walker.nameOf(depth);
       const parent = depth === 0 ? null : states[depth - 1]!;
-      const path = depth === 0 ? job.root : (parent!.path === '/' ? '/' : parent!.path + '/') + name;
+      const path = depth === 0 ? job.root : childPath(parent!.path, nameZ.subarray(0, nameZ.length - 1));
       if (depth === 0 && (statMask(dst) & STATX_MNT_ID) !== 0) ctx.rootMnt = statMntId(dst);
       const state: DirState = { candidate: false, inherit: false, old: false, kept: 0, skip: false, ino: statInoNum(dst), path, mtime: statMtimeMs(dst) };
       states[depth] = state;
@@ -255,7 +241,7 @@ export function runJob(job: CleanJob, opts: CleanOptions, result: CleanResult): 
       } else {
         const p = parent!;
         const ex = job.excludes.length ? excluded(path) : null;
-        const matched = p.inherit || (job.mode === 'match' && (job.anyDepth || depth === 1) && job.match!.test(name));
+        const matched = p.inherit || (job.mode === 'match' && (job.anyDepth || depth === 1) && job.match!.match(nameZ, 0, nameZ.length - 1));
         state.candidate = matched && ex === null && !(job.belowFirst && depth === 1);
         state.inherit = ex !== 'all' && (p.inherit || (job.mode === 'contents' && job.belowFirst && depth === 1) || (matched && job.recursive));
         state.old = isOld(dst, true, job.ageBy, cutoff);
@@ -287,9 +273,9 @@ export function runJob(job: CleanJob, opts: CleanOptions, result: CleanResult): 
       const s = states[depth]!;
       if (++seen % 4096 === 0) opts.onProgress?.(seen);
       if (s.skip) { s.kept++; return; }
-      const matched = s.inherit || (job.mode === 'match' && (job.anyDepth || depth === 0) && job.match!.test(buf.toString('utf8', start, end)));
+      const matched = s.inherit || (job.mode === 'match' && (job.anyDepth || depth === 0) && job.match!.match(buf, start, end));
       if (!matched || (job.belowFirst && depth === 0)) { s.kept++; return; }
-      if (job.excludes.length && excluded((s.path === '/' ? '/' : s.path + '/') + buf.toString('utf8', start, end))) { skip('excluded', depth); return; }
+      if (job.excludes.length && excluded(childPath(s.path, buf.subarray(start, end)))) { skip('excluded', depth); return; }
       queue(depth, buf, start, end);
     },
 
@@ -309,10 +295,11 @@ export function runJob(job: CleanJob, opts: CleanOptions, result: CleanResult): 
       const pattern = patternBuf.toString('latin1', 0, patternInto(nameZ, 0, nameZ.length - 1));
       if (!opts.apply) { tally(pattern, true, 0, () => s.path); return; }
       if (!inPlace(depth - 1, pfd)) { parent.skip = true; skip('changed', depth - 1); return; }
-      if (opts.logFd >= 0) fs.writeSync(opts.logFd, logLine(s.path, true, 0, s.mtime, statUid(st)));
+      // its line, to the last byte and durable, before the unlink
+      log?.commit(logLine(s.path, true, 0, s.mtime, statUid(st)));
       const r = unlinkat(pfd, nameZ, AT_REMOVEDIR);
       if (r === 0) { tally(pattern, true, 0, () => s.path); return; }
-      if (opts.logFd >= 0) fs.writeSync(opts.logFd, `{"path":${JSON.stringify(s.path)},"notRemoved":"${errnoName(-r)}"}\n`);
+      log?.note(notRemovedLine(s.path, errnoName(-r)));
       if (r === -ENOTEMPTY || r === -EEXIST) {
         // r on a directory that is not empty keeps it; elsewhere something was made meanwhile
         if (job.recursive || job.mode === 'contents') skip('changed', depth - 1); else parent.kept++;
@@ -322,7 +309,7 @@ export function runJob(job: CleanJob, opts: CleanOptions, result: CleanResult): 
 
     unreadable(depth, name, errno) {
       const s = states[depth]!;
-      const path = name ? (s.path === '/' ? '/' : s.path + '/') + name.toString('utf8', 0, name.length - 1) : s.path;
+      const path = name ? childPath(s.path, name.subarray(0, name.length - 1)) : s.path;
       fail(path, errno, depth);
     },
 
@@ -336,10 +323,6 @@ export function runJob(job: CleanJob, opts: CleanOptions, result: CleanResult): 
     walker.run();
     flush();
   } finally {
-    if (helper) {
-      Atomics.store(helper.ctl, 0, -1);
-      Atomics.notify(helper.ctl, 0);
-      helper.port.close();
-    }
+    (helper as Helper | null)?.quit();
   }
 }

@@ -1,7 +1,10 @@
 // From tmpfiles.d rules or command-line options to cleaning jobs.
 import fs from 'node:fs';
 import path from 'node:path';
-import { CLEAN_INSIDE, DEFAULT_AGE_BY, globRegExp, hasGlob, parseRules, type AgeBy, type Rule } from './rules.js';
+import { CLEAN_INSIDE, DEFAULT_AGE_BY, lexicalPath, parseRules, RuleError, tidyPath, type AgeBy, type Rule } from './rules.js';
+import { compileGlob, hasGlob } from './glob.js';
+import { readRegularFile } from './files.js';
+import { displayText } from '../shared/text.js';
 import type { CleanJob } from './job.js';
 
 /** Where systemd looks for tmpfiles.d files, first wins for a file name. */
@@ -28,64 +31,102 @@ export function systemRuleFiles(dirs = SYSTEM_RULE_DIRS): string[] {
 }
 
 export function readRuleFiles(files: string[]): Rule[] {
-  return files.flatMap((f) => parseRules(fs.readFileSync(f, 'utf8'), f));
+  return files.flatMap((f) => parseRules(readRegularFile(f, RULES_MAX).toString('utf8'), f));
 }
 
-/** Existing real directories (no symlinks) that a path glob names. */
-export function expandDirs(glob: string): string[] {
-  let found = ['/'];
-  for (const part of glob.split('/').filter(Boolean)) {
-    const next: string[] = [];
+/** A rule file bigger than this is not one. */
+const RULES_MAX = 16 << 20;
+
+/** What a rule names that is not cleaned, and why (the same in a dry run and with --apply). */
+export interface Refusal { path: Buffer; source: string; why: string }
+
+const SLASH = Buffer.from('/');
+const join = (dir: Buffer, name: Buffer) => (dir.length === 1 ? Buffer.concat([SLASH, name]) : Buffer.concat([dir, SLASH, name]));
+const parentOf = (dir: Buffer) => {
+  const i = dir.lastIndexOf(47);
+  return i <= 0 ? SLASH : dir.subarray(0, i);
+};
+
+/**
+ * The real directories a rule path names (a glob per component), found without following a
+ * symlink: a component that is one is refused (the walk opens the directory it names by that
+ * path and then finds it somewhere else, so --apply would remove nothing there), and so
+ * the dry run says the same. `..` climbs to the parent of a directory found so (no symlink on
+ * the way: the kernel's meaning of the path is its lexical one).
+ */
+export function expandDirs(glob: string, refused: (path: Buffer, why: string) => void = () => {}): Buffer[] {
+  let found: Buffer[] = [SLASH];
+  for (const part of tidyPath(glob).split('/').filter(Boolean)) {
+    if (part === '..') {
+      found = [...new Map(found.map((d) => [parentOf(d).toString('latin1'), parentOf(d)])).values()];
+      continue;
+    }
+    const next: Buffer[] = [];
     for (const dir of found) {
-      const base = dir === '/' ? '' : dir;
-      if (!hasGlob(part)) {
-        next.push(`${base}/${part}`);
-        continue;
+      let names: Buffer[];
+      if (!hasGlob(part)) names = [Buffer.from(part.replace(/\\(.)/gs, '$1'))];
+      else {
+        const g = compileGlob(part);
+        try {
+          names = fs.readdirSync(dir, { encoding: 'buffer' }).sort(Buffer.compare);
+        } catch {
+          continue;
+        }
+        names = names.filter((n) => g.match(n) && !(n[0] === 46 && !part.startsWith('.')));
       }
-      const re = globRegExp(part);
-      let names: string[];
-      try {
-        names = fs.readdirSync(dir);
-      } catch {
-        continue;
+      for (const n of names) {
+        const p = join(dir, n);
+        let st: fs.Stats;
+        try {
+          st = fs.lstatSync(p);
+        } catch {
+          continue;
+        }
+        if (st.isSymbolicLink()) refused(p, 'a symbolic link: not followed (write the path it points to in the rule)');
+        else if (st.isDirectory()) next.push(p);
       }
-      for (const n of names.sort()) if (re.test(n) && !(n.startsWith('.') && !part.startsWith('.'))) next.push(`${base}/${n}`);
     }
     found = next;
   }
-  return found.filter((d) => {
-    try {
-      return fs.lstatSync(d).isDirectory();
-    } catch {
-      return false;
-    }
-  });
+  return found;
 }
 
 /** Jobs for rules: e/d/D/v/q/Q with an age clean each directory; r/R remove matches in their parent; x/X exclude everywhere. */
-export function jobsFromRules(rules: Rule[]): CleanJob[] {
-  const excludes = rules.filter((r) => r.type === 'x' || r.type === 'X').map((r) => ({ re: globRegExp(r.path), self: r.type === 'X' }));
+export function jobsFromRules(rules: Rule[], refusals: Refusal[] = []): CleanJob[] {
+  const excludes = rules.filter((r) => r.type === 'x' || r.type === 'X').map((r) => ({ glob: compileGlob(lexicalPath(r.path)), self: r.type === 'X' }));
   const jobs: CleanJob[] = [];
   for (const r of rules) {
     const source = `${r.file}:${r.line}`;
-    if (CLEAN_INSIDE.has(r.type) && r.age !== null) {
-      for (const root of expandDirs(r.path)) {
+    const refused = (p: Buffer, why: string) => refusals.push({ path: p, source, why });
+    const inside = CLEAN_INSIDE.has(r.type) && r.age !== null;
+    if (!inside && r.type !== 'r' && r.type !== 'R') continue;
+    // decided on the lexical path (`/.`, `/tmp/..` are `/`), before anything is looked up
+    const lexical = lexicalPath(r.path);
+    const dir = inside ? lexical : path.posix.dirname(lexical);
+    if (forbiddenRoot(dir)) throw new RuleError(r.file, r.line, `${displayText(r.path)}: refusing to clean ${displayText(dir)}`);
+    if (inside) {
+      for (const root of expandDirs(r.path, refused)) {
         jobs.push({ root, mode: 'contents', match: null, anyDepth: true, recursive: true, age: r.age, ageBy: r.ageBy, belowFirst: r.belowFirst, excludes, source });
       }
-    } else if (r.type === 'r' || r.type === 'R') {
-      const parent = path.dirname(r.path);
-      for (const root of expandDirs(parent)) {
-        jobs.push({ root, mode: 'match', match: globRegExp(path.basename(r.path)), anyDepth: false, recursive: r.type === 'R', age: r.age, ageBy: r.ageBy, belowFirst: false, excludes, source });
-      }
+      continue;
+    }
+    const base = path.posix.basename(r.path);
+    if (base === '..') {
+      refused(Buffer.from(r.path), 'ends in "..": name what to remove by its own name');
+      continue;
+    }
+    const match = compileGlob(base);
+    for (const root of expandDirs(path.posix.dirname(r.path), refused)) {
+      jobs.push({ root, mode: 'match', match, anyDepth: false, recursive: r.type === 'R', age: r.age, ageBy: r.ageBy, belowFirst: false, excludes, source });
     }
   }
   return jobs;
 }
 
-/** The job for `enospc clean PATH [--match GLOB] [--older-than AGE]`. */
-export function adHocJob(root: string, match: string | undefined, age: number | null, ageBy: AgeBy = DEFAULT_AGE_BY): CleanJob {
+/** The job for `enospc clean PATH [--match GLOB] [--older-than AGE]` (PATH real, as bytes). Throws GlobError for a bad glob. */
+export function adHocJob(root: Buffer, match: string | Buffer | undefined, age: number | null, ageBy: AgeBy = DEFAULT_AGE_BY): CleanJob {
   return {
-    root, mode: match === undefined ? 'contents' : 'match', match: match === undefined ? null : globRegExp(match),
+    root, mode: match === undefined ? 'contents' : 'match', match: match === undefined ? null : compileGlob(match),
     anyDepth: true, recursive: true, age, ageBy, belowFirst: false, excludes: [], source: 'command line',
   };
 }

@@ -1,14 +1,15 @@
-// The last step for one batch of names in one directory, shared by the cleaner's threads:
+// The last steps for one batch of names in one directory, shared by the cleaner's threads:
 // statx each name (not following symlinks) and check it (the inode getdents gave, not a
-// directory, same mount, old enough, not locked, not open); write the audit log lines of
-// those that pass; then unlink them relative to the directory fd.
-import fs from 'node:fs';
+// directory, same mount, old enough, not locked, not open); the audit log lines of those that
+// pass; and, once the cleaner has written those lines and made them durable, the unlinks,
+// relative to the directory fd. The steps are apart so that no thread unlinks before the
+// whole batch is logged (cleaner.ts).
 import { errnoName, unlinkat } from '../sys/libc.js';
+import { logLine, notRemovedLine } from './audit.js';
 import {
   STATX_BASIC_STATS, STATX_BTIME, STATX_MNT_ID, STATX_SIZE, lstatxAt, statAtimeMs, statBtimeMs, statCtimeMs,
   statInoNum, statMask, statMntId, statMode, statMtimeMs, statSize, statUid, S_IFDIR, S_IFMT,
 } from '../sys/statx.js';
-import { userName } from '../probe/users.js';
 import type { AgeBy } from './rules.js';
 
 export const MAX_ITEMS = 1024;
@@ -53,8 +54,6 @@ export function sharedItems(): Items {
 }
 
 export interface RemoveCtx {
-  apply: boolean;
-  logFd: number;
   cutoff: number;
   ageBy: AgeBy;
   rootMnt: number;
@@ -72,17 +71,12 @@ export function isOld(st: Buffer, dir: boolean, ageBy: AgeBy, cutoff: number): b
   return true;
 }
 
-export function logLine(path: string, dir: boolean, size: number, mtime: number, uid: number): string {
-  return `{"path":${JSON.stringify(path)},"type":"${dir ? 'dir' : 'file'}","size":${size},"mtime":"${new Date(mtime).toISOString()}","uid":${uid},"owner":${JSON.stringify(userName(uid))}}\n`;
-}
-
 const st = Buffer.alloc(STATX_SIZE);
-const dec = new TextDecoder();
+const SLASH = 47;
 
-/** Check and (with apply) remove items [from, to) of the directory `dirfd` at `dirPath`. */
-export function removeItems(dirfd: number, dirPath: string, it: Items, from: number, to: number, ctx: RemoveCtx): void {
+/** Check items [from, to) of the directory `dirfd`: each gets its status (S_REMOVED: may go), its size, mtime and uid. */
+export function checkItems(dirfd: number, it: Items, from: number, to: number, ctx: RemoveCtx): void {
   const nameBuf = Buffer.from(it.names.buffer, it.names.byteOffset, it.names.byteLength);
-  const ok: number[] = [];
   for (let i = from; i < to; i++) {
     const name = nameBuf.subarray(it.offs[i]!, it.offs[i + 1]!);
     const r = lstatxAt(dirfd, name, st, MASK);
@@ -98,19 +92,44 @@ export function removeItems(dirfd: number, dirPath: string, it: Items, from: num
     it.mtime[i] = statMtimeMs(st);
     it.uid[i] = statUid(st);
     it.status[i] = S_REMOVED;
-    ok.push(i);
   }
-  if (!ctx.apply || !ok.length) return;
-  const prefix = dirPath === '/' ? '/' : dirPath + '/';
-  const pathOf = (i: number) => prefix + dec.decode(it.names.subarray(it.offs[i]!, it.offs[i + 1]! - 1));
-  if (ctx.logFd >= 0) fs.writeSync(ctx.logFd, ok.map((i) => logLine(pathOf(i), false, it.size[i]!, it.mtime[i]!, it.uid[i]!)).join(''));
+}
+
+/** The path of item i below the directory `dirPath` (bytes). */
+export function itemPath(dirPath: Uint8Array, it: Items, i: number): Buffer {
+  const start = it.offs[i]!;
+  const len = it.offs[i + 1]! - 1 - start;
+  const root = dirPath.length === 1 && dirPath[0] === SLASH;
+  const out = Buffer.allocUnsafe((root ? 0 : dirPath.length) + 1 + len);
+  if (!root) out.set(dirPath);
+  const at = root ? 0 : dirPath.length;
+  out[at] = SLASH;
+  out.set(it.names.subarray(start, start + len), at + 1);
+  return out;
+}
+
+/** The audit log lines of the items [from, to) that passed the check. */
+export function logLines(dirPath: Uint8Array, it: Items, from: number, to: number): string {
+  let text = '';
+  for (let i = from; i < to; i++) {
+    if (it.status[i] === S_REMOVED) text += logLine(itemPath(dirPath, it, i), false, it.size[i]!, it.mtime[i]!, it.uid[i]!);
+  }
+  return text;
+}
+
+/**
+ * Unlink the items [from, to) that passed the check (their log lines are written and durable:
+ * the caller's part). Returns the notRemoved lines of those whose unlink failed.
+ */
+export function unlinkItems(dirfd: number, dirPath: Uint8Array, it: Items, from: number, to: number): string {
+  const nameBuf = Buffer.from(it.names.buffer, it.names.byteOffset, it.names.byteLength);
   let notes = '';
-  for (const i of ok) {
-    const name = nameBuf.subarray(it.offs[i]!, it.offs[i + 1]!);
-    const r = unlinkat(dirfd, name, 0);
+  for (let i = from; i < to; i++) {
+    if (it.status[i] !== S_REMOVED) continue;
+    const r = unlinkat(dirfd, nameBuf.subarray(it.offs[i]!, it.offs[i + 1]!), 0);
     if (r === 0) continue;
     it.status[i] = r === -ENOENT ? S_CHANGED : S_ERRNO - r;
-    notes += `{"path":${JSON.stringify(pathOf(i))},"notRemoved":"${errnoName(-r)}"}\n`;
+    notes += notRemovedLine(itemPath(dirPath, it, i), errnoName(-r));
   }
-  if (notes && ctx.logFd >= 0) fs.writeSync(ctx.logFd, notes);
+  return notes;
 }

@@ -4,6 +4,8 @@
 // x, X (leave alone: with contents / the path itself only). Other types create things and are
 // ignored here. Ages: `2h`, `1h30m`, `10d`, `~` (only below the first level), and an age-by
 // prefix `abcmABCM:` picking the timestamps that must all be older than the cutoff.
+import { displayText } from '../shared/text.js';
+import { compileGlob, GlobError } from './glob.js';
 
 export type RuleType = 'e' | 'd' | 'D' | 'v' | 'q' | 'Q' | 'r' | 'R' | 'x' | 'X';
 
@@ -24,10 +26,16 @@ export interface Rule {
   line: number;
 }
 
+/** A line that does not parse. The message names the file and line, never the line's text (the file may be anything). */
 export class RuleError extends Error {
   constructor(readonly file: string, readonly line: number, message: string) {
-    super(`${file}:${line}: ${message}`);
+    super(`${displayText(file)}:${line}: ${message}`);
   }
+}
+
+/** A field of a bad line, quoted (escaped) when it is short enough to be a mistyped field, else only its length. */
+function quoted(field: string): string {
+  return field.length <= 24 ? `'${displayText(field)}'` : `(a field of ${field.length} characters)`;
 }
 
 const UNITS: Record<string, number> = {
@@ -62,14 +70,14 @@ export function parseAge(text: string): { age: number | null; ageBy: AgeBy; belo
   const colon = t.indexOf(':');
   if (colon >= 0) {
     const by = t.slice(0, colon);
-    if (!/^[abcmABCM]+$/.test(by)) return `bad age-by '${by}' (letters abcm for files, ABCM for directories)`;
+    if (!/^[abcmABCM]+$/.test(by)) return `bad age-by ${quoted(by)} (letters abcm for files, ABCM for directories)`;
     ageBy = { file: by.replace(/[A-Z]/g, ''), dir: by.replace(/[a-z]/g, '').toLowerCase().replace('c', '') };
     t = t.slice(colon + 1);
   }
   const belowFirst = t.startsWith('~');
   if (belowFirst) t = t.slice(1);
   const age = parseSpan(t);
-  if (age === null) return `bad age '${text}' (like 10d, 2h, 1h30m, ~1d, cm:2h)`;
+  if (age === null) return `bad age ${quoted(text)} (like 10d, 2h, 1h30m, ~1d, cm:2h)`;
   return { age, ageBy, belowFirst };
 }
 
@@ -112,40 +120,42 @@ export function parseRules(text: string, file: string): Rule[] {
     if (!line || line.startsWith('#')) return;
     const f = fields(line);
     const fail = (why: string): never => { throw new RuleError(file, i + 1, why); };
-    if (f.length < 2) fail(`a line needs at least a type and a path: '${line}'`);
+    if (f.length < 2) fail('a line needs at least a type and a path');
     const typeField = f[0]!;
     const type = typeField.replace(/[-+!=~^$?]+$/, '');
-    if (type.length !== 1 || !KNOWN.has(type)) fail(`unknown type '${typeField}'`);
+    if (type.length !== 1 || !KNOWN.has(type)) fail(`unknown type ${quoted(typeField)}`);
     const path = f[1]!;
-    if (!path.startsWith('/')) fail(`the path must be absolute: '${path}'`);
+    if (!path.startsWith('/')) fail('the path must be absolute');
     if (!CLEANING.has(type)) return;
+    try {
+      compileGlob(path);
+    } catch (e) {
+      if (e instanceof GlobError) fail(`the path is not a valid glob: ${displayText(e.message)}`);
+      throw e;
+    }
     const ageField = f[5] ?? '-';
     const a = parseAge(ageField);
     if (typeof a === 'string') fail(a);
     const parsed = a as Exclude<typeof a, string>;
-    rules.push({ type: type as RuleType, path: path.replace(/\/+$/, '') || '/', ...parsed, file, line: i + 1 });
+    rules.push({ type: type as RuleType, path: tidyPath(path), ...parsed, file, line: i + 1 });
   });
   return rules;
 }
 
-/** A shell glob (`*`, `?`, `[...]`, `\\` quoting the next character) as an anchored RegExp; `*` and `?` never match `/`. */
-export function globRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '\\' && i + 1 < glob.length) re += glob[++i]!.replace(/[.*?[\]+^${}()|\\/-]/g, '\\$&');
-    else if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const close = glob.indexOf(']', i + 2);
-      if (close < 0) { re += '\\['; continue; }
-      let body = glob.slice(i + 1, close);
-      if (body.startsWith('!')) body = '^' + body.slice(1);
-      re += `[${body.replace(/\\/g, '\\\\')}]`;
-      i = close;
-    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`, 's');
+/**
+ * A rule's path with `.` components, repeated and trailing slashes taken out (`/tmp//./x/` is
+ * `/tmp/x`). `..` stays: what it means depends on the directories it climbs out of (plan.ts).
+ */
+export function tidyPath(p: string): string {
+  return '/' + p.split('/').filter((c) => c !== '' && c !== '.').join('/');
 }
 
-export const hasGlob = (s: string): boolean => /[*?[]/.test(s);
+/** The path with `..` taken lexically too (`/tmp/..` is `/`): what a refusal is decided on. */
+export function lexicalPath(p: string): string {
+  const out: string[] = [];
+  for (const c of tidyPath(p).split('/')) {
+    if (c === '..') out.pop();
+    else if (c) out.push(c);
+  }
+  return '/' + out.join('/');
+}

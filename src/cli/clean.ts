@@ -1,16 +1,20 @@
 // enospc clean: remove orphans safely. Dry run unless --apply.
-import fs from 'node:fs';
-import path from 'node:path';
-import { emptyResult, runJob } from '../clean/cleaner.js';
-import { adHocJob, emitRule, forbiddenRoot, jobsFromRules, readRuleFiles, systemRuleFiles } from '../clean/plan.js';
+import { isUtf8 } from 'node:buffer';
+import { emptyResult, runJob, type CleanResult } from '../clean/cleaner.js';
+import { adHocJob, emitRule, forbiddenRoot, jobsFromRules, readRuleFiles, systemRuleFiles, type Refusal } from '../clean/plan.js';
 import { parseAge, RuleError } from '../clean/rules.js';
+import { GlobError } from '../clean/glob.js';
+import { InputError } from '../clean/files.js';
+import { AuditLog, LogError } from '../clean/audit.js';
 import { DEFAULT_LOG, type CleanJob } from '../clean/job.js';
 import { cleanHuman, cleanJson } from '../report/clean.js';
 import { wantColor } from '../report/format.js';
 import { SysError } from '../sys/libc.js';
+import { display, displayText } from '../shared/text.js';
 import { closedMountOf, mountsNow, walkMounts, type MountHealth } from '../probe/mount-health.js';
 import { resolveRoot } from './root.js';
-import { out } from './output.js';
+import { argBytes } from './argv.js';
+import { out, say } from './output.js';
 import { progressLine } from './progress.js';
 import { describeCode, fail, parseIntOption } from './fail.js';
 
@@ -19,16 +23,52 @@ export interface CleanFlags {
   log?: string | boolean; emitRule?: boolean; json?: boolean; limit: string;
 }
 
+function checkRoot(given: string, real: Buffer): void {
+  const text = real.toString('utf8');
+  if (forbiddenRoot(text)) fail(`${given}: refusing to clean ${displayText(text)}`);
+}
 
-function checkRoot(given: string, real: string): void {
-  if (forbiddenRoot(real)) fail(`${given}: refusing to clean ${real}`);
+/** The jobs of --rules/--system-rules, and what they name that is not cleaned; one line and exit 2 for a bad file or line. */
+function jobsOfRules(flags: CleanFlags): { jobs: CleanJob[]; refusals: Refusal[] } {
+  if (flags.emitRule) fail('--emit-rule turns a command line into a rule; with --rules there is nothing to emit');
+  const refusals: Refusal[] = [];
+  try {
+    const jobs = jobsFromRules(readRuleFiles([...(flags.rules ?? []), ...(flags.systemRules ? systemRuleFiles() : [])]), refusals);
+    for (const j of jobs) checkRoot(`${displayText(j.source)}: ${display(j.root)}`, j.root);
+    return { jobs, refusals };
+  } catch (e) {
+    if (e instanceof RuleError || e instanceof InputError) fail(e.message);
+    const err = e as NodeJS.ErrnoException;
+    if (typeof err.code !== 'string') throw e;
+    fail(`${displayText(err.path ?? 'rules')}: ${describeCode(err.code)}`);
+  }
+}
+
+/** The audit log for --apply (null with --no-log); one line and exit 2 when it cannot be used. */
+function openLog(flags: CleanFlags, jobs: CleanJob[]): AuditLog | null {
+  if (!flags.apply || flags.log === false) return null;
+  const given = typeof flags.log === 'string' ? flags.log : DEFAULT_LOG;
+  try {
+    return AuditLog.open(given, [...new Set(jobs.map((j) => j.root))]);
+  } catch (e) {
+    if (e instanceof InputError) fail(e.message);
+    fail(`cannot open the audit log ${displayText(given)}: ${describeCode((e as NodeJS.ErrnoException).code)}; give --log FILE elsewhere, or --no-log`);
+  }
+}
+
+function stop(result: CleanResult, log: AuditLog, e: LogError): void {
+  const why = e.code === 'SHORT_WRITE' ? 'a write to it wrote nothing' : describeCode(e.code);
+  result.stopped = {
+    error: e.code,
+    message: `the audit log ${displayText(log.path)} could not be written (${why}): stopped before removing anything it could not log`,
+  };
 }
 
 export function runClean(target: string | undefined, flags: CleanFlags): number {
   const limit = parseIntOption('--limit', flags.limit, 1);
   const parsed = flags.olderThan === undefined ? null : parseAge(flags.olderThan);
   if (typeof parsed === 'string' || parsed?.belowFirst || (flags.olderThan !== undefined && parsed?.age === null)) {
-    fail(`--older-than takes an age like 2h, 10d, 1h30m, optionally after the timestamps that decide it (m:2h, cm:1d), not '${flags.olderThan}'`);
+    fail(`--older-than takes an age like 2h, 10d, 1h30m, optionally after the timestamps that decide it (m:2h, cm:1d), not '${displayText(flags.olderThan!)}'`);
   }
   const age = parsed?.age ?? null;
   const byRules = (flags.rules?.length ?? 0) > 0 || flags.systemRules === true;
@@ -36,78 +76,79 @@ export function runClean(target: string | undefined, flags: CleanFlags): number 
   if (!byRules && target === undefined) fail('say what to clean: PATH [--match GLOB] [--older-than AGE], or --rules FILE, or --system-rules');
 
   let jobs: CleanJob[];
+  let refusals: Refusal[] = [];
   let mounts: MountHealth;
   if (byRules) {
-    if (flags.emitRule) fail('--emit-rule turns a command line into a rule; with --rules there is nothing to emit');
-    let rules;
-    try {
-      rules = readRuleFiles([...(flags.rules ?? []), ...(flags.systemRules ? systemRuleFiles() : [])]);
-    } catch (e) {
-      if (e instanceof RuleError) fail(e.message);
-      const err = e as NodeJS.ErrnoException;
-      fail(`${err.path ?? 'rules'}: ${describeCode(err.code)}`);
-    }
+    ({ jobs, refusals } = jobsOfRules(flags));
     mounts = mountsNow();
-    jobs = jobsFromRules(rules);
-    for (const j of jobs) checkRoot(`${j.source}: ${j.root}`, j.root);
   } else {
-    const { root, mounts: now } = resolveRoot(target!, 'nothing there to clean');
+    const { rootBytes: root, mounts: now } = resolveRoot(argBytes(target!), 'nothing there to clean');
     mounts = now;
-    checkRoot(target!, root);
+    checkRoot(displayText(target!), root);
     if (flags.match === undefined && age === null) fail('say what may go: --match GLOB and/or --older-than AGE (everything below PATH is never the default)');
-    if (flags.match !== undefined && flags.match.includes('/')) fail(`--match takes a name pattern without '/': '${flags.match}'`);
+    const match = flags.match === undefined ? undefined : argBytes(flags.match);
+    if (match?.includes(47)) fail(`--match takes a name pattern without '/': '${display(match)}'`);
+    let job: CleanJob;
+    try {
+      job = adHocJob(root, match, age, parsed?.ageBy);
+    } catch (e) {
+      if (e instanceof GlobError) fail(`--match '${display(match!)}' is not a valid glob: ${displayText(e.message)}`);
+      throw e;
+    }
     if (flags.emitRule) {
-      out(emitRule(root, flags.match, flags.olderThan));
+      // a rule line holds text: a name that is not UTF-8, or a control character (a newline would start a line of its own), cannot go in one
+      const exact = (b: Buffer) => isUtf8(b) && !/[\x00-\x1f\x7f]/.test(b.toString('utf8'));
+      if (!exact(root) || (match && !exact(match))) fail('--emit-rule: the path or the pattern holds bytes that are not UTF-8 text or control characters, which a tmpfiles.d line cannot hold');
+      out(emitRule(root.toString('utf8'), flags.match, flags.olderThan));
       return 0;
     }
-    jobs = [adHocJob(root, flags.match, age, parsed?.ageBy)];
+    jobs = [job];
   }
 
-  let logFd = -1;
-  let logPath: string | null = null;
-  if (flags.apply && flags.log !== false) {
-    logPath = path.resolve(typeof flags.log === 'string' ? flags.log : DEFAULT_LOG);
-    const dir = path.dirname(logPath);
-    for (const j of jobs) if (logPath.startsWith(j.root === '/' ? '/' : j.root + '/')) fail(`the audit log ${logPath} must not be inside ${j.root}, which is being cleaned`);
-    try {
-      fs.mkdirSync(dir, { recursive: true });
-      logFd = fs.openSync(logPath, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
-    } catch (e) {
-      fail(`cannot open the audit log ${logPath}: ${describeCode((e as NodeJS.ErrnoException).code)}; give --log FILE elsewhere, or --no-log`);
-    }
-  }
-
+  const log = openLog(flags, jobs);
   const t0 = performance.now();
   const result = emptyResult(flags.apply === true);
+  // what a rule names that is not cleaned: the same in a dry run and with --apply
+  for (const r of refusals) {
+    if (result.errors.length < 100) result.errors.push({ path: r.path, error: `${r.source}: ${r.why}` });
+    result.skipped.error++;
+  }
   const progress = progressLine(flags.json);
   try {
     for (const job of jobs) {
+      const rootText = job.root.toString('utf8');
       // a rule's directory on an autofs mount point with nothing mounted is not entered
-      if (closedMountOf(job.root, mounts)) {
+      if (closedMountOf(rootText, mounts)) {
         if (result.errors.length < 100) result.errors.push({ path: job.root, error: 'autofs mount point with nothing mounted: not entered (enospc does not trigger automounts)' });
         result.skipped.error++;
         continue;
       }
       try {
         runJob(job, {
-          apply: flags.apply === true, logFd, mountPoints: walkMounts(job.root, mounts),
-          onProgress: (n: number) => progress.update(`cleaning ${job.root}: ${n.toLocaleString('en-US')} entries looked at`),
+          apply: flags.apply === true, log, mountPoints: walkMounts(rootText, mounts),
+          onProgress: (n: number) => progress.update(`cleaning ${display(job.root)}: ${n.toLocaleString('en-US')} entries looked at`),
         }, result);
       } catch (e) {
+        if (e instanceof LogError) {
+          stop(result, log!, e);
+          break;
+        }
         if (!(e instanceof SysError)) throw e;
         if (result.errors.length < 100) result.errors.push({ path: job.root, error: e.code });
         result.skipped.error++;
       }
     }
   } finally {
-    if (logFd >= 0) {
-      fs.fdatasyncSync(logFd);
-      fs.closeSync(logFd);
-    }
+    const e = log?.close() ?? null;
+    if (e && !result.stopped) stop(result, log!, e);
     progress.clear();
   }
-  const report = { result, jobs, log: logPath, elapsedMs: performance.now() - t0 };
+  const report = { result, jobs, log: log?.path ?? null, elapsedMs: performance.now() - t0 };
   if (flags.json) out(JSON.stringify(cleanJson(report), null, 2) + '\n');
   else out(cleanHuman(report, wantColor(process.stdout), limit));
+  if (result.stopped) {
+    say(`enospc: ${result.stopped.message} (${result.removed.entries.toLocaleString('en-US')} removed before, each logged)\n`);
+    return 1;
+  }
   return result.skipped.error > 0 ? 1 : 0;
 }

@@ -1,7 +1,7 @@
 // `enospc clean`: the JSON document and the human summary.
 import type { CleanResult } from '../clean/cleaner.js';
 import type { CleanJob } from '../clean/job.js';
-import { display, textOf } from '../shared/text.js';
+import { display, displayText, jsonName } from '../shared/text.js';
 import { bytes, num, style, headedTable } from './format.js';
 
 export const CLEAN_SCHEMA = 1;
@@ -17,8 +17,12 @@ export interface CleanTotalsJson { entries: number; files: number; dirs: number;
 export interface CleanPatternJson extends CleanTotalsJson {
   /** the name pattern (a glob), as text: with \xHH escapes when it is not valid UTF-8 */
   pattern: string;
-  /** up to 5 paths */
+  /** the pattern's exact bytes in base64, when it is not valid UTF-8 */
+  patternBase64?: string;
+  /** up to 5 paths, as text (escaped when not valid UTF-8) */
   sample: string[];
+  /** present when a path in `sample` is not valid UTF-8: for each, its exact bytes in base64, or null for one that is UTF-8 */
+  sampleBase64?: Array<string | null>;
 }
 
 /** `enospc clean --json` (docs/json.md; schemas/clean.schema.json). */
@@ -27,13 +31,18 @@ export interface CleanJson {
   /** false: a dry run, nothing was removed ("removed" is what would be) */
   apply: boolean;
   jobs: Array<{
+    /** as text (escaped when not valid UTF-8) */
     root: string;
+    /** the root's exact bytes in base64, when it is not valid UTF-8 */
+    rootBase64?: string;
     /** "command line", or "FILE:LINE" of the tmpfiles.d rule */
     source: string;
     /** contents: every entry below root; match: the entries whose name matches `match` */
     mode: 'contents' | 'match';
     /** the names matched, as a regular expression; null in contents mode */
     match: string | null;
+    /** the same as the glob given (--match, or the rule's last path component); null in contents mode */
+    glob: string | null;
     /** entries younger than this (ms) are kept; null: any age */
     ageMs: number | null;
   }>;
@@ -57,8 +66,14 @@ export interface CleanJson {
   };
   /** what was (or would be) removed per name pattern, most entries first */
   patterns: CleanPatternJson[];
-  /** the first 100 errors */
-  errors: Array<{ path: string; error: string }>;
+  /** the first 100 errors (also: what a rule names that is not cleaned, say a path through a symlink) */
+  errors: Array<{ path: string; pathBase64?: string; error: string }>;
+  /**
+   * null: the run went to its end. Else it stopped early: the audit log could not be written or
+   * made durable (error: ENOSPC, EIO, ..., or SHORT_WRITE), and nothing it could not log was
+   * removed ("removed" counts what was, each logged).
+   */
+  stopped: { error: string; message: string } | null;
   /** the audit log written; null in a dry run or with --no-log */
   log: string | null;
   /** processes that could not be read (not root): open files of these may be missed */
@@ -71,12 +86,19 @@ export function cleanJson(x: CleanReport): CleanJson {
   return {
     schema: CLEAN_SCHEMA,
     apply: r.apply,
-    jobs: x.jobs.map((j) => ({ root: j.root, source: j.source, mode: j.mode, match: j.match?.source ?? null, ageMs: j.age })),
+    jobs: x.jobs.map((j) => ({ ...jsonName('root', j.root), source: j.source, mode: j.mode, match: j.match?.regExpSource() ?? null, glob: j.match?.source ?? null, ageMs: j.age })),
     removed: r.removed,
     skipped: r.skipped,
     // the tally is keyed by the pattern's bytes as latin1: as JSON text, UTF-8 when it is
-    patterns: patternsOf(r).map((p) => ({ ...p, pattern: textOf(Buffer.from(p.pattern, 'latin1')) })),
-    errors: r.errors,
+    patterns: patternsOf(r).map((p) => {
+      const names = p.sample.map((q) => jsonName('path', q));
+      return {
+        ...p, ...jsonName('pattern', Buffer.from(p.pattern, 'latin1')), sample: names.map((n) => n.path),
+        ...(names.some((n) => n.pathBase64) ? { sampleBase64: names.map((n) => n.pathBase64 ?? null) } : {}),
+      };
+    }),
+    errors: r.errors.map((e) => ({ ...jsonName('path', e.path), error: e.error })),
+    stopped: r.stopped,
     log: x.log,
     unreadableProcesses: r.unreadableProcs,
     elapsedMs: Math.round(x.elapsedMs),
@@ -87,8 +109,10 @@ export function cleanHuman(x: CleanReport, color: boolean, limit: number): strin
   const s = style(color);
   const r = x.result;
   const rm = r.removed;
-  const roots = [...new Set(x.jobs.map((j) => j.root))];
-  const out = [s.bold(`enospc clean ${roots.map((p) => display(Buffer.from(p))).join(' ')}: ${r.apply ? 'removed' : 'dry run, nothing removed (add --apply to remove)'}`)];
+  const roots = [...new Set(x.jobs.map((j) => display(j.root)))];
+  const state = r.stopped ? 'STOPPED' : r.apply ? 'removed' : 'dry run, nothing removed (add --apply to remove)';
+  const out = [s.bold(`enospc clean ${roots.join(' ') || '(no directory to clean)'}: ${state}`)];
+  if (r.stopped) out.push(s.red(`stopped: ${r.stopped.message}`));
   out.push(`${r.apply ? 'removed' : 'would remove'} ${num(rm.entries)} entries (${num(rm.files)} files, ${num(rm.dirs)} directories, ${bytes(rm.bytes)}) in ${(x.elapsedMs / 1000).toFixed(1)} s`);
   const k = r.skipped;
   out.push(`kept: ${num(k.open)} open in a process, ${num(k.locked)} locked, ${num(k.young)} too young, ${num(k.changed)} changed during the run, ${num(k.mount)} mount points, ${num(k.excluded)} excluded, ${num(k.error)} errors`);
@@ -97,10 +121,10 @@ export function cleanHuman(x: CleanReport, color: boolean, limit: number): strin
   if (pats.length) {
     out.push('');
     const rows = [['PATTERN', 'ENTRIES', 'BYTES', 'EXAMPLES']];
-    for (const p of pats) rows.push([display(Buffer.from(p.pattern, 'latin1')), num(p.entries), bytes(p.bytes), p.sample.slice(0, 2).map((q) => display(Buffer.from(q))).join(', ')]);
+    for (const p of pats) rows.push([display(Buffer.from(p.pattern, 'latin1')), num(p.entries), bytes(p.bytes), p.sample.slice(0, 2).map((q) => display(q)).join(', ')]);
     out.push(...headedTable(rows, [false, true, true, false], s));
   }
-  if (r.errors.length) out.push('', ...r.errors.slice(0, limit).map((e) => s.red(`error: ${display(Buffer.from(e.path))}: ${e.error}`)));
-  if (x.log) out.push('', s.dim(`audit log: ${x.log}`));
+  if (r.errors.length) out.push('', ...r.errors.slice(0, limit).map((e) => s.red(`error: ${display(e.path)}: ${displayText(e.error)}`)));
+  if (x.log) out.push('', s.dim(`audit log: ${displayText(x.log)}`));
   return out.join('\n') + '\n';
 }
