@@ -27,7 +27,15 @@ export function systemRuleFiles(dirs = SYSTEM_RULE_DIRS): string[] {
     }
     for (const n of names) if (n.endsWith('.conf') && !byName.has(n)) byName.set(n, path.join(dir, n));
   }
-  return [...byName.keys()].sort().map((n) => byName.get(n)!);
+  // a name linked to /dev/null is masked (systemd's way to turn a file below off)
+  const masked = (f: string) => {
+    try {
+      return fs.realpathSync(f) === '/dev/null';
+    } catch {
+      return false;
+    }
+  };
+  return [...byName.keys()].sort().map((n) => byName.get(n)!).filter((f) => !masked(f));
 }
 
 export function readRuleFiles(files: string[]): Rule[] {
