@@ -113,15 +113,19 @@ export class AuditLog {
 
   /** Write what is pending, fdatasync and close. Returns the LogError instead of throwing it. */
   close(): LogError | null {
+    let error: LogError | null = null;
     try {
       this.commit('');
-      return null;
     } catch (e) {
-      if (e instanceof LogError) return e;
-      throw e;
-    } finally {
-      fs.closeSync(this.fd);
+      if (!(e instanceof LogError)) throw e;
+      error = e;
     }
+    try {
+      fs.closeSync(this.fd);
+    } catch (e) {
+      error ??= new LogError(codeOf(e));
+    }
+    return error;
   }
 
   private write(text: string): void {
