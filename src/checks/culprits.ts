@@ -55,8 +55,8 @@ function orphanOf(p: PatternCount, judged: boolean, ctx: CheckContext): Culprit[
   return { count: p.stale, reason: `files not modified for over ${span(ctx.staleAfter)} and open in no process` };
 }
 
-/** Culprits whose pattern is not valid UTF-8: its text has \x escapes, which `enospc clean --match` cannot take as the bytes. */
-const inexact = new WeakSet<Culprit>();
+/** The bytes of a culprit's pattern and directory (its text has \x escapes where they are not UTF-8). */
+const bytesOf = new WeakMap<Culprit, { pattern: Buffer; dir: Buffer }>();
 
 function toCulprit(p: PatternCount, m: MountFacts, ctx: CheckContext): Culprit {
   const dir = p.topDirs[0] ? textOf(p.topDirs[0].path) : '';
@@ -76,7 +76,8 @@ function toCulprit(p: PatternCount, m: MountFacts, ctx: CheckContext): Culprit {
     orphan: orphanOf(p, judged, ctx),
     signature: sig ? { id: sig.id, name: sig.name } : null,
   };
-  if (!isUtf8(p.pattern) || (p.topDirs[0] && !isUtf8(p.topDirs[0].path))) inexact.add(c);
+  const dirBytes = p.topDirs[0]?.path;
+  if (!isUtf8(p.pattern) || (dirBytes && !isUtf8(dirBytes))) bytesOf.set(c, { pattern: p.pattern, dir: dirBytes ?? Buffer.alloc(0) });
   return c;
 }
 
@@ -106,12 +107,15 @@ export function orphanFixes(c: Culprit, ctx: CheckContext): Fix[] {
   }
   if (n === 0) return [];
   if (c.signature?.id === 'opam') return [];
-  if (inexact.has(c)) return [{ text: `The ${num(n)} orphaned ${c.pattern} in ${c.path} have names that are not valid UTF-8 (shown with \\x escapes), which enospc clean cannot take from its command line: look at them (enospc top) and remove them by hand` }];
   const ageText = age(ctx.staleAfter);
+  // names that are not UTF-8 are given as their bytes ($'\xHH'); tmpfiles.d lines cannot hold them
+  const raw = bytesOf.get(c);
+  const dir = raw?.dir ?? c.path;
+  const glob = raw?.pattern ?? c.pattern;
   return [
-    { text: `See which of the ${c.pattern} in ${c.path} would go: untouched for over ${span(ctx.staleAfter)} (a dry run; files open in a process or locked are kept)`, command: cleanCommand(c.path, c.pattern, ageText) },
-    { text: `Then remove them (${num(n)} looked orphaned; each removal is logged before it happens)`, command: cleanCommand(c.path, c.pattern, ageText, true) },
-    { text: 'Keep them from piling up again: the tmpfiles.d rule that does the same (prints it, for /etc/tmpfiles.d/)', command: `${cleanCommand(c.path, c.pattern, ageText)} --emit-rule` },
+    { text: `See which of the ${c.pattern} in ${c.path} would go: untouched for over ${span(ctx.staleAfter)} (a dry run; files open in a process or locked are kept)`, command: cleanCommand(dir, glob, ageText) },
+    { text: `Then remove them (${num(n)} looked orphaned; each removal is logged before it happens)`, command: cleanCommand(dir, glob, ageText, true) },
+    ...(raw ? [] : [{ text: 'Keep them from piling up again: the tmpfiles.d rule that does the same (prints it, for /etc/tmpfiles.d/)', command: `${cleanCommand(dir, glob, ageText)} --emit-rule` }]),
   ];
 }
 

@@ -3,7 +3,7 @@
 // is the one found here, or the advice says the program was not found and is given as such.
 import type { Fix } from './types.js';
 import type { HostFiles } from '../probe/host-files.js';
-import { shellArg } from '../shared/fix.js';
+import { shellArg, shellArgBytes } from '../shared/fix.js';
 
 export interface SignatureFixInput {
   /** the directory where the files were found (a real path; quote it with shellArg) */
@@ -32,9 +32,14 @@ export interface Signature {
 /** The directory ImageMagick is given for its temporary files in the fixes. */
 const MAGICK_TMP = '/var/cache/magick-tmp';
 
-/** `enospc clean DIR --match=GLOB --older-than AGE`: the dry run (open and locked files are always kept). */
-export function cleanCommand(dir: string, glob: string, ageText: string, apply = false): string {
-  return `enospc clean ${shellArg(dir)} --match=${shellArg(glob)} --older-than ${ageText}${apply ? ' --apply' : ''}`;
+/**
+ * `enospc clean DIR --match=GLOB --older-than AGE`: the dry run (open and locked files are always
+ * kept). DIR and GLOB as text, or as bytes when they are not UTF-8 (enospc clean reads them back
+ * as bytes).
+ */
+export function cleanCommand(dir: string | Uint8Array, glob: string | Uint8Array, ageText: string, apply = false): string {
+  const word = (x: string | Uint8Array) => (typeof x === 'string' ? shellArg(x) : shellArgBytes(x));
+  return `enospc clean ${word(dir)} --match=${word(glob)} --older-than ${ageText}${apply ? ' --apply' : ''}`;
 }
 
 /** A program that is not installed here: the advice is generic, and says so. */

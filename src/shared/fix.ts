@@ -11,6 +11,8 @@ export interface Fix {
   content?: string;
 }
 
+import { isUtf8 } from 'node:buffer';
+
 const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
 /**
@@ -32,6 +34,23 @@ export function shellArg(s: string): string {
     else if (c < 0x20 || c === 0x7f) out += '\\x' + c.toString(16).padStart(2, '0');
     else if (c >= 0x80 && c <= 0x9f) out += '\\u' + c.toString(16).padStart(4, '0');
     else out += ch;
+  }
+  return out + "'";
+}
+
+/**
+ * Bytes (a file name that is not valid UTF-8) as one shell word: shellArg when they are UTF-8,
+ * else $'...' with \xHH for every byte that is not printable ASCII. enospc reads such arguments
+ * back as bytes (/proc/self/cmdline), so the command names exactly these bytes.
+ */
+export function shellArgBytes(b: Uint8Array): string {
+  const buf = Buffer.from(b.buffer, b.byteOffset, b.length);
+  if (isUtf8(buf)) return shellArg(buf.toString('utf8'));
+  let out = "$'";
+  for (const c of buf) {
+    if (c === 0x5c || c === 0x27) out += '\\' + String.fromCharCode(c);
+    else if (c >= 0x20 && c < 0x7f) out += String.fromCharCode(c);
+    else out += '\\x' + c.toString(16).padStart(2, '0');
   }
   return out + "'";
 }
