@@ -148,8 +148,8 @@ describe('enospc containers on a real podman store', { skip }, () => {
     const j = JSON.parse(enospc(['containers', '--json'], { env, uid: NOBODY }).stdout) as { stores: unknown[]; denied: Array<{ root: string | null; engine: string }> };
     assert.deepEqual(j.stores, []);
     assert.ok(j.denied.some((d) => d.root === root && d.engine === 'podman'));
-    const d = JSON.parse(enospc(['doctor', '--json'], { env, uid: NOBODY }).stdout) as { unknown: Array<{ what: string; error: string; needsRoot: boolean }> };
-    assert.ok(d.unknown.some((u) => u.what === 'container stores' && u.needsRoot && u.error.includes(root)), JSON.stringify(d.unknown));
+    const d = JSON.parse(enospc(['doctor', '--json'], { env, uid: NOBODY }).stdout) as { unknown: Array<{ what: string; error: string; kind: string }> };
+    assert.ok(d.unknown.some((u) => u.what === 'container stores' && u.kind === 'needs-root' && u.error.includes(root)), JSON.stringify(d.unknown));
   });
 
   test('unreferenced layers, a copy missing from mapped-layers, stray directories; corrupt JSON gives a clear message', () => {

@@ -35,7 +35,7 @@ test('every schema compiles in ajv strict mode and closes its objects', () => {
 function doctorDoc(finding: unknown): DoctorJson {
   return {
     schema: DOCTOR_SCHEMA, version: '0.1.0', host: { kernel: '6.1.0', arch: 'x64', hostname: 'h', node: 'v20.0.0' }, exitCode: 1,
-    mounts: [], findings: [finding as DoctorJson['findings'][number]], unknown: [{ what: 'process list', error: 'hidepid', needsRoot: true }],
+    mounts: [], findings: [finding as DoctorJson['findings'][number]], unknown: [{ what: 'process list', error: 'hidepid', kind: 'needs-root' }],
   };
 }
 

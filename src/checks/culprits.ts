@@ -36,12 +36,21 @@ function hasWildcard(pattern: string): boolean {
 
 const AS_ROOT = ' (run as root)';
 
-/** Why the open files are not known, or null when every process could be read. */
+/**
+ * Why the open files are not known, or null when they are: every process could be read, or
+ * doctor runs as root and only a few processes are closed even to root (named in unknown).
+ */
 export function openUnknown(ctx: CheckContext): string | null {
   const o = ctx.openFiles;
   if (!o) return 'the open files of processes could not be read';
-  if (o.unreadable === 0) return null;
+  if (o.unreadable === 0 || ctx.asRoot) return null;
   return `the open files of ${num(o.unreadable)} process${o.unreadable === 1 ? '' : 'es'} of other users could not be read`;
+}
+
+/** What the orphan count leaves out, as root: processes whose open files even root cannot read. */
+function closedToRoot(ctx: CheckContext): string {
+  const n = ctx.asRoot ? ctx.openFiles?.unreadable ?? 0 : 0;
+  return n ? ` (${num(n)} process${n === 1 ? '' : 'es'} closed even to root not counted)` : '';
 }
 
 function orphanOf(p: PatternCount, judged: boolean, ctx: CheckContext): Culprit['orphan'] {
@@ -52,7 +61,7 @@ function orphanOf(p: PatternCount, judged: boolean, ctx: CheckContext): Culprit[
   if (!judged || p.stale === null) return null;
   const unknown = openUnknown(ctx);
   if (unknown !== null || p.open === null) return { count: null, reason: `not determined: ${unknown ?? 'open files were not counted'}${AS_ROOT}` };
-  return { count: p.stale, reason: `files not modified for over ${span(ctx.staleAfter)} and open in no process` };
+  return { count: p.stale, reason: `files not modified for over ${span(ctx.staleAfter)} and open in no process${closedToRoot(ctx)}` };
 }
 
 /** The bytes of a culprit's pattern and directory (its text has \x escapes where they are not UTF-8). */

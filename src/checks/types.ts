@@ -122,6 +122,8 @@ export interface CheckContext {
   openFiles: OpenFiles | null;
   /** other users' processes are hidden (/proc hidepid): PIDs in names cannot be judged */
   pidsHidden?: boolean;
+  /** doctor runs as root: processes it cannot read are closed even to root, not other users' (open counts still hold for the rest) */
+  asRoot?: boolean;
   /** the configuration files and helpers on this host that fixes name */
   host: HostFiles;
   /** kernel release, e.g. "6.1.0-18-amd64" */

@@ -10,7 +10,7 @@ import os from 'node:os';
 import fs from 'node:fs';
 import { mountOf } from '../probe/mounts.js';
 import { walkMounts } from '../probe/mount-health.js';
-import { OpenFilesSink, livePids, scanFds, type OpenFiles } from '../probe/procs.js';
+import { OpenFilesSink, comm, livePids, scanFds, type OpenFiles } from '../probe/procs.js';
 import { WatchersSink } from '../probe/watchers.js';
 import { usageOf } from '../probe/watch-users.js';
 import { kernelTables } from '../probe/sysctl.js';
@@ -96,6 +96,7 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
 
   // one reading of every process's fds gives both the open-file index and the watch counts
   const pids = livePids();
+  const asRoot = process.geteuid?.() === 0;
   let open: OpenFiles | null = null;
   let watchUse: CheckContext['watchUse'] = null;
   try {
@@ -104,20 +105,27 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
     const unreadable = scanFds([openSink, watchSink], pids);
     open = openSink.result(unreadable.length);
     watchUse = usageOf(watchSink.result(unreadable));
-    if (unreadable.length) {
+    if (unreadable.length && !asRoot) {
       unknown.push({
         what: "other users' processes",
         error: `the open files and watches of ${num(unreadable.length)} process${unreadable.length === 1 ? '' : 'es'} could not be read without root: which files are open (so which are orphans), deleted files still open, and their inotify watches are not known for them`,
-        needsRoot: true,
+        kind: 'needs-root',
+      });
+    } else if (unreadable.length) {
+      unknown.push({
+        what: 'processes closed even to root',
+        error: `${unreadable.slice(0, 5).map((p) => `pid ${p} (${comm(p)})`).join(', ')}${unreadable.length > 5 ? ` and ${unreadable.length - 5} more` : ''}: open files that cannot be read even by root, so a file held open there may be counted as an orphan`,
+        kind: 'hidden',
       });
     }
   } catch (e) {
-    unknown.push({ what: 'process scan (/proc/PID/fd)', error: (e as Error).message, needsRoot: false });
+    unknown.push({ what: 'process scan (/proc/PID/fd)', error: (e as Error).message, kind: 'failed' });
   }
   const hidden = pidsHidden();
-  if (hidden) unknown.push({ what: 'process list', error: "/proc hides other users' processes (hidepid): whether the PID in a name (opam-PID-*) still runs is not known", needsRoot: true });
-  // open counts are only given to the census when every process could be read
-  const openComplete = open !== null && open.unreadable === 0;
+  if (hidden) unknown.push({ what: 'process list', error: "/proc hides other users' processes (hidepid): whether the PID in a name (opam-PID-*) still runs is not known", kind: 'needs-root' });
+  // open counts are given to the census when every process could be read, or as root (the
+  // few processes closed even to root are named in unknown, and in the orphans' reason)
+  const openComplete = open !== null && (open.unreadable === 0 || asRoot);
 
   // censuses: troubled mounts, and the paths the user named
   const deadline = performance.now() + (opts.budgetMs ?? 20_000);
@@ -134,7 +142,7 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
       });
     } catch (e) {
       // an unreadable root: the checks still speak from statfs
-      unknown.push({ what: `scan of ${root}`, error: (e as Error).message, needsRoot: (e as NodeJS.ErrnoException).code === 'EACCES' });
+      unknown.push({ what: `scan of ${root}`, error: (e as Error).message, kind: (e as NodeJS.ErrnoException).code === 'EACCES' ? 'needs-root' : 'failed' });
     }
   }
 
@@ -147,37 +155,37 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
     if (found.length) {
       opts.onProgress?.('reading container stores');
       stores = await containers({ placed: found, health, budgetMs: Math.max(1000, Math.min(5000, deadline - performance.now())) });
-      for (const r of stores.stores) for (const e of r.errors) unknown.push({ what: `container store ${r.store.root}`, error: `${e.file}: ${e.error}`, needsRoot: false });
+      for (const r of stores.stores) for (const e of r.errors) unknown.push({ what: `container store ${r.store.root}`, error: `${e.file}: ${e.error}`, kind: 'failed' });
     }
-    if (!given.length) for (const d of deniedStores(health)) unknown.push({ what: 'container stores', error: `${d.what}: ${d.error}`, needsRoot: true });
+    if (!given.length) for (const d of deniedStores(health)) unknown.push({ what: 'container stores', error: `${d.what}: ${d.error}`, kind: 'needs-root' });
   } catch (e) {
-    unknown.push({ what: 'container stores', error: (e as Error).message, needsRoot: false });
+    unknown.push({ what: 'container stores', error: (e as Error).message, kind: 'failed' });
   }
 
   let tables: CheckContext['tables'] = null;
   try {
     tables = kernelTables();
   } catch (e) {
-    unknown.push({ what: 'kernel tables', error: (e as Error).message, needsRoot: false });
+    unknown.push({ what: 'kernel tables', error: (e as Error).message, kind: 'failed' });
   }
 
   const ctx: CheckContext = {
     mounts: facts, staleAfter, openFiles: open, kernel: os.release(), arch: os.arch(), watchUse, tables, containers: stores,
-    pidsHidden: hidden, host: hostFiles(),
+    pidsHidden: hidden, asRoot, host: hostFiles(),
     ...(opts.image ? { image: opts.image } : {}),
   };
   const findings: Finding[] = [];
-  for (const f of facts) if (f.usageError) unknown.push({ what: `statfs ${f.mount.mountPoint}`, error: f.usageError === 'timeout' ? `did not answer in ${(opts.statfsTimeoutMs ?? 5000) / 1000} s (a hung network or FUSE server?)` : f.usageError, needsRoot: false });
+  for (const f of facts) if (f.usageError) unknown.push({ what: `statfs ${f.mount.mountPoint}`, error: f.usageError === 'timeout' ? `did not answer in ${(opts.statfsTimeoutMs ?? 5000) / 1000} s (a hung network or FUSE server?)` : f.usageError, kind: 'failed' });
   for (const check of opts.checks ?? CHECKS) {
     try {
       findings.push(...check.run(ctx));
     } catch (e) {
-      unknown.push({ what: check.id, error: (e as Error).message, needsRoot: false });
+      unknown.push({ what: check.id, error: (e as Error).message, kind: 'failed' });
     }
   }
   findings.sort((a, b) => RANK[b.severity] - RANK[a.severity] || a.target.localeCompare(b.target) || a.id.localeCompare(b.id));
   const worst = Math.max(-1, ...findings.map((x) => RANK[x.severity]));
-  const exitCode = worst === 2 ? 2 : worst === 1 ? 1 : unknown.some((u) => !u.needsRoot) ? 3 : 0;
+  const exitCode = worst === 2 ? 2 : worst === 1 ? 1 : unknown.some((u) => u.kind === 'failed') ? 3 : 0;
 
   return {
     host: { kernel: os.release(), arch: os.arch(), hostname: os.hostname(), node: process.version },

@@ -19,12 +19,16 @@ export interface Target {
   stat: UsageOrError;
 }
 
-/** Something doctor could not look at, and why. */
+/**
+ * Something doctor could not look at, and why. `failed`: a check could not run (a mount that
+ * did not answer, a check that threw, metadata that does not read): the exit status is 3 when
+ * nothing is worse. `needs-root`: only the lack of privilege hid it; `hidden`: not even root may
+ * see it (a process whose /proc entries are closed to root). Neither changes the exit status.
+ */
 export interface Unknown {
   what: string;
   error: string;
-  /** only the lack of privilege hid it: root would see it (it does not make the exit status 3) */
-  needsRoot: boolean;
+  kind: 'failed' | 'needs-root' | 'hidden';
 }
 
 /** A path named on the command line that does not resolve: bad input. */
@@ -55,7 +59,7 @@ export function startMountChecks(paths: string[] = [], timeoutMs = 5000): MountC
   const unknown: Unknown[] = [];
   for (const p of paths) {
     const m = mountOf(path.resolve(p), before.visible);
-    if (m?.fstype === 'autofs') unknown.push({ what: p, error: `not entered: ${closedWhy(m, before)}; access it first (ls ${m.mountPoint}) to have it checked`, needsRoot: false });
+    if (m?.fstype === 'autofs') unknown.push({ what: p, error: `not entered: ${closedWhy(m, before)}; access it first (ls ${m.mountPoint}) to have it checked`, kind: 'failed' });
     else toResolve.push(p);
   }
   return { toResolve, unknown, done: checkMounts({ all, resolve: toResolve, timeoutMs }) };
@@ -86,7 +90,7 @@ export function mountTargets(health: MountHealth, unknown: Unknown[]): Target[] 
     const m = mounts.find((x) => visible.has(x.id));
     if (!m) {
       const at = mounts.map((x) => x.mountPoint).join(', ');
-      unknown.push({ what: `${mounts[0]!.fstype} ${mounts[0]!.source} (device ${dev})`, error: `hidden: other mounts sit over every mount point of it (${at}), so it has no path to look at it through`, needsRoot: false });
+      unknown.push({ what: `${mounts[0]!.fstype} ${mounts[0]!.source} (device ${dev})`, error: `hidden: other mounts sit over every mount point of it (${at}), so it has no path to look at it through`, kind: 'failed' });
       continue;
     }
     out.push({ mount: m, root: m.mountPoint, dir: true, stat: health.usage.get(m.id) ?? { usage: null, error: 'timeout' } });
@@ -110,7 +114,7 @@ export function pathTargets(paths: string[], resolved: Resolved[], health: Mount
       if (r.error !== 'timeout') throw new PathError(p, r.error ?? 'error');
       const m = mountOf(path.resolve(p), health.visible);
       if (m && health.dead.has(m.id)) add({ mount: m, root: path.resolve(p), dir: false, stat: health.usage.get(m.id) ?? { usage: null, error: 'timeout' } });
-      else unknown.push({ what: p, error: `did not resolve in ${health.timeoutMs / 1000} s (a symlink into a hung network or FUSE mount?)`, needsRoot: false });
+      else unknown.push({ what: p, error: `did not resolve in ${health.timeoutMs / 1000} s (a symlink into a hung network or FUSE mount?)`, kind: 'failed' });
       return;
     }
     const m = mountOf(r.real, health.visible);

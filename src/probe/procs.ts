@@ -60,7 +60,8 @@ export interface FdSink {
 
 /**
  * Read the fd table of every process (or of `pids`) once, and hand each fd with its link
- * target to every sink. Returns the PIDs whose fds could not be read (EACCES without root).
+ * target to every sink. Returns the PIDs whose fds could not be read: EACCES without root, or
+ * a process whose fd links are closed even to root (the list reads, the links do not).
  */
 export function scanFds(sinks: FdSink[], pids: Iterable<number> = livePids()): number[] {
   const unreadable: number[] = [];
@@ -76,8 +77,13 @@ export function scanFds(sinks: FdSink[], pids: Iterable<number> = livePids()): n
       let link: string;
       try {
         link = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
-      } catch {
-        continue; // closed meanwhile
+      } catch (e) {
+        // closed meanwhile (ENOENT); EACCES: this process's links cannot be read at all
+        if ((e as NodeJS.ErrnoException).code === 'EACCES') {
+          unreadable.push(pid);
+          break;
+        }
+        continue;
       }
       for (const s of sinks) s.fd(pid, Number(fd), link);
     }

@@ -64,7 +64,8 @@ export function fixLines(fix: Fix): string[] {
 }
 
 function unknownLine(u: Unknown): string {
-  return `${u.needsRoot ? 'not seen without root' : 'unknown'}: ${displayText(u.what)}: ${displayText(u.error)}`;
+  const head = u.kind === 'needs-root' ? 'not seen without root' : u.kind === 'hidden' ? 'not seen' : 'unknown';
+  return `${head}: ${displayText(u.what)}: ${displayText(u.error)}`;
 }
 
 export function doctorHuman(r: DoctorReport, color: boolean): string {
