@@ -47,6 +47,12 @@ export function openUnknown(ctx: CheckContext): string | null {
   return `the open files of ${num(o.unreadable)} process${o.unreadable === 1 ? '' : 'es'} of other users could not be read`;
 }
 
+/** As root with processes closed even to root: enospc clean then keeps other users' files unless told. */
+function unseenNote(ctx: CheckContext): string {
+  const n = ctx.asRoot ? ctx.openFiles?.unreadable ?? 0 : 0;
+  return n ? `. While ${num(n)} process${n === 1 ? ' is' : 'es are'} closed even to root, enospc clean keeps the files of users other than root; add --force-unseen once you know ${n === 1 ? 'it holds' : 'they hold'} none of them` : '';
+}
+
 /** What the orphan count leaves out, as root: processes whose open files even root cannot read. */
 function closedToRoot(ctx: CheckContext): string {
   const n = ctx.asRoot ? ctx.openFiles?.unreadable ?? 0 : 0;
@@ -123,7 +129,7 @@ export function orphanFixes(c: Culprit, ctx: CheckContext): Fix[] {
   const glob = raw?.pattern ?? c.pattern;
   return [
     { text: `See which of the ${c.pattern} in ${c.path} would go: untouched for over ${span(ctx.staleAfter)} (a dry run; files open in a process or locked are kept)`, command: cleanCommand(dir, glob, ageText) },
-    { text: `Then remove them (${num(n)} looked orphaned; each removal is logged before it happens)`, command: cleanCommand(dir, glob, ageText, true) },
+    { text: `Then remove them (${num(n)} looked orphaned; each removal is logged before it happens)${unseenNote(ctx)}`, command: cleanCommand(dir, glob, ageText, true) },
     ...(raw ? [] : [{ text: 'Keep them from piling up again: the tmpfiles.d rule that does the same (prints it, for /etc/tmpfiles.d/)', command: `${cleanCommand(dir, glob, ageText)} --emit-rule` }]),
   ];
 }
