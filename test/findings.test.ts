@@ -232,9 +232,9 @@ test('inotify.watches, inotify.instances, fanotify.marks, epoll.watches: the use
   const proc = (pid: number, comm: string, n: number) => ({
     pid, comm, uid: 1000, userns: 1, inotify: { instances: n, watches: n }, fanotify: { groups: 1, marks: n }, epoll: { instances: 1, watches: n }, instances: [],
   });
-  const user = { uid: 1000, user: 'alice', watches: 7900, instances: 127, sharedInstances: 0, fanotifyMarks: 7900, fanotifyGroups: 2, epollWatches: 7900, namespaces: [1], processes: [proc(111, 'code', 7000), proc(222, 'node', 900)] };
+  const user = { uid: 1000, user: 'alice', watches: 7900, instances: 127, sharedInstances: 0, fanotifyMarks: 7900, fanotifyGroups: 2, epollWatches: 7900, namespaces: [1], processes: [proc(111, 'code', 7000), proc(222, 'node', 900)], unreadable: [] as number[], lowerBound: false };
   const limits = { inotifyWatches: 8192, inotifyInstances: 128, fanotifyMarks: 8192, fanotifyGroups: 128, epollWatches: 8192 };
-  const ctx = context([], { watchUse: { limits, users: [user], unreadable: [], elapsedMs: 1 } });
+  const ctx = context([], { watchUse: { limits, users: [user], unreadable: [], asRoot: false, elapsedMs: 1 } });
   for (const [id, what] of [['inotify.watches', 'inotify watches'], ['fanotify.marks', 'fanotify marks'], ['epoll.watches', 'epoll watches']] as const) {
     const out = render(run(id, ctx));
     assert.match(out, new RegExp(`^CRITICAL ${id} alice: alice holds 7,900 of 8,192 ${what} \\(96.4%\\)`, 'm'));
@@ -244,10 +244,17 @@ test('inotify.watches, inotify.instances, fanotify.marks, epoll.watches: the use
   }
   let out = render(run('inotify.instances', ctx));
   assert.match(out, /^CRITICAL inotify.instances alice: alice holds 127 of 128 inotify instances \(99.2%\): inotify_init fails with EMFILE/m);
-  const warn = context([], { watchUse: { limits, users: [{ ...user, watches: 7000 }], unreadable: [5], elapsedMs: 1 } });
+  const warn = context([], { watchUse: { limits, users: [{ ...user, watches: 7000, unreadable: [5], lowerBound: true }], unreadable: [5], asRoot: false, elapsedMs: 1 } });
   out = render(run('inotify.watches', warn));
   assert.match(out, /^WARNING inotify.watches alice: alice holds at least 7,000 of 8,192 inotify watches \(85.4%\)/m);
-  assert.match(out, /^ {4}some processes could not be read \(not root\): there may be more$/m);
+  assert.match(out, /^ {4}pid 5 of this user could not be read \(not root\): there may be more$/m);
+  // as root, a process closed even to root of another user leaves alice's figure exact
+  const other = context([], { asRoot: true, watchUse: { limits, users: [{ ...user, watches: 7000 }], unreadable: [1], asRoot: true, elapsedMs: 1 } });
+  out = render(run('inotify.watches', other));
+  assert.match(out, /^WARNING inotify.watches alice: alice holds 7,000 of 8,192/m);
+  assert.doesNotMatch(out, /could not be read/);
+  const hidden = context([], { asRoot: true, watchUse: { limits, users: [{ ...user, watches: 7000, unreadable: [1, 7], lowerBound: true }], unreadable: [1, 7], asRoot: true, elapsedMs: 1 } });
+  assert.match(render(run('inotify.watches', hidden)), /^ {4}pids 1, 7 of this user could not be read \(closed even to root\): there may be more$/m);
 });
 
 test('ipc.sem, ipc.shm, ipc.msg, mqueue.queues, pty.count: this machine\'s tables at their limit', () => {

@@ -24,8 +24,12 @@ export interface PerUserEvidence {
   what: string;
   /** the processes holding the most, most first */
   processes: Array<{ pid: number; comm: string; count: number }>;
-  /** some processes could not be read (not root): used is a floor */
+  /** some processes could not be read: used is a floor */
   lowerBound: boolean;
+  /** this user's processes whose fds could not be read (the first 10) */
+  unreadable: number[];
+  /** why they could not be read: not root (needs-root), or closed even to root (hidden); null when all were read */
+  unreadableWhy: 'needs-root' | 'hidden' | null;
 }
 
 export interface TableEvidence {
@@ -87,11 +91,13 @@ function perUserCheck(d: PerUser): Check<PerUserId> {
           id: d.id,
           severity,
           target: u.user,
-          title: `${u.user} holds ${w.unreadable.length ? 'at least ' : ''}${num(used)} of ${num(limit)} ${d.what} (${percent(used, limit)}%): ${d.errno} for every process of ${u.user}`,
+          title: `${u.user} holds ${u.lowerBound ? 'at least ' : ''}${num(used)} of ${num(limit)} ${d.what} (${percent(used, limit)}%): ${d.errno} for every process of ${u.user}`,
           evidence: {
             uid: u.uid, user: u.user, used, limit, percent: percent(used, limit), limitName: d.limitName, what: d.what,
             processes: top.map((p) => ({ pid: p.pid, comm: p.comm, count: d.perProcess(p) })),
-            lowerBound: w.unreadable.length > 0,
+            lowerBound: u.lowerBound,
+            unreadable: u.unreadable.slice(0, 10),
+            unreadableWhy: u.lowerBound ? (ctx.asRoot ? 'hidden' : 'needs-root') : null,
           },
           fix: [
             ...(lead ? [{ text: `Look at ${lead.comm} (pid ${lead.pid}) first: it holds ${num(d.perProcess(lead))}; restarting or reconfiguring it (exclude node_modules, build output) frees them`, command: `enospc inotify --user ${shellArg(u.user)} --paths` }] : []),

@@ -34,8 +34,15 @@ function perUser(f: FindingOf<'inotify.watches' | 'inotify.instances' | 'fanotif
     `user ${displayText(e.user)} (uid ${e.uid}): ${e.lowerBound ? 'at least ' : ''}${num(e.used)} of ${num(e.limit)} ${e.what} (${e.percent}%), limit ${e.limitName}`,
     ...(e.processes.length ? processLines(e.processes, e.what) : ['no readable process of this user holds any']),
     ...(e.processes.length > 5 ? [`... ${e.processes.length - 5} more processes (enospc inotify --user ${displayText(e.user)})`] : []),
-    ...(e.lowerBound ? ['some processes could not be read (not root): there may be more'] : []),
+    ...(e.lowerBound ? [unreadableLine(e.unreadable, e.unreadableWhy)] : []),
   ];
+}
+
+function unreadableLine(pids: number[], why: 'needs-root' | 'hidden' | null): string {
+  const reason = why === 'hidden' ? 'closed even to root' : 'not root';
+  return pids.length
+    ? `${pids.length === 1 ? `pid ${pids[0]}` : `pids ${pids.join(', ')}`} of this user could not be read (${reason}): there may be more`
+    : `some processes whose owner is not known could not be read (${reason}): there may be more`;
 }
 
 function table(f: FindingOf<'ipc.sem' | 'ipc.shm' | 'ipc.msg' | 'mqueue.queues' | 'pty.count'>): string[] {

@@ -71,6 +71,10 @@ export interface InotifyUserJson {
   /** user namespaces (inode numbers) of its processes */
   namespaces: number[];
   processes: InotifyProcessJson[];
+  /** PIDs charged to this user whose fds could not be read */
+  unreadable: number[];
+  /** this user's figures are a floor (some of its processes, or some of unknown owner, were not read) */
+  lowerBound: boolean;
 }
 
 /** `enospc inotify --json` (docs/json.md; schemas/inotify.schema.json). */
@@ -80,9 +84,9 @@ export interface InotifyJson {
   limits: WatchLimits;
   /** most watches first */
   users: InotifyUserJson[];
-  /** PIDs whose fds could not be read (not root) */
+  /** PIDs whose fds could not be read: not root, or closed even to root */
   unreadable: number[];
-  /** true when unreadable is not empty: every figure is a lower bound */
+  /** true when unreadable is not empty: some figures are a lower bound (each user's lowerBound says which) */
   lowerBound: boolean;
   elapsedMs: number;
 }
@@ -106,6 +110,8 @@ export function inotifyJson(u: InotifyUsage): InotifyJson {
         epollInstances: p.epoll.instances, epollWatches: p.epoll.watches,
         ...(u.paths ? procPaths(p, u.paths) : {}),
       })),
+      unreadable: x.unreadable,
+      lowerBound: x.lowerBound,
     })),
     unreadable: u.unreadable,
     lowerBound: u.unreadable.length > 0,
@@ -113,10 +119,14 @@ export function inotifyJson(u: InotifyUsage): InotifyJson {
   };
 }
 
+function pidList(pids: number[]): string {
+  return (pids.length === 1 ? `pid ${pids[0]}` : `pids ${pids.slice(0, 5).join(', ')}${pids.length > 5 ? ` and ${pids.length - 5} more` : ''}`);
+}
+
 function userLines(x: UserWatchUse, u: InotifyUsage, color: boolean): string[] {
   const s = style(color);
   const L = u.limits;
-  const head = `${x.user}: ${num(x.watches)} of ${L.inotifyWatches === null ? '?' : num(L.inotifyWatches)} watches (${pct(x.watches, L.inotifyWatches ?? 0)}), ${num(x.instances)} of ${L.inotifyInstances ?? '?'} instances`
+  const head = `${x.user}: ${x.lowerBound ? 'at least ' : ''}${num(x.watches)} of ${L.inotifyWatches === null ? '?' : num(L.inotifyWatches)} watches (${pct(x.watches, L.inotifyWatches ?? 0)}), ${num(x.instances)} of ${L.inotifyInstances ?? '?'} instances`
     + (x.sharedInstances ? `, ${x.sharedInstances} more shared over fork` : '');
   const rows = x.processes.map((p) => [String(p.pid), p.comm, num(p.inotify.watches), num(p.inotify.instances), num(p.fanotify.marks), num(p.epoll.watches)]);
   const out = [s.bold(head), ...headedTable([['PID', 'COMMAND', 'WATCHES', 'INSTANCES', 'FAN MARKS', 'EPOLL'], ...rows], [true, false, true, true, true, true], s, '  ')];
@@ -138,7 +148,12 @@ export function inotifyHuman(u: InotifyUsage, color: boolean): string {
   const out: string[] = [];
   out.push(`limits per user: fs.inotify.max_user_watches ${L.inotifyWatches === null ? 'unknown' : num(L.inotifyWatches)}, max_user_instances ${L.inotifyInstances ?? 'unknown'}` +
     `, fs.fanotify.max_user_marks ${L.fanotifyMarks === null ? 'unknown' : num(L.fanotifyMarks)}, fs.epoll.max_user_watches ${L.epollWatches === null ? 'unknown' : num(L.epollWatches)}`);
-  if (u.unreadable.length) out.push(s.yellow(`${u.unreadable.length} processes could not be read (run as root): every figure below is a lower bound`));
+  if (u.unreadable.length) {
+    out.push(s.yellow(u.asRoot
+      ? `${pidList(u.unreadable)} could not be read even by root: ${u.unreadable.length === 1 ? 'its' : 'their'} watches are not counted`
+        + (u.users.some((x) => x.lowerBound) ? `; the figures of ${u.users.filter((x) => x.lowerBound).map((x) => x.user).join(', ')} are a lower bound` : '')
+      : `${num(u.unreadable.length)} process${u.unreadable.length === 1 ? '' : 'es'} could not be read (run as root): figures marked "at least" are a lower bound`));
+  }
   if (u.users.length === 0) {
     out.push('no process holds an inotify, fanotify or epoll object' + (u.unreadable.length ? ' that could be read' : ''));
     return out.join('\n') + '\n';
