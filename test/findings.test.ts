@@ -171,6 +171,10 @@ test('deleted-open: the holding process, its files and bytes', () => {
   const roomy: MountFacts = { mount: EXT4, usage: usage([1000, 900], [2_000_000, 1_500_000, 1_500_000]) };
   out = render(run('deleted-open', context([roomy], { openFiles: { byDev: new Map(), deleted: [{ ...deleted, size: 1000 }], unreadable: 3 } })));
   assert.match(out, /^ {2}info deleted-open \/: at least 1 deleted file still open, holding 1000 B$/m);
+  out = render(run('deleted-open', context([facts], { openFiles: { byDev: new Map(), deleted: [deleted], unreadable: 3 } })));
+  assert.match(out, /^ {4}3 processes could not be read \(not root\): there may be more$/m);
+  out = render(run('deleted-open', context([facts], { asRoot: true, openFiles: { byDev: new Map(), deleted: [deleted], unreadable: 1 } })));
+  assert.match(out, /^ {4}1 process could not be read \(closed even to root\): there may be more$/m);
 });
 
 test('imagemagick.pixel-cache: from the policy.xml ImageMagick reads (MAGICK_CONFIGURE_PATH)', { skip: cannotMount ?? false }, () => {

@@ -11,8 +11,11 @@ export interface DeletedOpenEvidence {
   files: number;
   bytes: number;
   processes: Array<{ pid: number; comm: string; files: number; bytes: number; examples: Array<{ fd: number; path: string; size: number }> }>;
-  /** some processes could not be read (not root): there may be more */
+  /** some processes could not be read: there may be more */
   lowerBound: boolean;
+  /** how many, and why: not root (needs-root), or closed even to root (hidden); null when all were read */
+  unreadable: number;
+  unreadableWhy: 'needs-root' | 'hidden' | null;
 }
 
 export const deletedOpen: Check<'deleted-open'> = {
@@ -53,6 +56,8 @@ export const deletedOpen: Check<'deleted-open'> = {
             examples: fs.slice(0, 5).map((f) => ({ fd: f.fd, path: f.path, size: f.size })),
           })).sort((a, b) => b.bytes - a.bytes).slice(0, 20),
           lowerBound,
+          unreadable: ctx.openFiles.unreadable,
+          unreadableWhy: lowerBound ? (ctx.asRoot ? 'hidden' : 'needs-root') : null,
         },
         fix: RANK[severity] > 0 ? [
           { text: 'Restart (or reload) the processes that hold them, e.g. a daemon that keeps a rotated log open' },

@@ -79,7 +79,7 @@ const RENDER: { [K in CheckId]: Render<K> } = {
   'deleted-open': ({ evidence: e }) => [
     ...e.processes.slice(0, 5).map((p) => `pid ${p.pid} (${displayText(p.comm)}): ${count(p.files, 'file')}, ${bytes(p.bytes)}, e.g. fd ${p.examples[0]?.fd} ${displayText(p.examples[0]?.path ?? '')}`),
     ...(e.processes.length > 5 ? [`... ${e.processes.length - 5} more processes`] : []),
-    ...(e.lowerBound ? ['some processes could not be read (not root): there may be more'] : []),
+    ...(e.lowerBound ? [`${count(e.unreadable, 'process', 'processes')} could not be read (${e.unreadableWhy === 'hidden' ? 'closed even to root' : 'not root'}): there may be more`] : []),
   ],
   'orphans': ({ evidence: e }) => [
     `${num(e.orphans)} of ${num(e.count)} ${displayText(e.pattern)}; open in a process: ${e.openCount === null ? 'unknown' : num(e.openCount)}`,
