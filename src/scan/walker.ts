@@ -1,8 +1,11 @@
 // A directory walker built on openat/getdents64/statx, relative to directory fds.
 //
-// - An explicit stack, no JS recursion; depth is limited by nothing but memory. Only a window
-//   of the deepest directories keeps its fd open; an ancestor whose fd was closed is reopened
-//   from the nearest open one by name, and checked to be the same directory (dev, ino).
+// - An explicit stack, no JS recursion; depth is limited by nothing but memory, and the work
+//   per directory does not grow with its depth. Only a window of the deepest directories keeps
+//   its fd open; on the way back up, an ancestor whose fd was closed is opened as ".." of its
+//   child and checked to be the same directory (dev, ino); only when that fails (it was moved)
+//   is it looked for by name from the nearest open ancestor. Paths are chains of names
+//   (DirPath), made into bytes only when a visitor asks.
 // - Never follows a symlink: every open is O_NOFOLLOW|O_DIRECTORY and entries are typed from
 //   d_type (statx without following only when d_type is DT_UNKNOWN).
 // - Stays on the root's filesystem unless crossMounts. Mount points it is given are skipped by
@@ -26,6 +29,29 @@ import { MountPoints } from './walk-mounts.js';
 export function direntIno(buf: Buffer, start: number): number {
   const off = start - 19;
   return buf.readUInt32LE(off) + buf.readUInt32LE(off + 4) * 0x1_0000_0000;
+}
+
+/**
+ * A directory's path as a chain of names: O(1) to make for a child, turned into bytes (O(length))
+ * only when asked. The root's node holds the root's bytes ('' for '/').
+ */
+export class DirPath {
+  constructor(readonly parent: DirPath | null, readonly name: Buffer) {}
+
+  /** The path as bytes. */
+  bytes(): Buffer {
+    if (this.parent === null) return this.name.length ? this.name : Buffer.from('/');
+    let len = 0;
+    for (let n: DirPath | null = this; n; n = n.parent) len += n.name.length + (n.parent ? 1 : 0);
+    const out = Buffer.allocUnsafe(len);
+    let at = len;
+    for (let n: DirPath | null = this; n; n = n.parent) {
+      at -= n.name.length;
+      n.name.copy(out, at);
+      if (n.parent) out[--at] = 47;
+    }
+    return out;
+  }
 }
 
 export const T_FILE = 0;
@@ -100,11 +126,13 @@ interface Frame {
   keep: boolean;
   /** the path (latin1) when mount points lie below this directory, else null */
   path: string | null;
+  node: DirPath;
 }
 
 const DOT = 46;
 const SHARED_BUF = Buffer.allocUnsafe(256 * 1024);
 const SLASH = Buffer.from('/');
+const DOTDOT = Buffer.from('..\0');
 const ESTALE = 116;
 const ENFILE = 23;
 const EMFILE = 24;
@@ -190,15 +218,14 @@ export class Walker {
     this.kept.length = 0;
   }
 
-  /** Path of the directory at `depth`, as bytes. */
+  /** Path of the directory at `depth`, as bytes (O(its length): see pathNode). */
   pathOf(depth: number): Buffer {
-    if (depth === 0) return this.rootBytes.length ? this.rootBytes : Buffer.from('/');
-    const parts: Buffer[] = [this.rootBytes];
-    for (let d = 1; d <= depth; d++) {
-      const n = this.stack[d]!.name;
-      parts.push(SLASH, n.subarray(0, n.length - 1));
-    }
-    return Buffer.concat(parts);
+    return this.stack[depth]!.node.bytes();
+  }
+
+  /** The path of the directory at `depth` as a chain of names, O(1): bytes() when needed. */
+  pathNode(depth: number): DirPath {
+    return this.stack[depth]!.node;
   }
 
   /** Path of a child `name` of the directory at `depth`. */
@@ -210,9 +237,10 @@ export class Walker {
 
   /** Walk the tree. Throws SysError when the root itself cannot be opened. */
   run(): WalkResult {
-    const rootName = this.opts.startAt?.name ?? cpath(this.pathOf(0));
+    const rootNode = new DirPath(null, this.rootBytes);
+    const rootName = this.opts.startAt?.name ?? cpath(rootNode.bytes());
     const fd = openat(this.opts.startAt?.dirfd ?? AT_FDCWD, rootName, O_DIR_WALK);
-    const shown = this.pathOf(0).toString();
+    const shown = rootNode.bytes().toString();
     if (fd < 0) throw new SysError('open', -fd, shown);
     const r = fstatx(fd, this.dirSt, this.dirMask);
     if (r < 0) {
@@ -226,7 +254,7 @@ export class Walker {
       close(fd);
       return { entries: 0, partial: false, otherMount: true };
     }
-    const frame: Frame = { fd, name: rootName, ino: statInoNum(this.dirSt), pending: [], next: 0, keep: false, path: this.mounts.root() };
+    const frame: Frame = { fd, name: rootName, ino: statInoNum(this.dirSt), pending: [], next: 0, keep: false, path: this.mounts.root(), node: rootNode };
     this.stack.push(frame);
     this.openFds++;
     try {
@@ -265,6 +293,7 @@ export class Walker {
         this.descend(depth, name);
       } else {
         if (top.fd >= 0) {
+          this.openParentFromChild(depth);
           if (top.keep) this.kept.push(top.fd);
           else close(top.fd);
           this.openFds--;
@@ -297,7 +326,8 @@ export class Walker {
       return;
     }
     const path = parent.path === null ? null : this.mounts.way(parent.path, name);
-    this.stack.push({ fd, name: nameZ, ino: statInoNum(this.dirSt), pending: [], next: 0, keep: false, path });
+    const node = new DirPath(parent.node, nameZ.subarray(0, nameZ.length - 1));
+    this.stack.push({ fd, name: nameZ, ino: statInoNum(this.dirSt), pending: [], next: 0, keep: false, path, node });
     this.openFds++;
     if (this.visitor.enterDir(depth + 1, this.dirSt) !== false) this.read(depth + 1);
   }
@@ -348,6 +378,7 @@ export class Walker {
       if (this.stopped) break;
     }
     if (frame.pending.length === 0) {
+      this.openParentFromChild(depth);
       close(frame.fd);
       frame.fd = -1;
       this.openFds--;
@@ -382,6 +413,29 @@ export class Walker {
     }
   }
 
+  /**
+   * The directory at `depth` is about to close its fd and be left: when its parent's fd was
+   * closed by the window, open the parent as its "..", so that going up costs one open a level
+   * whatever the depth. A ".." that is not the recorded parent (the child was moved) is not
+   * used: the parent is then looked for by name from above when it is needed (reopen).
+   */
+  private openParentFromChild(depth: number): void {
+    if (depth === 0) return;
+    const f = this.stack[depth]!;
+    const parent = this.stack[depth - 1]!;
+    if (parent.fd >= 0 || f.fd < 0) return;
+    let fd = openat(f.fd, DOTDOT, O_DIR_WALK);
+    if (fd < 0 && this.shed(-fd, depth - 1, false)) fd = openat(f.fd, DOTDOT, O_DIR_WALK);
+    if (fd < 0) return;
+    if (fstatx(fd, this.dirSt, STATX_BASIC_STATS) < 0 || statInoNum(this.dirSt) !== parent.ino
+      || statDevMajor(this.dirSt) !== this.devMajor || statDevMinor(this.dirSt) !== this.devMinor) {
+      close(fd);
+      return;
+    }
+    parent.fd = fd;
+    this.openFds++;
+  }
+
   /** Reopen the directory at `depth` from its nearest open ancestor; false when it changed. */
   private reopen(depth: number): boolean {
     let a = depth - 1;
@@ -414,7 +468,7 @@ export class Walker {
   }
 
   /** An open failed: on EMFILE/ENFILE close one fd the walk can reopen (keeping fewer from now on) and retry; none left: fail. */
-  private shed(errno: number, parent: number): boolean {
+  private shed(errno: number, parent: number, orThrow = true): boolean {
     if (errno !== EMFILE && errno !== ENFILE) return false;
     for (let d = 1; d < parent; d++) {
       const f = this.stack[d]!;
@@ -425,6 +479,7 @@ export class Walker {
       this.fdCap = Math.max(1, this.openFds);
       return true;
     }
+    if (!orThrow) return false;
     throw new SysError('openat', errno, this.pathOf(parent).toString());
   }
 }
