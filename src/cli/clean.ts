@@ -9,14 +9,14 @@ import { cleanHuman, cleanJson } from '../report/clean.js';
 import { wantColor } from '../report/format.js';
 import { SysError } from '../sys/libc.js';
 import { closedMountOf, mountsNow, walkMounts, type MountHealth } from '../probe/mount-health.js';
-import { resolveRoot } from './root.js';
+import { openRootOrFail } from './root.js';
 import { out } from './output.js';
 import { progressLine } from './progress.js';
 import { describeCode, fail, parseIntOption } from './fail.js';
 
 export interface CleanFlags {
   match?: string; olderThan?: string; rules?: string[]; systemRules?: boolean; apply?: boolean;
-  log?: string | boolean; emitRule?: boolean; json?: boolean; limit: string;
+  log?: string | boolean; emitRule?: boolean; json?: boolean; limit: string; forceUnseen?: boolean;
 }
 
 
@@ -37,6 +37,7 @@ export function runClean(target: string | undefined, flags: CleanFlags): number 
 
   let jobs: CleanJob[];
   let mounts: MountHealth;
+  let rootFd: number | undefined;
   if (byRules) {
     if (flags.emitRule) fail('--emit-rule turns a command line into a rule; with --rules there is nothing to emit');
     let rules;
@@ -51,8 +52,9 @@ export function runClean(target: string | undefined, flags: CleanFlags): number 
     jobs = jobsFromRules(rules);
     for (const j of jobs) checkRoot(`${j.source}: ${j.root}`, j.root);
   } else {
-    const { root, mounts: now } = resolveRoot(target!, 'nothing there to clean');
+    const { root, fd, mounts: now } = openRootOrFail(target!, 'nothing there to clean');
     mounts = now;
+    rootFd = fd;
     checkRoot(target!, root);
     if (flags.match === undefined && age === null) fail('say what may go: --match GLOB and/or --older-than AGE (everything below PATH is never the default)');
     if (flags.match !== undefined && flags.match.includes('/')) fail(`--match takes a name pattern without '/': '${flags.match}'`);
@@ -91,6 +93,8 @@ export function runClean(target: string | undefined, flags: CleanFlags): number 
       try {
         runJob(job, {
           apply: flags.apply === true, logFd, mountPoints: walkMounts(job.root, mounts),
+          ...(rootFd !== undefined ? { rootFd } : {}), forceUnseen: flags.forceUnseen === true,
+          onUnseen: (why) => { progress.clear(); process.stderr.write(`enospc: cannot see every process: ${why}; ${flags.forceUnseen ? '--force-unseen: other users\' files go all the same' : 'other users\' files are kept (--force-unseen removes them all the same)'}\n`); },
           onProgress: (n: number) => progress.update(`cleaning ${job.root}: ${n.toLocaleString('en-US')} entries looked at`),
         }, result);
       } catch (e) {

@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PSEUDO_FSTYPES, mountOf, type Mount } from '../probe/mounts.js';
 import { mountsNow, type MountHealth } from '../probe/mount-health.js';
+import { RootError, fdPath, openRootFd } from '../probe/root-fd.js';
+import { SysError } from '../sys/libc.js';
 import { describeCode, fail } from './fail.js';
 
 /** The real path of `path`, or one line and exit 2 (an empty path is not the current directory). */
@@ -43,6 +45,29 @@ export function resolveRoot(path_: string, pseudoWhy = 'a kernel pseudo filesyst
   const mount = mountOf(root, mounts.visible);
   if (mount && PSEUDO_FSTYPES.has(mount.fstype)) fail(`${path_}: on ${mount.fstype}, ${pseudoWhy}`);
   return { root, mount, mounts };
+}
+
+/**
+ * Open `given` once, as the directory a command then works in by fd (clean): no symlink in any
+ * component, no magic link (/proc/PID/root/...), refused in one line naming the component.
+ * `root` is the path the fd has in this process's view, for display and the audit log.
+ */
+export function openRootOrFail(given: string, pseudoWhy: string): { root: string; fd: number; mounts: MountHealth } {
+  if (given === '') fail("an empty path: name a directory ('.' for the current one)");
+  const mounts = mountsNow();
+  refuseAutofs(given, path.resolve(given), mounts.visible);
+  let fd: number;
+  try {
+    fd = openRootFd(given);
+  } catch (e) {
+    if (e instanceof RootError) fail(e.message);
+    if (e instanceof SysError) fail(`${given}: ${describeCode(e.code)}`);
+    throw e;
+  }
+  const root = fdPath(fd) ?? path.resolve(given);
+  const mount = mountOf(root, mounts.visible);
+  if (mount && PSEUDO_FSTYPES.has(mount.fstype)) fail(`${given}: on ${mount.fstype}, ${pseudoWhy}`);
+  return { root, fd, mounts };
 }
 
 /**
