@@ -1,6 +1,7 @@
 // The last step for one batch of names in one directory, shared by the cleaner's threads:
 // statx each name (not following symlinks) and check it (the inode getdents gave, not a
-// directory, same mount, old enough, not locked, not open); write the audit log lines of
+// directory, same mount, old enough, not locked, not in use by a process, not another user's
+// while processes are unseen); write the audit log lines of
 // those that pass; then unlink them relative to the directory fd.
 import fs from 'node:fs';
 import { errnoName, unlinkat } from '../sys/libc.js';
@@ -20,6 +21,8 @@ export const S_LOCKED = 2;
 export const S_YOUNG = 3;
 export const S_CHANGED = 4;
 export const S_MOUNT = 5;
+/** another user's, while some processes could not be seen */
+export const S_UNSEEN = 6;
 /** S_ERRNO + errno */
 export const S_ERRNO = 100;
 
@@ -58,8 +61,13 @@ export interface RemoveCtx {
   cutoff: number;
   ageBy: AgeBy;
   rootMnt: number;
+  /** in use: open, or an executable, working or root directory (this device) */
   open: Set<number>;
+  /** mapped by some process (any device) */
+  mapped: Set<number>;
   locked: Set<number>;
+  /** when some processes could not be seen: the only owner whose files may go; else -1 */
+  ownerOnly: number;
 }
 
 export function isOld(st: Buffer, dir: boolean, ageBy: AgeBy, cutoff: number): boolean {
@@ -93,7 +101,8 @@ export function removeItems(dirfd: number, dirPath: string, it: Items, from: num
     if (!isOld(st, false, ctx.ageBy, ctx.cutoff)) { it.status[i] = S_YOUNG; continue; }
     // a lock is held through an open fd: say "locked", the more telling of the two
     if (ctx.locked.has(ino)) { it.status[i] = S_LOCKED; continue; }
-    if (ctx.open.has(ino)) { it.status[i] = S_OPEN; continue; }
+    if (ctx.open.has(ino) || ctx.mapped.has(ino)) { it.status[i] = S_OPEN; continue; }
+    if (ctx.ownerOnly >= 0 && statUid(st) !== ctx.ownerOnly) { it.status[i] = S_UNSEEN; continue; }
     it.size[i] = statSize(st);
     it.mtime[i] = statMtimeMs(st);
     it.uid[i] = statUid(st);
