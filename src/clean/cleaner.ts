@@ -1,74 +1,46 @@
 // The cleaner: a walk relative to directory fds (the scan walker: O_NOFOLLOW, no mount crossing,
-// bind mounts included) that removes what a job allows, and nothing a process holds open or
-// locked, nothing that changed or got young since it was checked, nothing outside the root.
+// bind mounts included) from the root held by fd, that removes what a job allows, and nothing a
+// process uses or locks, nothing that changed or got young since it was checked, nothing
+// outside the root, and, when some processes cannot be seen, nothing of another user's.
 //
 // Names that may go gather in batches of at most MAX_ITEMS of one directory. Before a batch is
-// worked on, the directory is confirmed to be where it was (its ".." is still its parent;
-// readlink of its fd is still its path under the root). Then remove.ts checks each name with
-// statx (same inode as getdents said, not a directory, same mount, old enough, not locked,
-// not open), writes the audit log lines, and unlinks them relative to the directory fd. Big
-// batches are split between this thread and a second one (statx runs beside the other
-// thread's unlinks; the kernel serialises the unlinks of one directory anyway).
+// worked on: the reading of /proc it is checked against is made fresh (guard.ts: at most
+// FRESH_MS old), and the directory is confirmed to be below the root by the chain the walk
+// recorded (chain.ts). Then remove.ts checks each name with statx (same inode as getdents said,
+// not a directory, same mount, old enough, not locked, not in use, not unseen), writes the
+// audit log lines, and unlinks them relative to the directory fd. Big batches are split between
+// this thread and a second one (helper.ts).
 import fs from 'node:fs';
-import os from 'node:os';
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { AT_REMOVEDIR, LOCK_EX, LOCK_NB, errnoName, flock, unlinkat } from '../sys/libc.js';
+import { AT_REMOVEDIR, LOCK_EX, LOCK_NB, SysError, close, errnoName, flock, unlinkat } from '../sys/libc.js';
 import {
-  STATX_BASIC_STATS, STATX_MNT_ID, STATX_SIZE, lstatxAt, statInoNum, statMask, statMntId, statMode,
-  statMtimeMs, statUid, S_IFDIR, S_IFMT,
+  STATX_BASIC_STATS, STATX_MNT_ID, STATX_SIZE, fstatx, lstatxAt, statDevMajor, statDevMinor, statInoNum, statMask,
+  statMntId, statMode, statMtimeMs, statUid, S_IFDIR, S_IFMT,
 } from '../sys/statx.js';
-import {
-  HELPER_FAILED, HELPER_READY, MASK, MAX_ITEMS, NAME_BYTES, S_CHANGED, S_ERRNO, S_LOCKED, S_MOUNT, S_OPEN, S_REMOVED, S_YOUNG, isOld, logLine, removeItems,
-  sharedItems, type RemoveCtx,
-} from './remove.js';
-import type { RemoveTask, RemoveWorkerInput } from './remove-worker.js';
+import { fdHeadroom } from '../sys/fds.js';
+import { openRootFd } from '../probe/root-fd.js';
 import { T_DIR, Walker, direntIno, type EntryType, type WalkVisitor } from '../scan/walker.js';
 import { patternBuf, patternInto } from '../scan/pattern.js';
-import { splitDev } from '../probe/procs.js';
-import { fdHeadroom } from '../sys/fds.js';
+import { fdPlan } from '../scan/parallel.js';
+import {
+  MASK, MAX_ITEMS, NAME_BYTES, S_CHANGED, S_ERRNO, S_LOCKED, S_MOUNT, S_OPEN, S_REMOVED, S_UNSEEN, S_YOUNG, isOld, logLine,
+  removeItems, sharedItems, type RemoveCtx,
+} from './remove.js';
 import { Guard } from './guard.js';
+import { ChainCheck } from './chain.js';
+import { Helper, SPLIT } from './helper.js';
+import { Tally, type CleanResult, type SkipReason } from './result.js';
 import type { CleanJob } from './job.js';
 import type { WalkMount } from '../probe/mounts.js';
 
-const SAMPLE = 5;
-/** batches at least this big are split between two threads */
-const SPLIT = 256;
-/** a second thread only with this many fds to spare (its event loop, its modules loading) */
-const MIN_FDS_FOR_HELPER = 128;
+export { emptyResult, type CleanResult, type CleanTotals, type PatternTotals, type SkipReason } from './result.js';
+
 const FSYNC_MS = 1000;
 const ENOTEMPTY = 39;
 const EEXIST = 17;
 const ENOENT = 2;
-const DOTDOT = Buffer.from('..\0');
-
-export type SkipReason = 'open' | 'locked' | 'young' | 'changed' | 'mount' | 'excluded' | 'error';
-
-export interface CleanTotals {
-  entries: number;
-  files: number;
-  dirs: number;
-  bytes: number;
-}
-
-export interface PatternTotals extends CleanTotals { pattern: string; sample: string[] }
-
-export interface CleanResult {
-  apply: boolean;
-  removed: CleanTotals;
-  skipped: Record<SkipReason, number>;
-  patterns: Map<string, PatternTotals>;
-  errors: Array<{ path: string; error: string }>;
-  /** processes whose fds could not be read: "open" may be missed */
-  unreadableProcs: number;
-}
-
-export function emptyResult(apply: boolean): CleanResult {
-  return {
-    apply, removed: { entries: 0, files: 0, dirs: 0, bytes: 0 },
-    skipped: { open: 0, locked: 0, young: 0, changed: 0, mount: 0, excluded: 0, error: 0 },
-    patterns: new Map(), errors: [], unreadableProcs: 0,
-  };
-}
+const DOT = Buffer.from('.\0');
+/** fds kept free beside the walker's window: the log, fanotify, a /proc reading's, the second thread's */
+const RESERVE_FDS = 16;
 
 export interface CleanOptions {
   apply: boolean;
@@ -78,6 +50,12 @@ export interface CleanOptions {
   onProgress?: (seen: number) => void;
   /** the mount points below the job's root (mountPointsBelow): skipped without being opened */
   mountPoints?: WalkMount[];
+  /** the job's root, already opened (openRootFd); else it is opened here */
+  rootFd?: number;
+  /** remove other users' files even when some processes cannot be seen */
+  forceUnseen?: boolean;
+  /** told once, the first time some processes cannot be seen */
+  onUnseen?: (why: string) => void;
 }
 
 interface DirState {
@@ -89,6 +67,7 @@ interface DirState {
   old: boolean;
   /** entries left in it (not candidates, skipped, failed) */
   kept: number;
+  /** nothing in it is removed (locked, excluded, moved out of its place) */
   skip: boolean;
   ino: number;
   path: string;
@@ -96,250 +75,295 @@ interface DirState {
   mtime: number;
 }
 
+const BTRFS_MAGIC = 0x9123683e;
+const OVERLAYFS_MAGIC = 0x794c7630;
+
+/** Is the root on a filesystem whose stat device differs from its superblock's (what /proc/PID/maps shows)? */
+function devIsNotSuperblock(rootFd: number): boolean {
+  try {
+    const type = fs.statfsSync(`/proc/self/fd/${rootFd}`).type;
+    return type === BTRFS_MAGIC || type === OVERLAYFS_MAGIC;
+  } catch {
+    return true;
+  }
+}
+
 /** Run one job; adds to `result`. Throws SysError when the root cannot be opened. */
 export function runJob(job: CleanJob, opts: CleanOptions, result: CleanResult): void {
-  const st = Buffer.alloc(STATX_SIZE);
-  const rootSt = fs.statSync(job.root);
-  const guard = new Guard(splitDev(rootSt.dev).join(':'));
-  result.unreadableProcs = Math.max(result.unreadableProcs, guard.unreadable);
-  const cutoff = job.age === null ? Infinity : (opts.now ?? Date.now()) - job.age;
-  const states: DirState[] = [];
-  const items = sharedItems();
-  const nameBuf = Buffer.from(items.names.buffer);
-  let n = 0;
-  let batchDepth = -1;
-  let lastSync = performance.now();
-  let seen = 0;
-  const ctx: RemoveCtx = { apply: opts.apply, logFd: opts.logFd, cutoff, ageBy: job.ageBy, rootMnt: -1, open: new Set(), locked: new Set() };
-  let ctxGen = -1;
+  const rootFd = opts.rootFd ?? openRootFd(job.root);
+  try {
+    new Cleaner(job, opts, result, rootFd).run();
+  } finally {
+    if (opts.rootFd === undefined) close(rootFd);
+  }
+}
 
-  // The second thread: started at the first batch big enough to split, when there is a second
-  // CPU and fds to spare; given halves once it is loaded (until then, and if it cannot load,
-  // this thread does all). Not unref'd: told to quit, it ends by itself (ended from outside
-  // while loading koffi, it would abort the process). `gen`: the guard generation it was sent.
-  let helper = null as { ctl: Int32Array; port: MessagePort; seq: number; gen: number } | null;
-  const twoCpus = os.availableParallelism() > 1 && fdHeadroom() >= MIN_FDS_FOR_HELPER;
-  const startHelper = () => {
-    const ctl = new Int32Array(new SharedArrayBuffer(12));
-    const { port1, port2 } = new MessageChannel();
-    const input: RemoveWorkerInput = { items, ctl, port: port2 };
+class Cleaner implements WalkVisitor {
+  private readonly st = Buffer.alloc(STATX_SIZE);
+  private readonly states: DirState[] = [];
+  private readonly items = sharedItems();
+  private readonly names = Buffer.from(this.items.names.buffer);
+  /** names queued, all of the directory at batchDepth */
+  private n = 0;
+  private batchDepth = -1;
+  private readonly tally: Tally;
+  private readonly guard: Guard;
+  private readonly chain: ChainCheck;
+  private readonly ctx: RemoveCtx;
+  private ctxGen = -1;
+  private helper: Helper | null = null;
+  private readonly twoCpus = Helper.possible();
+  private readonly walker: Walker;
+  private lastSync = performance.now();
+  private seen = 0;
+  private toldUnseen = false;
+
+  constructor(private readonly job: CleanJob, private readonly opts: CleanOptions, result: CleanResult, rootFd: number) {
+    this.tally = new Tally(result);
+    const r = fstatx(rootFd, this.st, STATX_BASIC_STATS);
+    if (r < 0) throw new SysError('statx', -r, job.root);
+    // the device of the open-file index and the moves watched: the root fd's, never a path's
+    const dev = { major: statDevMajor(this.st), minor: statDevMinor(this.st) };
+    this.guard = new Guard(`${dev.major}:${dev.minor}`, devIsNotSuperblock(rootFd));
+    this.chain = new ChainCheck(rootFd, dev);
+    const cutoff = job.age === null ? Infinity : (opts.now ?? Date.now()) - job.age;
+    this.ctx = {
+      apply: opts.apply, logFd: opts.logFd, cutoff, ageBy: job.ageBy, rootMnt: -1,
+      open: new Set(), mapped: new Set(), locked: new Set(), ownerOnly: -1,
+    };
+    const { fdWindow } = fdPlan(1, fdHeadroom() - RESERVE_FDS);
+    this.walker = new Walker(job.root, this, {
+      sameMount: true, fdWindow, startAt: { dirfd: rootFd, name: DOT }, onBatch: () => this.flush(),
+      ...(opts.mountPoints ? { mountPoints: opts.mountPoints } : {}),
+    });
+  }
+
+  run(): void {
     try {
-      new Worker(new URL('./remove-worker.js', import.meta.url), { workerData: input, transferList: [port2] }).on('error', () => {});
-    } catch { /* never ready */ }
-    return { ctl, port: port1, seq: 0, gen: -1 };
-  };
+      this.walker.run();
+      this.flush();
+    } finally {
+      this.helper?.quit();
+      this.chain.close();
+    }
+  }
 
-  const skip = (why: SkipReason, depth: number) => {
-    result.skipped[why]++;
-    if (depth >= 0 && states[depth]) states[depth]!.kept++;
-  };
-  const fail = (path: string, errno: number, depth: number) => {
-    skip('error', depth);
-    if (result.errors.length < 100) result.errors.push({ path, error: errnoName(errno) });
-  };
-  const excluded = (path: string): 'all' | 'self' | null => {
-    for (const x of job.excludes) if (x.re.test(path)) return x.self ? 'self' : 'all';
+  // ---- what is kept, and why ----
+
+  private keep(why: SkipReason, depth: number, n = 1): void {
+    this.tally.skipped(why, n);
+    if (depth >= 0 && this.states[depth]) this.states[depth]!.kept += n;
+  }
+
+  private fail(path: string, errno: number, depth: number): void {
+    this.tally.error(path, errno);
+    if (depth >= 0 && this.states[depth]) this.states[depth]!.kept++;
+  }
+
+  private excluded(path: string): 'all' | 'self' | null {
+    for (const x of this.job.excludes) if (x.re.test(path)) return x.self ? 'self' : 'all';
     return null;
-  };
-  const tally = (pattern: string, dir: boolean, size: number, path: () => string) => {
-    const r = result.removed;
-    r.entries++;
-    if (dir) r.dirs++; else r.files++;
-    r.bytes += size;
-    let t = result.patterns.get(pattern);
-    if (!t) result.patterns.set(pattern, (t = { pattern, entries: 0, files: 0, dirs: 0, bytes: 0, sample: [] }));
-    t.entries++;
-    if (dir) t.dirs++; else t.files++;
-    t.bytes += size;
-    if (t.sample.length < SAMPLE) t.sample.push(path());
-  };
+  }
 
-  /** Is the directory at `depth` (fd) still where the walk put it? */
-  const inPlace = (depth: number, fd: number): boolean => {
-    const s = states[depth]!;
-    if (depth > 0) {
-      if (lstatxAt(fd, DOTDOT, st, STATX_BASIC_STATS) !== 0 || statInoNum(st) !== states[depth - 1]!.ino) return false;
-    }
-    if (s.path.length < 3000) {
-      try {
-        if (fs.readlinkSync(`/proc/self/fd/${fd}`) !== s.path) return false;
-      } catch {
-        return false;
-      }
-    }
-    return true;
-  };
+  // ---- the checks before a removal ----
 
-  const flush = () => {
-    if (!n) return;
-    const depth = batchDepth;
-    const count = n;
-    n = 0;
-    const dir = states[depth]!;
-    const fd = walker.fdOf(depth);
-    if (opts.apply && !inPlace(depth, fd)) {
-      dir.skip = true;
-      for (let i = 0; i < count; i++) skip('changed', depth);
-      return;
+  /** A reading of /proc at most FRESH_MS old, in the context the checks use. */
+  private freshGuard(): void {
+    const g = this.guard;
+    g.fresh();
+    if (g.generation === this.ctxGen) return;
+    this.ctxGen = g.generation;
+    this.ctx.open = g.open;
+    this.ctx.mapped = g.mapped;
+    this.ctx.locked = g.locked;
+    this.ctx.ownerOnly = g.unseen !== null && !this.opts.forceUnseen ? (process.geteuid?.() ?? -1) : -1;
+    const r = this.tally.result;
+    r.unreadableProcs = Math.max(r.unreadableProcs, g.unreadable);
+    if (g.unseen !== null) {
+      r.unseen = g.unseen;
+      if (!this.toldUnseen) this.opts.onUnseen?.(g.unseen);
+      this.toldUnseen = true;
     }
-    guard.maybeRefresh();
-    if (guard.generation !== ctxGen) {
-      ctx.open = guard.open;
-      ctx.locked = guard.locked;
-    }
-    if (twoCpus && count >= SPLIT) helper ??= startHelper();
-    const split = helper && count >= SPLIT && Atomics.load(helper.ctl, 2) === HELPER_READY ? count >> 1 : count;
-    if (split < count) {
-      const h = helper!;
-      const task: RemoveTask = { dirfd: fd, dirPath: dir.path, from: split, to: count, ...(h.gen !== guard.generation ? { ctx } : {}) };
-      h.gen = guard.generation;
-      h.port.postMessage(task);
-      Atomics.store(h.ctl, 0, ++h.seq);
-      Atomics.notify(h.ctl, 0);
-    }
-    ctxGen = guard.generation;
-    removeItems(fd, dir.path, items, 0, split, ctx);
-    if (split < count) {
-      const h = helper!;
-      while (Atomics.load(h.ctl, 1) !== h.seq) Atomics.wait(h.ctl, 1, Atomics.load(h.ctl, 1), 1000);
-      if (Atomics.load(h.ctl, 2) === HELPER_FAILED) {
-        // what failed there (the audit log's write, say) fails here, as if this thread had done it
-        const m = receiveMessageOnPort(h.port)?.message as { message: string; code?: string } | undefined;
-        throw Object.assign(new Error(m?.message ?? 'the second thread failed'), m?.code ? { code: m.code } : {});
-      }
-    }
-    if (opts.logFd >= 0 && performance.now() - lastSync >= FSYNC_MS) {
-      fs.fdatasyncSync(opts.logFd);
-      lastSync = performance.now();
-    }
-    const prefix = dir.path === '/' ? '/' : dir.path + '/';
-    for (let i = 0; i < count; i++) {
-      const code = items.status[i]!;
-      const start = items.offs[i]!;
-      const end = items.offs[i + 1]! - 1;
-      const path = () => prefix + nameBuf.toString('utf8', start, end);
-      switch (code) {
-        case S_REMOVED: tally(patternBuf.toString('latin1', 0, patternInto(nameBuf, start, end)), false, items.size[i]!, path); break;
-        case S_OPEN: skip('open', depth); break;
-        case S_LOCKED: skip('locked', depth); break;
-        case S_YOUNG: skip('young', depth); break;
-        case S_CHANGED: skip('changed', depth); break;
-        case S_MOUNT: skip('mount', depth); break;
-        default: fail(path(), code - S_ERRNO, depth);
-      }
-    }
-  };
+  }
+
+  /**
+   * Is the directory at `depth` (open as `fd`) still below the root by the recorded chain? When
+   * a link of it was broken, nothing more is removed in or below the directory that moved.
+   */
+  private inPlace(depth: number, fd: number): boolean {
+    if (this.states[depth]!.skip) return false;
+    const broken = this.chain.inPlace(depth, fd, this.walker);
+    if (broken < 0) return true;
+    for (let k = broken; k <= depth; k++) this.states[k]!.skip = true;
+    return false;
+  }
+
+  // ---- batches of names ----
 
   /** Queue name buf[start, end) of the directory at `depth` (d_ino read from the dirent). */
-  const queue = (depth: number, buf: Buffer, start: number, end: number) => {
-    if (n && (batchDepth !== depth || n >= MAX_ITEMS || items.offs[n]! + (end - start) + 1 > NAME_BYTES)) flush();
-    if (n === 0) items.offs[0] = 0;
-    batchDepth = depth;
-    const at = items.offs[n]!;
-    buf.copy(nameBuf, at, start, end + 1);
-    items.inos[n] = direntIno(buf, start);
-    items.offs[++n] = at + (end - start) + 1;
-  };
+  private queue(depth: number, buf: Buffer, start: number, end: number): void {
+    const it = this.items;
+    if (this.n && (this.batchDepth !== depth || this.n >= MAX_ITEMS || it.offs[this.n]! + (end - start) + 1 > NAME_BYTES)) this.flush();
+    if (this.n === 0) it.offs[0] = 0;
+    this.batchDepth = depth;
+    const at = it.offs[this.n]!;
+    buf.copy(this.names, at, start, end + 1);
+    it.inos[this.n] = direntIno(buf, start);
+    it.offs[++this.n] = at + (end - start) + 1;
+  }
 
-  const visitor: WalkVisitor = {
-    enterDir(depth, dst) {
-      flush();
-      const name = depth === 0 ? '' : walker.nameOf(depth).toString('utf8', 0, walker.nameOf(depth).length - 1);
-      const parent = depth === 0 ? null : states[depth - 1]!;
-      const path = depth === 0 ? job.root : (parent!.path === '/' ? '/' : parent!.path + '/') + name;
-      if (depth === 0 && (statMask(dst) & STATX_MNT_ID) !== 0) ctx.rootMnt = statMntId(dst);
-      const state: DirState = { candidate: false, inherit: false, old: false, kept: 0, skip: false, ino: statInoNum(dst), path, mtime: statMtimeMs(dst) };
-      states[depth] = state;
-      if (depth === 0) {
-        state.inherit = job.mode === 'contents' && !job.belowFirst;
-      } else {
-        const p = parent!;
-        const ex = job.excludes.length ? excluded(path) : null;
-        const matched = p.inherit || (job.mode === 'match' && (job.anyDepth || depth === 1) && job.match!.test(name));
-        state.candidate = matched && ex === null && !(job.belowFirst && depth === 1);
-        state.inherit = ex !== 'all' && (p.inherit || (job.mode === 'contents' && job.belowFirst && depth === 1) || (matched && job.recursive));
-        state.old = isOld(dst, true, job.ageBy, cutoff);
-        if (ex === 'all') { skip('excluded', depth - 1); state.skip = true; return false; }
-        if (ex === 'self') result.skipped.excluded++;
-        // r: a matched directory goes only if empty, so its contents are not walked
-        const walk = state.inherit || (job.mode === 'match' && job.anyDepth);
-        if (!walk) {
-          if (!state.candidate) { p.kept++; state.skip = true; }
-          return false;
-        }
-      }
-      const fd = walker.fdOf(depth);
-      if (flock(fd, LOCK_EX | LOCK_NB) !== 0) {
-        state.skip = true;
-        skip('locked', depth - 1);
-        return false;
-      }
-      if (opts.apply && !inPlace(depth, fd)) {
-        state.skip = true;
-        skip('changed', depth - 1);
-        return false;
-      }
-      return true;
-    },
-
-    entry(depth, buf, start, end, type: EntryType) {
-      if (type === T_DIR) return; // decided when it is entered
-      const s = states[depth]!;
-      if (++seen % 4096 === 0) opts.onProgress?.(seen);
-      if (s.skip) { s.kept++; return; }
-      const matched = s.inherit || (job.mode === 'match' && (job.anyDepth || depth === 0) && job.match!.test(buf.toString('utf8', start, end)));
-      if (!matched || (job.belowFirst && depth === 0)) { s.kept++; return; }
-      if (job.excludes.length && excluded((s.path === '/' ? '/' : s.path + '/') + buf.toString('utf8', start, end))) { skip('excluded', depth); return; }
-      queue(depth, buf, start, end);
-    },
-
-    leaveDir(depth) {
-      flush();
-      const s = states[depth]!;
-      if (depth === 0) return;
-      const parent = states[depth - 1]!;
-      if (s.skip) return; // counted when it was skipped
-      if (!s.candidate || s.kept > 0) { parent.kept++; return; }
-      if (!s.old) { skip('young', depth - 1); return; }
-      const pfd = walker.openFd(depth - 1);
-      const nameZ = walker.nameOf(depth);
-      if (pfd < 0 || parent.skip) { skip('changed', depth - 1); return; }
-      if (lstatxAt(pfd, nameZ, st, MASK) !== 0 || statInoNum(st) !== s.ino || (statMode(st) & S_IFMT) !== S_IFDIR) { skip('changed', depth - 1); return; }
-      if (guard.open.has(s.ino)) { skip('open', depth - 1); return; }
-      const pattern = patternBuf.toString('latin1', 0, patternInto(nameZ, 0, nameZ.length - 1));
-      if (!opts.apply) { tally(pattern, true, 0, () => s.path); return; }
-      if (!inPlace(depth - 1, pfd)) { parent.skip = true; skip('changed', depth - 1); return; }
-      if (opts.logFd >= 0) fs.writeSync(opts.logFd, logLine(s.path, true, 0, s.mtime, statUid(st)));
-      const r = unlinkat(pfd, nameZ, AT_REMOVEDIR);
-      if (r === 0) { tally(pattern, true, 0, () => s.path); return; }
-      if (opts.logFd >= 0) fs.writeSync(opts.logFd, `{"path":${JSON.stringify(s.path)},"notRemoved":"${errnoName(-r)}"}\n`);
-      if (r === -ENOTEMPTY || r === -EEXIST) {
-        // r on a directory that is not empty keeps it; elsewhere something was made meanwhile
-        if (job.recursive || job.mode === 'contents') skip('changed', depth - 1); else parent.kept++;
-      } else if (r === -ENOENT) skip('changed', depth - 1);
-      else fail(s.path, -r, depth - 1);
-    },
-
-    unreadable(depth, name, errno) {
-      const s = states[depth]!;
-      const path = name ? (s.path === '/' ? '/' : s.path + '/') + name.toString('utf8', 0, name.length - 1) : s.path;
-      fail(path, errno, depth);
-    },
-
-    mountSkipped(depth) {
-      skip('mount', depth);
-    },
-  };
-
-  const walker = new Walker(job.root, visitor, { sameMount: true, onBatch: () => flush(), ...(opts.mountPoints ? { mountPoints: opts.mountPoints } : {}) });
-  try {
-    walker.run();
-    flush();
-  } finally {
-    if (helper) {
-      Atomics.store(helper.ctl, 0, -1);
-      Atomics.notify(helper.ctl, 0);
-      helper.port.close();
+  /** Check and (with apply) remove the names queued. */
+  private flush(): void {
+    const count = this.n;
+    if (!count) return;
+    this.n = 0;
+    const depth = this.batchDepth;
+    const dir = this.states[depth]!;
+    const fd = this.walker.fdOf(depth);
+    this.freshGuard();
+    // last before the statx and unlinks: the directory's place
+    if (this.opts.apply && !this.inPlace(depth, fd)) {
+      this.keep('changed', depth, count);
+      return;
     }
+    this.removeBatch(fd, dir.path, count);
+    if (this.opts.logFd >= 0 && performance.now() - this.lastSync >= FSYNC_MS) {
+      fs.fdatasyncSync(this.opts.logFd);
+      this.lastSync = performance.now();
+    }
+    this.account(depth, dir.path, count);
+  }
+
+  /** removeItems over the batch, on two threads when it is big and the second one is ready. */
+  private removeBatch(fd: number, dirPath: string, count: number): void {
+    if (this.twoCpus && count >= SPLIT) this.helper ??= new Helper(this.items);
+    const h = this.helper;
+    const split = h && count >= SPLIT && h.ready() ? count >> 1 : count;
+    if (split < count) h!.post({ dirfd: fd, dirPath, from: split, to: count }, this.ctx, this.guard.generation);
+    removeItems(fd, dirPath, this.items, 0, split, this.ctx);
+    if (split < count) h!.wait();
+  }
+
+  /** Count what became of each name of the batch. */
+  private account(depth: number, dirPath: string, count: number): void {
+    const it = this.items;
+    const names = this.names;
+    const prefix = dirPath === '/' ? '/' : dirPath + '/';
+    for (let i = 0; i < count; i++) {
+      const start = it.offs[i]!;
+      const end = it.offs[i + 1]! - 1;
+      const path = () => prefix + names.toString('utf8', start, end);
+      switch (it.status[i]!) {
+        case S_REMOVED: this.tally.removed(patternBuf.toString('latin1', 0, patternInto(names, start, end)), false, it.size[i]!, path); break;
+        case S_OPEN: this.keep('open', depth); break;
+        case S_LOCKED: this.keep('locked', depth); break;
+        case S_YOUNG: this.keep('young', depth); break;
+        case S_CHANGED: this.keep('changed', depth); break;
+        case S_MOUNT: this.keep('mount', depth); break;
+        case S_UNSEEN: this.keep('unseen', depth); break;
+        default: this.fail(path(), it.status[i]! - S_ERRNO, depth);
+      }
+    }
+  }
+
+  // ---- directories ----
+
+  /** rmdir an emptied candidate directory, after the checks a file gets. */
+  private removeDir(depth: number, s: DirState, parent: DirState): void {
+    const st = this.st;
+    const pfd = this.walker.openFd(depth - 1);
+    const nameZ = this.walker.nameOf(depth);
+    if (pfd < 0 || parent.skip) { this.keep('changed', depth - 1); return; }
+    if (lstatxAt(pfd, nameZ, st, MASK) !== 0 || statInoNum(st) !== s.ino || (statMode(st) & S_IFMT) !== S_IFDIR) { this.keep('changed', depth - 1); return; }
+    this.freshGuard();
+    if (this.guard.inUse(s.ino)) { this.keep('open', depth - 1); return; }
+    if (this.ctx.ownerOnly >= 0 && statUid(st) !== this.ctx.ownerOnly) { this.keep('unseen', depth - 1); return; }
+    const pattern = patternBuf.toString('latin1', 0, patternInto(nameZ, 0, nameZ.length - 1));
+    if (!this.opts.apply) { this.tally.removed(pattern, true, 0, () => s.path); return; }
+    if (!this.inPlace(depth - 1, pfd)) { this.keep('changed', depth - 1); return; }
+    const logFd = this.opts.logFd;
+    if (logFd >= 0) fs.writeSync(logFd, logLine(s.path, true, 0, s.mtime, statUid(st)));
+    const r = unlinkat(pfd, nameZ, AT_REMOVEDIR);
+    if (r === 0) { this.tally.removed(pattern, true, 0, () => s.path); return; }
+    if (logFd >= 0) fs.writeSync(logFd, `{"path":${JSON.stringify(s.path)},"notRemoved":"${errnoName(-r)}"}\n`);
+    if (r === -ENOTEMPTY || r === -EEXIST) {
+      // r on a directory that is not empty keeps it; elsewhere something was made meanwhile
+      if (this.job.recursive || this.job.mode === 'contents') this.keep('changed', depth - 1); else parent.kept++;
+    } else if (r === -ENOENT) this.keep('changed', depth - 1);
+    else this.fail(s.path, -r, depth - 1);
+  }
+
+  // ---- the walk ----
+
+  enterDir(depth: number, dst: Buffer): boolean {
+    this.flush();
+    const { job } = this;
+    if (depth === 0) {
+      if ((statMask(dst) & STATX_MNT_ID) !== 0) this.ctx.rootMnt = statMntId(dst);
+      this.states[0] = { candidate: false, inherit: job.mode === 'contents' && !job.belowFirst, old: false, kept: 0, skip: false, ino: statInoNum(dst), path: job.root, mtime: statMtimeMs(dst) };
+      return true;
+    }
+    this.chain.entered(depth);
+    const nameZ = this.walker.nameOf(depth);
+    const name = nameZ.toString('utf8', 0, nameZ.length - 1);
+    const p = this.states[depth - 1]!;
+    const path = (p.path === '/' ? '/' : p.path + '/') + name;
+    const state: DirState = { candidate: false, inherit: false, old: false, kept: 0, skip: false, ino: statInoNum(dst), path, mtime: statMtimeMs(dst) };
+    this.states[depth] = state;
+    // below a directory that moved out of its place, nothing is entered
+    if (p.skip) { state.skip = true; this.keep('changed', depth - 1); return false; }
+    const ex = job.excludes.length ? this.excluded(path) : null;
+    const matched = p.inherit || (job.mode === 'match' && (job.anyDepth || depth === 1) && job.match!.test(name));
+    state.candidate = matched && ex === null && !(job.belowFirst && depth === 1);
+    state.inherit = ex !== 'all' && (p.inherit || (job.mode === 'contents' && job.belowFirst && depth === 1) || (matched && job.recursive));
+    state.old = isOld(dst, true, job.ageBy, this.ctx.cutoff);
+    if (ex === 'all') { this.keep('excluded', depth - 1); state.skip = true; return false; }
+    if (ex === 'self') this.tally.skipped('excluded');
+    // r: a matched directory goes only if empty, so its contents are not walked
+    const walk = state.inherit || (job.mode === 'match' && job.anyDepth);
+    if (!walk) {
+      if (!state.candidate) { p.kept++; state.skip = true; }
+      return false;
+    }
+    if (flock(this.walker.fdOf(depth), LOCK_EX | LOCK_NB) !== 0) {
+      state.skip = true;
+      this.keep('locked', depth - 1);
+      return false;
+    }
+    return true;
+  }
+
+  entry(depth: number, buf: Buffer, start: number, end: number, type: EntryType): void {
+    if (type === T_DIR) return; // decided when it is entered
+    const s = this.states[depth]!;
+    const { job } = this;
+    if (++this.seen % 4096 === 0) this.opts.onProgress?.(this.seen);
+    if (s.skip) { s.kept++; return; }
+    const matched = s.inherit || (job.mode === 'match' && (job.anyDepth || depth === 0) && job.match!.test(buf.toString('utf8', start, end)));
+    if (!matched || (job.belowFirst && depth === 0)) { s.kept++; return; }
+    if (job.excludes.length && this.excluded((s.path === '/' ? '/' : s.path + '/') + buf.toString('utf8', start, end))) { this.keep('excluded', depth); return; }
+    this.queue(depth, buf, start, end);
+  }
+
+  leaveDir(depth: number): void {
+    this.flush();
+    this.chain.left(depth);
+    if (depth === 0) return;
+    const s = this.states[depth]!;
+    const parent = this.states[depth - 1]!;
+    if (s.skip) return; // counted when it was skipped
+    if (!s.candidate || s.kept > 0) { parent.kept++; return; }
+    if (!s.old) { this.keep('young', depth - 1); return; }
+    this.removeDir(depth, s, parent);
+  }
+
+  unreadable(depth: number, name: Buffer | null, errno: number): void {
+    const s = this.states[depth]!;
+    const path = name ? (s.path === '/' ? '/' : s.path + '/') + name.toString('utf8', 0, name.length - 1) : s.path;
+    this.fail(path, errno, depth);
+  }
+
+  mountSkipped(depth: number): void {
+    this.keep('mount', depth);
   }
 }
