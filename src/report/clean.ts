@@ -52,6 +52,8 @@ export interface CleanJson {
     mount: number;
     /** an x or X rule */
     excluded: number;
+    /** another user's, kept because some processes could not be seen (see `unseen`; --force-unseen) */
+    unseen: number;
     /** see errors */
     error: number;
   };
@@ -63,6 +65,8 @@ export interface CleanJson {
   log: string | null;
   /** processes that could not be read (not root): open files of these may be missed */
   unreadableProcesses: number;
+  /** why some processes could not be seen (hidepid, not root, another PID namespace), or null when every one was read */
+  unseen: string | null;
   elapsedMs: number;
 }
 
@@ -79,6 +83,7 @@ export function cleanJson(x: CleanReport): CleanJson {
     errors: r.errors,
     log: x.log,
     unreadableProcesses: r.unreadableProcs,
+    unseen: r.unseen,
     elapsedMs: Math.round(x.elapsedMs),
   };
 }
@@ -91,8 +96,8 @@ export function cleanHuman(x: CleanReport, color: boolean, limit: number): strin
   const out = [s.bold(`enospc clean ${roots.map((p) => display(Buffer.from(p))).join(' ')}: ${r.apply ? 'removed' : 'dry run, nothing removed (add --apply to remove)'}`)];
   out.push(`${r.apply ? 'removed' : 'would remove'} ${num(rm.entries)} entries (${num(rm.files)} files, ${num(rm.dirs)} directories, ${bytes(rm.bytes)}) in ${(x.elapsedMs / 1000).toFixed(1)} s`);
   const k = r.skipped;
-  out.push(`kept: ${num(k.open)} open in a process, ${num(k.locked)} locked, ${num(k.young)} too young, ${num(k.changed)} changed during the run, ${num(k.mount)} mount points, ${num(k.excluded)} excluded, ${num(k.error)} errors`);
-  if (r.unreadableProcs) out.push(s.yellow(`${num(r.unreadableProcs)} processes could not be read (not root): files they hold open may be counted as removable`));
+  out.push(`kept: ${num(k.open)} open in a process, ${num(k.locked)} locked, ${num(k.young)} too young, ${num(k.changed)} changed during the run, ${num(k.mount)} mount points, ${num(k.excluded)} excluded, ${num(k.unseen)} of other users (processes unseen), ${num(k.error)} errors`);
+  if (r.unseen) out.push(s.yellow(`cannot see every process: ${r.unseen}; files they use may be missed, so other users' files were kept${k.unseen ? '' : ' (none met)'} unless --force-unseen`));
   const pats = patternsOf(r).slice(0, limit);
   if (pats.length) {
     out.push('');
