@@ -116,7 +116,7 @@ while True:
     let ran = 0;
     for (let i = 0; i < 150; i++) {
       const r = enospc(['clean', `${a}/mid/root`, '--match', '*', '--apply', '--no-log']);
-      assert.ok(r.status === 0 || r.status === 2, r.stderr);
+      assert.ok(r.status !== null && r.status <= 2, r.stderr);
       // refused (exit 2) when the open met the symlink ("is a symlink") or the name gone for a moment
       if (r.status === 2) { refused++; assert.match(r.stderr, /is a symlink|no such file/); } else ran++;
       assert.ok(fs.existsSync(`/proc/${holder.pid}/fd`) && fs.readdirSync(`/proc/${holder.pid}/fd`).some((fd) => {
@@ -128,24 +128,27 @@ while True:
   });
 
   test('a file opened 0.3 s after the run began and held open is kept', async () => {
-    const dir = tmpfs('size=256m,nr_inodes=400000');
+    const dir = tmpfs('size=128m,nr_inodes=200000');
     // tmpfs lists the newest first: 'first' is the first name the run meets, sub/late the last
     execFileSync('python3', ['-c', `
 import os, sys
 os.chdir(sys.argv[1])
 os.mkdir('sub'); open('sub/late', 'w').write('x')
-for i in range(300000): os.close(os.open('f%06d' % i, os.O_CREAT | os.O_WRONLY, 0o600))
+for i in range(100000): os.close(os.open('f%06d' % i, os.O_CREAT | os.O_WRONLY, 0o600))
 open('first', 'w').close()`, dir]);
+    // the run has begun removing: it is held still while the file is opened, 0.3 s later it goes on
     const run = cleanLater([dir, '--match', '*', '--apply', '--no-log']);
-    while (fs.existsSync(`${dir}/first`)) await sleep(2);
+    while (fs.existsSync(`${dir}/first`)) await sleep(1);
+    run.child.kill('SIGSTOP');
     await sleep(300);
     const holder = await started('python3', ['-c', `
 import sys, time
 f = open(sys.argv[1]); print('ready', flush=True); time.sleep(600)`, `${dir}/sub/late`]);
+    run.child.kill('SIGCONT');
     const r = await run.done;
     holder.kill('SIGKILL');
     assert.equal(r.status, 0, r.stderr);
-    assert.ok(r.json.removed.files >= 300000, JSON.stringify(r.json.removed));
+    assert.ok(r.json.removed.files >= 100000, JSON.stringify(r.json.removed));
     assert.deepEqual(fs.readdirSync(`${dir}/sub`), ['late']);
     assert.equal(r.json.skipped['open'], 1);
   });
@@ -228,6 +231,7 @@ for d in range(50):
       run.child.kill('SIGCONT');
       const r = await run.done;
       const atEnd = count(`${t}/outside/${name}`);
+      console.log(`# round ${round}: ${total} entries below the ancestor, ${atMove} left when it was moved out, ${atMove - atEnd} removed after`);
       assert.ok(r.status === 0 || r.status === 1, r.stderr);
       // at most the batch in flight when it was frozen (1,024 names) goes after the move
       assert.ok(atMove - atEnd <= 1024, `round ${round}: ${atMove - atEnd} entries removed outside the root after the move (${atMove} there at the move, ${total} at the start)`);
@@ -245,7 +249,7 @@ for d in range(50):
     assert.deepEqual(fs.readdirSync(dir), []);
   });
 
-  test('30,000 levels: top and clean within a few times find', { timeout: 300_000 }, () => {
+  test('30,000 levels: top, and clean under ulimit -n 64, within a few times find', { timeout: 300_000 }, () => {
     const dir = tmpfs('size=256m,nr_inodes=100000');
     chain(dir, 30000);
     // find's own output is some 1.8 GB of paths here: counted by wc, as the top benchmark does
@@ -259,11 +263,12 @@ for d in range(50):
       chain(copy, 30000);
       return timed('find', [copy, '-mindepth', '1', '-delete']);
     })();
-    const cl = timed(process.execPath, [CLI, 'clean', dir, '--match', '*', '--apply', '--no-log', '--json']);
+    // and with few fds: under ulimit -n 64
+    const cl = timed('sh', ['-c', 'ulimit -n 64 && exec "$0" "$@"', process.execPath, CLI, 'clean', dir, '--match', '*', '--apply', '--no-log', '--json']);
     assert.equal(cl.status, 0, cl.stderr);
     assert.deepEqual(fs.readdirSync(dir), []);
     const bound = (s: number) => 10 * s + 2;
-    console.log(`# 30,000 levels: find ${find.seconds.toFixed(2)} s, top --json ${top.seconds.toFixed(2)} s; find -delete ${findDelete.seconds.toFixed(2)} s, clean --apply ${cl.seconds.toFixed(2)} s`);
+    console.log(`# 30,000 levels: find | wc -l ${find.seconds.toFixed(2)} s, top --json ${top.seconds.toFixed(2)} s; find -delete ${findDelete.seconds.toFixed(2)} s, clean --apply (ulimit -n 64) ${cl.seconds.toFixed(2)} s`);
     assert.ok(top.seconds < bound(find.seconds), `top ${top.seconds} s, find ${find.seconds} s`);
     assert.ok(cl.seconds < bound(findDelete.seconds), `clean ${cl.seconds} s, find -delete ${findDelete.seconds} s`);
   });

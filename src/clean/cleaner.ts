@@ -54,7 +54,10 @@ export interface CleanOptions {
   rootFd?: number;
   /** remove other users' files even when some processes cannot be seen */
   forceUnseen?: boolean;
-  /** told once, the first time some processes cannot be seen */
+  /**
+   * Told once, when processes that cannot be seen first change what goes: another user's file is
+   * kept for it (or, with forceUnseen, at the first reading that cannot see every process).
+   */
   onUnseen?: (why: string) => void;
 }
 
@@ -151,6 +154,7 @@ class Cleaner implements WalkVisitor {
   // ---- what is kept, and why ----
 
   private keep(why: SkipReason, depth: number, n = 1): void {
+    if (why === 'unseen') this.tellUnseen();
     this.tally.skipped(why, n);
     if (depth >= 0 && this.states[depth]) this.states[depth]!.kept += n;
   }
@@ -181,9 +185,14 @@ class Cleaner implements WalkVisitor {
     r.unreadableProcs = Math.max(r.unreadableProcs, g.unreadable);
     if (g.unseen !== null) {
       r.unseen = g.unseen;
-      if (!this.toldUnseen) this.opts.onUnseen?.(g.unseen);
-      this.toldUnseen = true;
+      if (this.opts.forceUnseen) this.tellUnseen();
     }
+  }
+
+  private tellUnseen(): void {
+    if (this.toldUnseen || this.tally.result.unseen === null) return;
+    this.toldUnseen = true;
+    this.opts.onUnseen?.(this.tally.result.unseen);
   }
 
   /**
