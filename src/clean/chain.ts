@@ -54,9 +54,9 @@ export class ChainCheck {
   /** how many full checks found a directory moved out of its place */
   movedOut = 0;
 
-  /** `rootFd`: the root, held since the start; its filesystem is watched for directory moves. */
-  constructor(rootFd: number, private readonly dev: { major: number; minor: number }) {
-    this.fan = watchMoves(rootFd);
+  /** `rootFd`: the root, held since the start; its filesystem is watched for directory moves when `watch` (a dry run checks no chain). */
+  constructor(rootFd: number, private readonly dev: { major: number; minor: number }, watch = true) {
+    this.fan = watch ? watchMoves(rootFd) : -1;
   }
 
   /** Are directory moves watched (else every batch checks its whole chain)? */

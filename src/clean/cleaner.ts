@@ -128,7 +128,7 @@ class Cleaner implements WalkVisitor {
     // the device of the open-file index and the moves watched: the root fd's, never a path's
     const dev = { major: statDevMajor(this.st), minor: statDevMinor(this.st) };
     this.guard = new Guard(`${dev.major}:${dev.minor}`, devIsNotSuperblock(rootFd));
-    this.chain = new ChainCheck(rootFd, dev);
+    this.chain = new ChainCheck(rootFd, dev, opts.apply);
     const cutoff = job.age === null ? Infinity : (opts.now ?? Date.now()) - job.age;
     this.ctx = {
       apply: opts.apply, logFd: opts.logFd, cutoff, ageBy: job.ageBy, rootMnt: -1,

@@ -1,12 +1,15 @@
 // What must not be removed because a process uses it: files open in any process, mapped by one,
 // its executable, working or root directory (probe/in-use.ts), and files anyone holds a lock on
 // (/proc/locks). Read afresh before a batch whenever the reading in hand is older than FRESH_MS:
-// a file a process starts using is seen within that long.
+// a file a process starts using is seen within that long. /proc/locks is read every LOCKS_MS
+// only (reading it waits for an RCU grace period, some ms): a lock is held through an open file,
+// which the reading of the processes sees anyway; the locks only tell "locked" from "open".
 import { readInUse } from '../probe/in-use.js';
 import { readLocks } from '../probe/locks.js';
 
 /** A batch is checked against a reading of /proc taken at most this long before it (ms). */
 export const FRESH_MS = 100;
+const LOCKS_MS = 2000;
 
 export class Guard {
   /** inodes open, or used as executable, working or root directory, on this device */
@@ -22,6 +25,7 @@ export class Guard {
   generation = 0;
   /** performance.now() when the reading in hand was started */
   private at = -Infinity;
+  private locksAt = -Infinity;
 
   /**
    * `dev`: "major:minor" of the root's filesystem, from the root's fd. `inoOnly`: the filesystem
@@ -38,7 +42,10 @@ export class Guard {
     const use = readInUse();
     this.open = use.byDev.get(this.dev) ?? new Set();
     this.mapped = this.inoOnly ? new Set([...use.mapped.values()].flatMap((s) => [...s])) : use.mapped.get(this.dev) ?? new Set();
-    this.locked = readLocks().get(this.dev) ?? new Set();
+    if (now - this.locksAt >= LOCKS_MS) {
+      this.locksAt = now;
+      this.locked = readLocks().get(this.dev) ?? new Set();
+    }
     this.unreadable = use.unreadable;
     this.unseen = use.unseen;
     this.generation++;
