@@ -16,7 +16,14 @@ try {
     Atomics.wait(ctl, 0, seen);
     seen = Atomics.load(ctl, 0);
     if (seen < 0) break;
-    const task = receiveMessageOnPort(port)!.message as RemoveTask;
+    // the task was posted before ctl[0] was set, but may not be there to take at once: wait a little
+    let got = receiveMessageOnPort(port);
+    for (let ms = 0; got === undefined && ms < 10_000; ms++) {
+      Atomics.wait(ctl, 0, seen, 1);
+      got = receiveMessageOnPort(port);
+    }
+    if (got === undefined) throw new Error('the second thread was woken without a task');
+    const task = got.message as RemoveTask;
     if (task.ctx) ctx = task.ctx;
     removeItems(task.dirfd, task.dirPath, items, task.from, task.to, ctx!);
     Atomics.store(ctl, 1, seen);
