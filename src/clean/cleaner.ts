@@ -250,7 +250,7 @@ class Cleaner implements WalkVisitor {
     const split = h && count >= SPLIT && h.ready() ? count >> 1 : count;
     if (split < count) h!.post({ dirfd: fd, dirPath, from: split, to: count }, this.ctx, this.guard.generation);
     removeItems(fd, dirPath, this.items, 0, split, this.ctx);
-    if (split < count) h!.wait();
+    if (split < count && !h!.wait()) removeItems(fd, dirPath, this.items, split, count, this.ctx);
   }
 
   /** Count what became of each name of the batch. */

@@ -5,7 +5,7 @@
 import os from 'node:os';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { fdHeadroom } from '../sys/fds.js';
-import { HELPER_FAILED, HELPER_READY, type Items, type RemoveCtx } from './remove.js';
+import { HELPER_FAILED, HELPER_READY, TASK_MISSED, type Items, type RemoveCtx } from './remove.js';
 import type { RemoveTask, RemoveWorkerInput } from './remove-worker.js';
 
 /** batches at least this big are split between two threads */
@@ -14,7 +14,7 @@ export const SPLIT = 256;
 const MIN_FDS_FOR_HELPER = 128;
 
 export class Helper {
-  private readonly ctl = new Int32Array(new SharedArrayBuffer(12));
+  private readonly ctl = new Int32Array(new SharedArrayBuffer(16));
   private readonly port: MessagePort;
   private seq = 0;
   /** the guard generation whose context it was sent */
@@ -39,20 +39,29 @@ export class Helper {
   }
 
   /** Hand it items [from, to) of the directory `dirfd`; the context goes along when it changed (generation). */
-  post(task: Omit<RemoveTask, 'ctx'>, ctx: RemoveCtx, generation: number): void {
-    this.port.postMessage(generation !== this.gen ? { ...task, ctx } : task);
+  post(task: Omit<RemoveTask, 'ctx' | 'seq'>, ctx: RemoveCtx, generation: number): void {
+    const seq = ++this.seq;
+    this.port.postMessage(generation !== this.gen ? { ...task, seq, ctx } : { ...task, seq });
     this.gen = generation;
-    Atomics.store(this.ctl, 0, ++this.seq);
+    Atomics.store(this.ctl, 0, seq);
     Atomics.notify(this.ctl, 0);
   }
 
-  /** Wait for the half posted; what failed there (the audit log's write, say) is thrown here. */
-  wait(): void {
+  /**
+   * Wait for the half posted: false when it never reached the thread (the caller does it then).
+   * What failed there (the audit log's write, say) is thrown here.
+   */
+  wait(): boolean {
     while (Atomics.load(this.ctl, 1) !== this.seq) Atomics.wait(this.ctl, 1, Atomics.load(this.ctl, 1), 1000);
+    if (Atomics.load(this.ctl, 3) === TASK_MISSED) {
+      this.gen = -1; // its context may have been lost with it
+      return false;
+    }
     if (Atomics.load(this.ctl, 2) === HELPER_FAILED) {
       const m = receiveMessageOnPort(this.port)?.message as { message: string; code?: string } | undefined;
       throw Object.assign(new Error(m?.message ?? 'the second thread failed'), m?.code ? { code: m.code } : {});
     }
+    return true;
   }
 
   quit(): void {

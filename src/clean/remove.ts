@@ -29,6 +29,8 @@ export const S_ERRNO = 100;
 /** the second thread's state (ctl[2]): loading (0), ready for halves, failed (its error on the port) */
 export const HELPER_READY = 1;
 export const HELPER_FAILED = 2;
+/** ctl[3]: the second thread never got the task it was woken for (the caller does it) */
+export const TASK_MISSED = 1;
 
 const ENOENT = 2;
 /** what the cleaner asks statx for: the basics, birth time, mount ID */
