@@ -25,7 +25,7 @@ import {
   MASK, MAX_ITEMS, NAME_BYTES, S_CHANGED, S_ERRNO, S_LOCKED, S_MOUNT, S_OPEN, S_REMOVED, S_UNSEEN, S_YOUNG, isOld, logLine,
   removeItems, sharedItems, type RemoveCtx,
 } from './remove.js';
-import { Guard } from './guard.js';
+import { FRESH_MS, Guard } from './guard.js';
 import { ChainCheck } from './chain.js';
 import { Helper, SPLIT } from './helper.js';
 import { Tally, type CleanResult, type SkipReason } from './result.js';
@@ -250,7 +250,10 @@ class Cleaner implements WalkVisitor {
     const split = h && count >= SPLIT && h.ready() ? count >> 1 : count;
     if (split < count) h!.post({ dirfd: fd, dirPath, from: split, to: count }, this.ctx, this.guard.generation);
     removeItems(fd, dirPath, this.items, 0, split, this.ctx);
-    if (split < count && !h!.wait()) removeItems(fd, dirPath, this.items, split, count, this.ctx);
+    if (split === count) return;
+    // while the other thread finishes its half: read /proc for the next batches if it is nearly due
+    if (this.guard.age() > FRESH_MS * 0.7) this.freshGuard();
+    if (!h!.wait()) removeItems(fd, dirPath, this.items, split, count, this.ctx);
   }
 
   /** Count what became of each name of the batch. */

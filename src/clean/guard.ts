@@ -51,6 +51,11 @@ export class Guard {
     this.generation++;
   }
 
+  /** How old the reading in hand is (ms). */
+  age(): number {
+    return performance.now() - this.at;
+  }
+
   /** Is the inode in use by some process (open, mapped, executable or directory)? */
   inUse(ino: number): boolean {
     return this.open.has(ino) || this.mapped.has(ino);
