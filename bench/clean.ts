@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     `Each run: a fresh tmpfs holding ${N.toLocaleString('en-US')} empty \`magick-XXXXXXXX\` files in one directory (made by python, not timed), then the command, timed around the whole process; every file gone checked, and for --log that the log has one line per file. ${REPS} reps, interleaved. The log file is on /var/tmp (disk).`, '',
     '| command | median s | min s | max s | files/s | rate ÷ find |', '|---|--:|--:|--:|--:|--:|', ...rows, '',
     `Target: removal rate >= 0.8× find -delete: ${plain >= 0.8 ? 'PASS' : 'MISS'} (${plain.toFixed(2)}× without a log; ${logged.toFixed(2)}× with the audit log).`, '',
-    'Per file enospc makes two system calls where find makes one: statx (the re-check: same inode, not a directory, same mount, old enough) and unlinkat; open and lock checks are hash lookups in indexes of /proc/*/fd and /proc/locks rebuilt every 2 s.',
+    'Per file enospc makes two system calls where find makes one: statx (the re-check: same inode, not a directory, same mount, old enough) and unlinkat; "in use" and "locked" are hash lookups in a reading of /proc (every process\'s fds, maps, executable and directories) at most 100 ms old, and of /proc/locks (every 2 s). Per batch of up to 1,024 names: the directory\'s place checked through ".." (and the fanotify queue drained); with the log, the batch\'s lines written by the main thread and fdatasync\'d before either thread unlinks, and the place checked once more after the sync.',
   ].join('\n');
   console.log(section);
   writeDoc('clean', section);

@@ -1,28 +1,50 @@
-// The cleaner's second thread: does a step for one half of a batch with the same code as the
-// main thread (remove.ts), hands back its text, says it is done. It never writes the audit
-// log: it checks its half and returns the log lines ('check'); it unlinks only when the main
-// thread, having written and fdatasync'd the whole batch's lines, sends 'unlink'.
-// The directory fd is the process's, shared.
-// ctl: [0] the task posted (-1: quit), [1] the task done, [2] HELPER_READY / HELPER_FAILED.
+// The cleaner's second thread: does one step for one half of a batch with the same code as the
+// main thread (remove.ts) and says it is done. It never writes the audit log: 'check' checks
+// its half and hands back that half's log lines (when there is a log); 'unlink' unlinks what
+// passed, and is only ever sent once the main thread has written the whole batch's lines and
+// fdatasync'd them. The directory fd is the process's, shared; what each name became is in the
+// shared items.
+// ctl: [0] the task posted (its sequence number; -1: quit), [1] the task done, [2] HELPER_READY /
+// HELPER_FAILED, [3] TASK_MISSED when the task woken for never came.
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import { HELPER_FAILED, HELPER_READY, checkItems, logLines, unlinkItems, type Items, type RemoveCtx } from './remove.js';
+import { HELPER_FAILED, HELPER_READY, TASK_MISSED, TASK_WAIT_MS, checkItems, logLines, unlinkItems, type Items, type RemoveCtx } from './remove.js';
 
 export interface RemoveWorkerInput { items: Items; ctl: Int32Array; port: MessagePort }
 export interface RemoveTask {
-  /** check: statx and check, return the log lines (when `log`); unlink: unlink what passed, return the notRemoved lines */
+  seq: number;
+  /** check: statx and check, hand back the log lines (when dirPath); unlink: unlink what passed */
   op: 'check' | 'unlink';
   dirfd: number;
-  dirPath: Uint8Array;
+  /** the directory's path (bytes) when there is an audit log, else null */
+  dirPath: Uint8Array | null;
   from: number;
   to: number;
-  log: boolean;
   ctx?: RemoveCtx;
 }
-/** What a task hands back on the port before it says it is done. */
-export interface RemoveReply { text: string }
+/** What a 'check' with a log hands back before it says it is done; `seq`: its task's. */
+export interface RemoveReply { seq: number; text: string }
+/** What a failure hands back (HELPER_FAILED). */
+export interface RemoveFailure { seq: number; message: string; code?: string }
 
 const { items, ctl, port } = workerData as RemoveWorkerInput;
 let ctx: RemoveCtx | undefined;
+
+/** The task numbered `seq`: older ones, done by the main thread meanwhile, are skipped (their context kept); null when it does not come. */
+function nextTask(seq: number): RemoveTask | null {
+  for (let ms = 0; ms < TASK_WAIT_MS;) {
+    const got = receiveMessageOnPort(port);
+    if (got === undefined) {
+      Atomics.wait(ctl, 0, seq, 1);
+      ms++;
+      continue;
+    }
+    const task = got.message as RemoveTask;
+    if (task.ctx) ctx = task.ctx;
+    if (task.seq === seq) return task;
+  }
+  return null;
+}
+
 let seen = 0;
 Atomics.store(ctl, 2, HELPER_READY);
 try {
@@ -30,23 +52,30 @@ try {
     Atomics.wait(ctl, 0, seen);
     seen = Atomics.load(ctl, 0);
     if (seen < 0) break;
-    const task = receiveMessageOnPort(port)!.message as RemoveTask;
-    if (task.ctx) ctx = task.ctx;
-    let text = '';
+    // the task was posted before ctl[0] was set, yet it has been seen not to be there to take
+    // (rarely, under load): wait a little for it, skip any older one, and if it does not come say
+    // so (ctl[3]): the main thread then does that step of that half itself
+    const task = nextTask(seen);
+    if (!task) {
+      Atomics.store(ctl, 3, TASK_MISSED);
+      Atomics.store(ctl, 1, seen);
+      Atomics.notify(ctl, 1);
+      continue;
+    }
+    Atomics.store(ctl, 3, 0);
     if (task.op === 'check') {
       checkItems(task.dirfd, items, task.from, task.to, ctx!);
-      if (task.log) text = logLines(task.dirPath, items, task.from, task.to);
+      if (task.dirPath) port.postMessage({ seq: seen, text: logLines(task.dirPath, items, task.from, task.to) } satisfies RemoveReply);
     } else {
-      text = unlinkItems(task.dirfd, task.dirPath, items, task.from, task.to);
+      unlinkItems(task.dirfd, items, task.from, task.to);
     }
-    port.postMessage({ text } satisfies RemoveReply);
     Atomics.store(ctl, 1, seen);
     Atomics.notify(ctl, 1);
   }
 } catch (e) {
-  // the calling thread throws it as its own
+  // the main thread throws it as its own
   const err = e as NodeJS.ErrnoException;
-  port.postMessage({ message: err.message, ...(err.code ? { code: err.code } : {}) });
+  port.postMessage({ seq: seen, message: err.message, ...(err.code ? { code: err.code } : {}) } satisfies RemoveFailure);
   Atomics.store(ctl, 2, HELPER_FAILED);
   Atomics.store(ctl, 1, seen);
   Atomics.notify(ctl, 1);

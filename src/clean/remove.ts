@@ -1,9 +1,9 @@
 // The last steps for one batch of names in one directory, shared by the cleaner's threads:
 // statx each name (not following symlinks) and check it (the inode getdents gave, not a
-// directory, same mount, old enough, not locked, not open); the audit log lines of those that
-// pass; and, once the cleaner has written those lines and made them durable, the unlinks,
-// relative to the directory fd. The steps are apart so that no thread unlinks before the
-// whole batch is logged (cleaner.ts).
+// directory, same mount, old enough, not locked, not in use by a process, not another user's
+// while processes are unseen); the audit log lines of those that pass; and, once the cleaner
+// has written those lines and made them durable, the unlinks, relative to the directory fd.
+// The steps are apart so that no thread unlinks before the whole batch is logged (cleaner.ts).
 import { errnoName, unlinkat } from '../sys/libc.js';
 import { logLine, notRemovedLine } from './audit.js';
 import {
@@ -21,12 +21,22 @@ export const S_LOCKED = 2;
 export const S_YOUNG = 3;
 export const S_CHANGED = 4;
 export const S_MOUNT = 5;
-/** S_ERRNO + errno */
+/** another user's, while some processes could not be seen */
+export const S_UNSEEN = 6;
+/** passed the check and was logged, but its directory was then found moved out of the root: not unlinked */
+export const S_MOVED = 7;
+/** S_ERRNO + errno: the check failed (statx) */
 export const S_ERRNO = 100;
+/** S_UNLINK_ERRNO + errno: logged, then the unlink failed (ENOENT: gone meanwhile) */
+export const S_UNLINK_ERRNO = 1000;
 
 /** the second thread's state (ctl[2]): loading (0), ready for halves, failed (its error on the port) */
 export const HELPER_READY = 1;
 export const HELPER_FAILED = 2;
+/** ctl[3]: the second thread never got the task it was woken for (the caller does it) */
+export const TASK_MISSED = 1;
+/** How long a step (in the second thread) or its reply (in the main thread) that was posted but is not yet there to take is waited for (ms). */
+export const TASK_WAIT_MS = 2000;
 
 const ENOENT = 2;
 /** what the cleaner asks statx for: the basics, birth time, mount ID */
@@ -57,8 +67,13 @@ export interface RemoveCtx {
   cutoff: number;
   ageBy: AgeBy;
   rootMnt: number;
+  /** in use: open, or an executable, working or root directory (this device) */
   open: Set<number>;
+  /** mapped by some process (any device) */
+  mapped: Set<number>;
   locked: Set<number>;
+  /** when some processes could not be seen: the only owner whose files may go; else -1 */
+  ownerOnly: number;
 }
 
 export function isOld(st: Buffer, dir: boolean, ageBy: AgeBy, cutoff: number): boolean {
@@ -87,7 +102,8 @@ export function checkItems(dirfd: number, it: Items, from: number, to: number, c
     if (!isOld(st, false, ctx.ageBy, ctx.cutoff)) { it.status[i] = S_YOUNG; continue; }
     // a lock is held through an open fd: say "locked", the more telling of the two
     if (ctx.locked.has(ino)) { it.status[i] = S_LOCKED; continue; }
-    if (ctx.open.has(ino)) { it.status[i] = S_OPEN; continue; }
+    if (ctx.open.has(ino) || ctx.mapped.has(ino)) { it.status[i] = S_OPEN; continue; }
+    if (ctx.ownerOnly >= 0 && statUid(st) !== ctx.ownerOnly) { it.status[i] = S_UNSEEN; continue; }
     it.size[i] = statSize(st);
     it.mtime[i] = statMtimeMs(st);
     it.uid[i] = statUid(st);
@@ -119,17 +135,29 @@ export function logLines(dirPath: Uint8Array, it: Items, from: number, to: numbe
 
 /**
  * Unlink the items [from, to) that passed the check (their log lines are written and durable:
- * the caller's part). Returns the notRemoved lines of those whose unlink failed.
+ * the caller's part). One whose unlink fails gets S_UNLINK_ERRNO + errno (notRemovedLines).
  */
-export function unlinkItems(dirfd: number, dirPath: Uint8Array, it: Items, from: number, to: number): string {
+export function unlinkItems(dirfd: number, it: Items, from: number, to: number): void {
   const nameBuf = Buffer.from(it.names.buffer, it.names.byteOffset, it.names.byteLength);
-  let notes = '';
   for (let i = from; i < to; i++) {
     if (it.status[i] !== S_REMOVED) continue;
     const r = unlinkat(dirfd, nameBuf.subarray(it.offs[i]!, it.offs[i + 1]!), 0);
-    if (r === 0) continue;
-    it.status[i] = r === -ENOENT ? S_CHANGED : S_ERRNO - r;
-    notes += notRemovedLine(itemPath(dirPath, it, i), errnoName(-r));
+    if (r !== 0) it.status[i] = S_UNLINK_ERRNO - r;
   }
-  return notes;
+}
+
+/** The items [from, to) that passed the check and were logged, but are not to be unlinked after all: S_MOVED. */
+export function holdItems(it: Items, from: number, to: number): void {
+  for (let i = from; i < to; i++) if (it.status[i] === S_REMOVED) it.status[i] = S_MOVED;
+}
+
+/** The notRemoved lines of items [from, to): logged, then not removed (S_MOVED, S_UNLINK_ERRNO + errno). */
+export function notRemovedLines(dirPath: Uint8Array, it: Items, from: number, to: number): string {
+  let text = '';
+  for (let i = from; i < to; i++) {
+    const code = it.status[i]!;
+    if (code === S_MOVED) text += notRemovedLine(itemPath(dirPath, it, i), 'moved');
+    else if (code >= S_UNLINK_ERRNO) text += notRemovedLine(itemPath(dirPath, it, i), errnoName(code - S_UNLINK_ERRNO));
+  }
+  return text;
 }

@@ -12,7 +12,7 @@ import { wantColor } from '../report/format.js';
 import { SysError } from '../sys/libc.js';
 import { display, displayText } from '../shared/text.js';
 import { closedMountOf, mountsNow, walkMounts, type MountHealth } from '../probe/mount-health.js';
-import { resolveRoot } from './root.js';
+import { openRootOrFail } from './root.js';
 import { argBytes } from './argv.js';
 import { out, say } from './output.js';
 import { progressLine } from './progress.js';
@@ -20,7 +20,7 @@ import { describeCode, fail, parseIntOption } from './fail.js';
 
 export interface CleanFlags {
   match?: string; olderThan?: string; rules?: string[]; systemRules?: boolean; apply?: boolean;
-  log?: string | boolean; emitRule?: boolean; json?: boolean; limit: string;
+  log?: string | boolean; emitRule?: boolean; json?: boolean; limit: string; forceUnseen?: boolean;
 }
 
 function checkRoot(given: string, real: Buffer): void {
@@ -78,12 +78,14 @@ export function runClean(target: string | undefined, flags: CleanFlags): number 
   let jobs: CleanJob[];
   let refusals: Refusal[] = [];
   let mounts: MountHealth;
+  let rootFd: number | undefined;
   if (byRules) {
     ({ jobs, refusals } = jobsOfRules(flags));
     mounts = mountsNow();
   } else {
-    const { rootBytes: root, mounts: now } = resolveRoot(argBytes(target!), 'nothing there to clean');
+    const { root, fd, mounts: now } = openRootOrFail(argBytes(target!), 'nothing there to clean');
     mounts = now;
+    rootFd = fd;
     checkRoot(displayText(target!), root);
     if (flags.match === undefined && age === null) fail('say what may go: --match GLOB and/or --older-than AGE (everything below PATH is never the default)');
     const match = flags.match === undefined ? undefined : argBytes(flags.match);
@@ -126,6 +128,11 @@ export function runClean(target: string | undefined, flags: CleanFlags): number 
       try {
         runJob(job, {
           apply: flags.apply === true, log, mountPoints: walkMounts(rootText, mounts),
+          ...(rootFd !== undefined ? { rootFd } : {}), forceUnseen: flags.forceUnseen === true,
+          onUnseen: (why) => {
+            progress.clear();
+            say(`enospc: cannot see every process: ${why}; ${flags.forceUnseen ? '--force-unseen: other users\' files go all the same' : 'other users\' files are kept (--force-unseen removes them all the same)'}\n`);
+          },
           onProgress: (n: number) => progress.update(`cleaning ${display(job.root)}: ${n.toLocaleString('en-US')} entries looked at`),
         }, result);
       } catch (e) {

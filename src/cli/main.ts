@@ -143,6 +143,7 @@ program.command('clean')
   .option('--log <file>', `audit log, JSON lines written before each removal (default with --apply: ${DEFAULT_LOG})`)
   .option('--no-log', 'no audit log')
   .option('--emit-rule', 'print the tmpfiles.d line that keeps doing this, and exit')
+  .option('--force-unseen', "remove other users' files even when some processes cannot be seen (hidepid, not root)")
   .option('--json', 'print the JSON document (see docs/json.md)')
   .option('-n, --limit <n>', 'rows per list', '10')
   .addHelpText('after', `

@@ -5,6 +5,8 @@ import { isUtf8 } from 'node:buffer';
 import { display, displayText } from '../shared/text.js';
 import { PSEUDO_FSTYPES, mountOf, type Mount } from '../probe/mounts.js';
 import { mountsNow, type MountHealth } from '../probe/mount-health.js';
+import { RootError, fdPath, openRootFd } from '../probe/root-fd.js';
+import { SysError } from '../sys/libc.js';
 import { describeCode, fail } from './fail.js';
 
 /** The real path of `path`, or one line and exit 2 (an empty path is not the current directory). */
@@ -60,6 +62,33 @@ export function resolveRoot(path_: string | Buffer, pseudoWhy = 'a kernel pseudo
   const mount = mountOf(root, mounts.visible);
   if (mount && PSEUDO_FSTYPES.has(mount.fstype)) fail(`${shown}: on ${mount.fstype}, ${pseudoWhy}`);
   return { root, rootBytes, mount, mounts };
+}
+
+/**
+ * Open `given` once, as the directory a command then works in by fd (clean): no symlink in any
+ * component, no magic link (/proc/PID/root/...), refused in one line naming the component. The
+ * path may be given as bytes (argBytes). `root` is the path the fd has in this process's view,
+ * as bytes, for display and the audit log.
+ */
+export function openRootOrFail(given_: string | Buffer, pseudoWhy: string): { root: Buffer; fd: number; mounts: MountHealth } {
+  const bytes = typeof given_ === 'string' ? Buffer.from(given_) : given_;
+  const given = bytes.toString('utf8');
+  const shown = display(bytes);
+  if (given === '') fail("an empty path: name a directory ('.' for the current one)");
+  const mounts = mountsNow();
+  refuseAutofs(given, path.resolve(given), mounts.visible);
+  let fd: number;
+  try {
+    fd = openRootFd(bytes);
+  } catch (e) {
+    if (e instanceof RootError) fail(e.message);
+    if (e instanceof SysError) fail(`${shown}: ${describeCode(e.code)}`);
+    throw e;
+  }
+  const root = fdPath(fd) ?? Buffer.from(path.resolve(given));
+  const mount = mountOf(root.toString('utf8'), mounts.visible);
+  if (mount && PSEUDO_FSTYPES.has(mount.fstype)) fail(`${shown}: on ${mount.fstype}, ${pseudoWhy}`);
+  return { root, fd, mounts };
 }
 
 /**

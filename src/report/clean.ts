@@ -49,7 +49,7 @@ export interface CleanJson {
   removed: CleanTotalsJson;
   /** entries that could have gone but were kept */
   skipped: {
-    /** open in some process */
+    /** in use by some process: open, mapped, its executable, working or root directory */
     open: number;
     /** a lock in /proc/locks, or its directory flock-ed by someone else */
     locked: number;
@@ -61,6 +61,8 @@ export interface CleanJson {
     mount: number;
     /** an x or X rule */
     excluded: number;
+    /** another user's, kept because some processes could not be seen (see `unseen`; --force-unseen) */
+    unseen: number;
     /** see errors */
     error: number;
   };
@@ -76,8 +78,10 @@ export interface CleanJson {
   stopped: { error: string; message: string } | null;
   /** the audit log written; null in a dry run or with --no-log */
   log: string | null;
-  /** processes that could not be read (not root): open files of these may be missed */
+  /** processes whose fds, maps or directories could not be read (not root): what they use may be missed */
   unreadableProcesses: number;
+  /** why some processes could not be seen (hidepid, not root, another PID namespace), or null when every one was read */
+  unseen: string | null;
   elapsedMs: number;
 }
 
@@ -101,6 +105,7 @@ export function cleanJson(x: CleanReport): CleanJson {
     stopped: r.stopped,
     log: x.log,
     unreadableProcesses: r.unreadableProcs,
+    unseen: r.unseen,
     elapsedMs: Math.round(x.elapsedMs),
   };
 }
@@ -115,8 +120,8 @@ export function cleanHuman(x: CleanReport, color: boolean, limit: number): strin
   if (r.stopped) out.push(s.red(`stopped: ${r.stopped.message}`));
   out.push(`${r.apply ? 'removed' : 'would remove'} ${num(rm.entries)} entries (${num(rm.files)} files, ${num(rm.dirs)} directories, ${bytes(rm.bytes)}) in ${(x.elapsedMs / 1000).toFixed(1)} s`);
   const k = r.skipped;
-  out.push(`kept: ${num(k.open)} open in a process, ${num(k.locked)} locked, ${num(k.young)} too young, ${num(k.changed)} changed during the run, ${num(k.mount)} mount points, ${num(k.excluded)} excluded, ${num(k.error)} errors`);
-  if (r.unreadableProcs) out.push(s.yellow(`${num(r.unreadableProcs)} processes could not be read (not root): files they hold open may be counted as removable`));
+  out.push(`kept: ${num(k.open)} open in a process, ${num(k.locked)} locked, ${num(k.young)} too young, ${num(k.changed)} changed during the run, ${num(k.mount)} mount points, ${num(k.excluded)} excluded, ${num(k.unseen)} of other users (processes unseen), ${num(k.error)} errors`);
+  if (r.unseen) out.push(s.yellow(`cannot see every process: ${r.unseen}; files they use may be missed, so other users' files were kept${k.unseen ? '' : ' (none met)'} unless --force-unseen`));
   const pats = patternsOf(r).slice(0, limit);
   if (pats.length) {
     out.push('');

@@ -1,6 +1,16 @@
 // Pieces of the census that do not walk: the top-N list of directories and the merging of
 // pattern counts (used when folding word tails and when threads' censuses are joined).
-import type { DirCount, PatternAcc, PatternDir } from './census-types.js';
+import type { DirAcc, PathRef, PatternAcc, PatternDirAcc } from './census-types.js';
+
+/** The bytes of a path held as bytes or as a chain of names. */
+export function pathBytes(p: PathRef): Buffer {
+  return Buffer.isBuffer(p) ? p : p.bytes();
+}
+
+/** Same path? Chains of one walk are the same object; otherwise the bytes are compared. */
+function samePath(a: PathRef, b: PathRef): boolean {
+  return a === b || pathBytes(a).equals(pathBytes(b));
+}
 
 /** Patterns start with this shared empty map; their own is made on the first stat (a Map per pattern costs memory when nothing is statted). Never written to. */
 export const NO_OWNERS: Map<number, number> = new Map();
@@ -17,10 +27,10 @@ export function ownMap(p: PatternAcc): Map<number, number> {
  * directory gets in is known before its path is built.
  */
 export class TopN {
-  readonly items: DirCount[] = [];
+  readonly items: DirAcc[] = [];
   /** index of the item that would leave first, when full */
   private worst = -1;
-  constructor(private readonly limit: number, private readonly key: (t: DirCount) => number) {}
+  constructor(private readonly limit: number, private readonly key: (t: DirAcc) => number) {}
   /** Would a directory with this value and inode number enter the list? */
   wants(value: number, ino: number): boolean {
     if (this.limit <= 0) return false;
@@ -29,12 +39,12 @@ export class TopN {
     const d = value - this.key(w);
     return d > 0 || (d === 0 && ino < w.ino);
   }
-  private better(a: DirCount, b: DirCount): boolean {
+  private better(a: DirAcc, b: DirAcc): boolean {
     const d = this.key(a) - this.key(b);
     return d > 0 || (d === 0 && a.ino < b.ino);
   }
   /** Add an item that wants() accepted. */
-  add(item: DirCount): void {
+  add(item: DirAcc): void {
     const items = this.items;
     if (items.length < this.limit) items.push(item);
     else items[this.worst] = item;
@@ -44,16 +54,16 @@ export class TopN {
       this.worst = worst;
     }
   }
-  sorted(): DirCount[] {
+  sorted(): DirAcc[] {
     return [...this.items].sort((a, b) => (this.better(a, b) ? -1 : this.better(b, a) ? 1 : 0));
   }
 }
 
 /** Order of a pattern's directories: more first, then by inode number. */
-export function dirBefore(a: PatternDir, b: PatternDir): boolean {
+export function dirBefore(a: PatternDirAcc, b: PatternDirAcc): boolean {
   return a.count > b.count || (a.count === b.count && a.ino < b.ino);
 }
-export const byDirOrder = (a: PatternDir, b: PatternDir) => (dirBefore(a, b) ? -1 : dirBefore(b, a) ? 1 : 0);
+export const byDirOrder = (a: PatternDirAcc, b: PatternDirAcc) => (dirBefore(a, b) ? -1 : dirBefore(b, a) ? 1 : 0);
 
 export function buf(u: Uint8Array): Buffer {
   return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.length);
@@ -76,7 +86,7 @@ export function mergePattern(dst: PatternAcc, src: PatternAcc, keepDirs: number)
   dst.newest = Math.max(dst.newest, src.newest);
   let newDirs = src.dirCount;
   for (const d of src.topDirs) {
-    const same = dst.topDirs.find((w) => w.path.equals(d.path));
+    const same = dst.topDirs.find((w) => samePath(w.path, d.path));
     if (same) { same.count += d.count; newDirs--; } else dst.topDirs.push(d);
   }
   dst.dirCount += Math.max(0, newDirs);
@@ -126,7 +136,7 @@ export function packPatterns(ps: PatternAcc[]): PackedPatterns {
     for (const [uid, n] of p.owners) owners.push(i, uid, n);
     for (const d of p.topDirs) {
       dirs.push(i, d.count, d.ino);
-      dirPaths.push(d.path);
+      dirPaths.push(pathBytes(d.path));
     }
   });
   const k = concat(ps.map((p) => p.key));

@@ -1,4 +1,5 @@
 // The census's data: options, results, and what threads exchange.
+import type { DirPath } from './walker.js';
 import type { PackedPatterns } from './census-parts.js';
 import type { WalkMount } from '../probe/mounts.js';
 
@@ -40,6 +41,11 @@ export interface CensusOptions {
 /** A directory in a top list; `ino` breaks ties so the lists do not depend on walk order. */
 export interface DirCount { path: Buffer; inodes: number; direct: number; ino: number }
 export interface PatternDir { path: Buffer; count: number; ino: number }
+/** A path as bytes, or as the walker's chain of names, made into bytes only for the result (deep trees stay linear). */
+export type PathRef = Buffer | DirPath;
+/** DirCount and PatternDir while the census runs: paths not yet made into bytes. */
+export interface DirAcc { path: PathRef; inodes: number; direct: number; ino: number }
+export interface PatternDirAcc { path: PathRef; count: number; ino: number }
 export interface PatternCount {
   /** the pattern's bytes */
   pattern: Buffer;
@@ -112,7 +118,7 @@ export interface Unit {
 export interface LinkSeen { size: number; uid: number; age: number }
 
 /** A directory read by the frontier walk: its totals are known once every unit below is done. */
-export interface FrontierDir { path: Buffer; ino: number; direct: number; below: number; parent: number }
+export interface FrontierDir { path: PathRef; ino: number; direct: number; below: number; parent: number }
 
 /** What a census thread hands back: everything needed to merge it into another census. */
 export interface CensusState {
@@ -146,7 +152,7 @@ export interface PatternAcc {
   oldest: number;
   newest: number;
   dirCount: number;
-  topDirs: PatternDir[];
+  topDirs: PatternDirAcc[];
   example: Buffer;
   open: number;
   stale: number;

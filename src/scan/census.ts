@@ -2,13 +2,13 @@
 // It is the Walker's visitor: every figure is built while the walk streams, in memory bounded
 // by the depth of the tree, the number of distinct patterns (capped) and the top-N lists.
 import { fixedTailStart, hashBytes, patternBuf, patternHash, patternInto } from './pattern.js';
-import { T_DIR, T_FILE, T_LINK, Walker, type EntryType, type WalkOptions, type WalkVisitor } from './walker.js';
+import { T_DIR, T_FILE, T_LINK, Walker, type DirPath, type EntryType, type WalkOptions, type WalkVisitor } from './walker.js';
 import { STATX_SIZE, lstatxAt, statInoNum, statMtime, statNlink, statSize, statUid } from '../sys/statx.js';
 import { SysError, errnoName } from '../sys/libc.js';
 import type {
-  CensusOptions, CensusResult, CensusState, FrontierDir, LinkSeen, PatternAcc, PatternCount, Unit,
+  CensusOptions, CensusResult, CensusState, DirAcc, DirCount, FrontierDir, LinkSeen, PatternAcc, PatternCount, Unit,
 } from './census-types.js';
-import { NO_OWNERS, TopN, buf, byDirOrder, dirBefore, mergePattern, ownMap, packPatterns, topK, unpackPatterns } from './census-parts.js';
+import { NO_OWNERS, TopN, buf, byDirOrder, dirBefore, mergePattern, ownMap, packPatterns, pathBytes, topK, unpackPatterns } from './census-parts.js';
 
 export type * from './census-types.js';
 
@@ -17,6 +17,7 @@ const AGE_BUCKETS: Array<[string, number | null]> = [
   ['30d-1y', 365 * 86400], ['>1y', null],
 ];
 const MAX_LISTED_ERRORS = 100;
+const bytesOf = (d: DirAcc): DirCount => ({ ...d, path: pathBytes(d.path) });
 
 export class Census implements WalkVisitor {
   private walker!: Walker;
@@ -169,7 +170,7 @@ export class Census implements WalkVisitor {
     return {
       counts: [this.files, this.dirs, this.symlinks, this.other, this.unreadableCount, this.mountsSkippedCount, this.hardLinks, this.bytes],
       seenLinks: this.seenLinks, owners: this.owners, ages: this.ages, patterns, undercount: this.undercount,
-      topDirs: this.topDirs.items, topDirect: this.topDirect.items, unreadable: this.unreadableList,
+      topDirs: this.topDirs.items.map(bytesOf), topDirect: this.topDirect.items.map(bytesOf), unreadable: this.unreadableList,
       mountsSkipped: this.mountsSkipped, unitTotals: this.unitTotals, partial: this.partial,
     };
   }
@@ -245,7 +246,7 @@ export class Census implements WalkVisitor {
     }
     if (this.mode === 'frontier') {
       this.frontierAt[depth] = this.frontier.length;
-      this.frontier.push({ path: this.walker.pathOf(depth), ino: this.walker.inoOf(depth), direct: 0, below: 0, parent: depth ? this.frontierAt[depth - 1]! : -1 });
+      this.frontier.push({ path: this.walker.pathNode(depth), ino: this.walker.inoOf(depth), direct: 0, below: 0, parent: depth ? this.frontierAt[depth - 1]! : -1 });
     }
   }
 
@@ -370,7 +371,7 @@ export class Census implements WalkVisitor {
     const wantA = this.topDirs.wants(inodes, ino);
     const wantB = this.topDirect.wants(direct, ino);
     if (wantA || wantB) {
-      const item = { path: this.walker.pathOf(depth), inodes, direct, ino };
+      const item = { path: this.walker.pathNode(depth), inodes, direct, ino };
       if (wantA) this.topDirs.add(item);
       if (wantB) this.topDirect.add(item);
     }
@@ -396,7 +397,7 @@ export class Census implements WalkVisitor {
     const depth = this.touchedDepth;
     this.touchedDepth = -1;
     if (this.touched.length === 0) return;
-    let path: Buffer | null = null;
+    let path: DirPath | null = null;
     const k = this.perPatternDirs;
     const ino = this.walker.inoOf(depth);
     for (const p of this.touched) {
@@ -406,7 +407,7 @@ export class Census implements WalkVisitor {
       const td = p.topDirs;
       if (k === 0) continue;
       if (td.length < k) {
-        path ??= this.walker.pathOf(depth);
+        path ??= this.walker.pathNode(depth);
         td.push({ path, count: n, ino });
         continue;
       }
@@ -414,7 +415,7 @@ export class Census implements WalkVisitor {
       for (let i = 1; i < td.length; i++) if (dirBefore(td[worst]!, td[i]!)) worst = i;
       const w = td[worst]!;
       if (n < w.count || (n === w.count && ino > w.ino)) continue;
-      path ??= this.walker.pathOf(depth);
+      path ??= this.walker.pathNode(depth);
       td[worst] = { path, count: n, ino };
     }
     this.touched = [];
@@ -477,7 +478,7 @@ export class Census implements WalkVisitor {
       owners: stat ? [...p.owners].map(([uid, count]) => ({ uid, count })).sort((a, b) => b.count - a.count) : null,
       oldest: stat && p.oldest !== Infinity ? p.oldest : null,
       newest: stat && p.newest !== -Infinity ? p.newest : null,
-      topDirs: [...p.topDirs].sort(byDirOrder).slice(0, this.perPatternDirs),
+      topDirs: [...p.topDirs].sort(byDirOrder).slice(0, this.perPatternDirs).map((d) => ({ ...d, path: pathBytes(d.path) })),
       dirCount: p.dirCount,
       example: p.example,
       open: stat && this.opts.openInodes ? p.open : null,
@@ -504,8 +505,8 @@ export class Census implements WalkVisitor {
         hardLinks: stat ? this.hardLinks : null,
         bytes: stat ? this.bytes : null,
       },
-      dirs: this.topDirs.sorted(),
-      dirsByDirect: this.topDirect.sorted(),
+      dirs: this.topDirs.sorted().map(bytesOf),
+      dirsByDirect: this.topDirect.sorted().map(bytesOf),
       patterns,
       patternCount: this.patternTotal,
       patternUndercount: this.undercount,

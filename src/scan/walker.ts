@@ -1,8 +1,11 @@
 // A directory walker built on openat/getdents64/statx, relative to directory fds.
 //
-// - An explicit stack, no JS recursion; depth is limited by nothing but memory. Only a window
-//   of the deepest directories keeps its fd open; an ancestor whose fd was closed is reopened
-//   from the nearest open one by name, and checked to be the same directory (dev, ino).
+// - An explicit stack, no JS recursion; depth is limited by nothing but memory, and the work
+//   per directory does not grow with its depth. Only a window of the deepest directories keeps
+//   its fd open; on the way back up, an ancestor whose fd was closed is opened as ".." of its
+//   child and checked to be the same directory (dev, ino); only when that fails (it was moved)
+//   is it looked for by name from the nearest open ancestor. Paths are chains of names
+//   (DirPath), made into bytes only when a visitor asks.
 // - Never follows a symlink: every open is O_NOFOLLOW|O_DIRECTORY and entries are typed from
 //   d_type (statx without following only when d_type is DT_UNKNOWN).
 // - Stays on the root's filesystem unless crossMounts. Mount points it is given are skipped by
@@ -19,74 +22,11 @@ import {
   STATX_BASIC_STATS, STATX_MNT_ID, STATX_SIZE, fstatx, lstatxAt, modeToDtype,
   statDevMajor, statDevMinor, statInoNum, statMask, statMntId, statMode,
 } from '../sys/statx.js';
-import type { WalkMount } from '../probe/mounts.js';
 import { MountPoints } from './walk-mounts.js';
+import { DirPath } from './dir-path.js';
+import { T_DIR, T_FILE, T_LINK, T_OTHER, type EntryType, type WalkOptions, type WalkResult, type WalkVisitor } from './walk-types.js';
 
-/** The inode number of the entry whose name starts at `start` in a getdents64 buffer. */
-export function direntIno(buf: Buffer, start: number): number {
-  const off = start - 19;
-  return buf.readUInt32LE(off) + buf.readUInt32LE(off + 4) * 0x1_0000_0000;
-}
-
-export const T_FILE = 0;
-export const T_DIR = 1;
-export const T_LINK = 2;
-export const T_OTHER = 3;
-export type EntryType = typeof T_FILE | typeof T_DIR | typeof T_LINK | typeof T_OTHER;
-
-export interface WalkVisitor {
-  /** A directory was opened (depth 0 is the root); `st` is its statx. Return false to skip its contents. */
-  enterDir(depth: number, st: Buffer): void | boolean;
-  /**
-   * One entry of the directory at `depth`; its name is buf[start, end). `st` is the entry's
-   * statx (not following symlinks) when the walk stats, else null.
-   */
-  entry(depth: number, buf: Buffer, start: number, end: number, type: EntryType, st: Buffer | null): void;
-  /** The directory at `depth` and everything below it are done. */
-  leaveDir(depth: number): void;
-  /** A subdirectory `name` of the directory at `depth` could not be opened or read. */
-  unreadable(depth: number, name: Buffer | null, errno: number): void;
-  /** A subdirectory `name` of the directory at `depth` is another filesystem; not entered. */
-  mountSkipped(depth: number, name: Buffer): void;
-  /** With `defer`: subdirectory `name` of the directory at `depth` is left for someone else. */
-  deferred?(depth: number, name: Buffer): void;
-}
-
-export interface WalkOptions {
-  crossMounts?: boolean;
-  /** statx every entry. */
-  stat?: boolean;
-  /** performance.now() value after which the walk stops and reports itself partial. */
-  deadline?: number;
-  /** Called about every `progressMs` with the entries seen so far. */
-  onProgress?: (entries: number) => void;
-  progressMs?: number;
-  /** Called after every getdents batch with the entries seen so far (keep it cheap). */
-  onBatch?: (entries: number) => void;
-  /** Also treat a bind mount of the same filesystem as another mount (statx mount IDs). */
-  sameMount?: boolean;
-  /** How many directory fds may stay open at once (default 256). */
-  fdWindow?: number;
-  /** Mount points below the root (mountPointsBelow): those not entered are skipped unopened (walk-mounts.ts). */
-  mountPoints?: WalkMount[];
-  /** Open the root as `name` relative to `dirfd` instead of by its path. */
-  startAt?: { dirfd: number; name: Buffer };
-  /** The filesystem the walk must stay on (default: the root's). */
-  dev?: { major: number; minor: number };
-  /**
-   * Asked before descending into a subdirectory of the directory at `depth`, which has
-   * `subdirs` subdirectories: true leaves it to the visitor's `deferred` (for parallel walks).
-   * The fds of directories with deferred children stay open until `closeKept()`.
-   */
-  defer?: (depth: number, subdirs: number) => boolean;
-}
-
-export interface WalkResult {
-  entries: number;
-  partial: boolean;
-  /** the root is on another filesystem than `dev`: nothing was visited */
-  otherMount?: boolean;
-}
+export * from './walk-types.js';
 
 interface Frame {
   fd: number;
@@ -100,11 +40,13 @@ interface Frame {
   keep: boolean;
   /** the path (latin1) when mount points lie below this directory, else null */
   path: string | null;
+  node: DirPath;
 }
 
 const DOT = 46;
 const SHARED_BUF = Buffer.allocUnsafe(256 * 1024);
 const SLASH = Buffer.from('/');
+const DOTDOT = Buffer.from('..\0');
 const ESTALE = 116;
 const ENFILE = 23;
 const EMFILE = 24;
@@ -190,15 +132,14 @@ export class Walker {
     this.kept.length = 0;
   }
 
-  /** Path of the directory at `depth`, as bytes. */
+  /** Path of the directory at `depth`, as bytes (O(its length): see pathNode). */
   pathOf(depth: number): Buffer {
-    if (depth === 0) return this.rootBytes.length ? this.rootBytes : Buffer.from('/');
-    const parts: Buffer[] = [this.rootBytes];
-    for (let d = 1; d <= depth; d++) {
-      const n = this.stack[d]!.name;
-      parts.push(SLASH, n.subarray(0, n.length - 1));
-    }
-    return Buffer.concat(parts);
+    return this.stack[depth]!.node.bytes();
+  }
+
+  /** The path of the directory at `depth` as a chain of names, O(1): bytes() when needed. */
+  pathNode(depth: number): DirPath {
+    return this.stack[depth]!.node;
   }
 
   /** Path of a child `name` of the directory at `depth`. */
@@ -210,9 +151,10 @@ export class Walker {
 
   /** Walk the tree. Throws SysError when the root itself cannot be opened. */
   run(): WalkResult {
-    const rootName = this.opts.startAt?.name ?? cpath(this.pathOf(0));
+    const rootNode = new DirPath(null, this.rootBytes);
+    const rootName = this.opts.startAt?.name ?? cpath(rootNode.bytes());
     const fd = openat(this.opts.startAt?.dirfd ?? AT_FDCWD, rootName, O_DIR_WALK);
-    const shown = this.pathOf(0).toString();
+    const shown = rootNode.bytes().toString();
     if (fd < 0) throw new SysError('open', -fd, shown);
     const r = fstatx(fd, this.dirSt, this.dirMask);
     if (r < 0) {
@@ -226,7 +168,7 @@ export class Walker {
       close(fd);
       return { entries: 0, partial: false, otherMount: true };
     }
-    const frame: Frame = { fd, name: rootName, ino: statInoNum(this.dirSt), pending: [], next: 0, keep: false, path: this.mounts.root() };
+    const frame: Frame = { fd, name: rootName, ino: statInoNum(this.dirSt), pending: [], next: 0, keep: false, path: this.mounts.root(), node: rootNode };
     this.stack.push(frame);
     this.openFds++;
     try {
@@ -265,6 +207,7 @@ export class Walker {
         this.descend(depth, name);
       } else {
         if (top.fd >= 0) {
+          this.openParentFromChild(depth);
           if (top.keep) this.kept.push(top.fd);
           else close(top.fd);
           this.openFds--;
@@ -297,7 +240,8 @@ export class Walker {
       return;
     }
     const path = parent.path === null ? null : this.mounts.way(parent.path, name);
-    this.stack.push({ fd, name: nameZ, ino: statInoNum(this.dirSt), pending: [], next: 0, keep: false, path });
+    const node = new DirPath(parent.node, nameZ.subarray(0, nameZ.length - 1));
+    this.stack.push({ fd, name: nameZ, ino: statInoNum(this.dirSt), pending: [], next: 0, keep: false, path, node });
     this.openFds++;
     if (this.visitor.enterDir(depth + 1, this.dirSt) !== false) this.read(depth + 1);
   }
@@ -348,6 +292,7 @@ export class Walker {
       if (this.stopped) break;
     }
     if (frame.pending.length === 0) {
+      this.openParentFromChild(depth);
       close(frame.fd);
       frame.fd = -1;
       this.openFds--;
@@ -382,6 +327,29 @@ export class Walker {
     }
   }
 
+  /**
+   * The directory at `depth` is about to close its fd and be left: when its parent's fd was
+   * closed by the window, open the parent as its "..", so that going up costs one open a level
+   * whatever the depth. A ".." that is not the recorded parent (the child was moved) is not
+   * used: the parent is then looked for by name from above when it is needed (reopen).
+   */
+  private openParentFromChild(depth: number): void {
+    if (depth === 0) return;
+    const f = this.stack[depth]!;
+    const parent = this.stack[depth - 1]!;
+    if (parent.fd >= 0 || f.fd < 0) return;
+    let fd = openat(f.fd, DOTDOT, O_DIR_WALK);
+    if (fd < 0 && this.shed(-fd, depth - 1, false)) fd = openat(f.fd, DOTDOT, O_DIR_WALK);
+    if (fd < 0) return;
+    if (fstatx(fd, this.dirSt, STATX_BASIC_STATS) < 0 || statInoNum(this.dirSt) !== parent.ino
+      || statDevMajor(this.dirSt) !== this.devMajor || statDevMinor(this.dirSt) !== this.devMinor) {
+      close(fd);
+      return;
+    }
+    parent.fd = fd;
+    this.openFds++;
+  }
+
   /** Reopen the directory at `depth` from its nearest open ancestor; false when it changed. */
   private reopen(depth: number): boolean {
     let a = depth - 1;
@@ -414,7 +382,7 @@ export class Walker {
   }
 
   /** An open failed: on EMFILE/ENFILE close one fd the walk can reopen (keeping fewer from now on) and retry; none left: fail. */
-  private shed(errno: number, parent: number): boolean {
+  private shed(errno: number, parent: number, orThrow = true): boolean {
     if (errno !== EMFILE && errno !== ENFILE) return false;
     for (let d = 1; d < parent; d++) {
       const f = this.stack[d]!;
@@ -425,6 +393,7 @@ export class Walker {
       this.fdCap = Math.max(1, this.openFds);
       return true;
     }
+    if (!orThrow) return false;
     throw new SysError('openat', errno, this.pathOf(parent).toString());
   }
 }

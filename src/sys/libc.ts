@@ -19,6 +19,7 @@ const c_read = lib.func('long read(int fd, void *buf, size_t count)');
 const c_poll = lib.func('int poll(void *fds, unsigned long nfds, int timeout)');
 const c_fanotify_init = lib.func('int fanotify_init(unsigned int flags, unsigned int event_f_flags)');
 const c_fanotify_mark = lib.func('int fanotify_mark(int fd, unsigned int flags, uint64_t mask, int dirfd, const char *path)');
+const c_fanotify_mark_fd = lib.func('int fanotify_mark(int fd, unsigned int flags, uint64_t mask, int dirfd, void *path)');
 const c_inotify_init1 = lib.func('int inotify_init1(int flags)');
 const c_inotify_add_watch = lib.func('int inotify_add_watch(int fd, void *path, uint32_t mask)');
 const c_inotify_rm_watch = lib.func('int inotify_rm_watch(int fd, int wd)');
@@ -114,6 +115,27 @@ export function getdents64(fd: number, buf: Buffer): number {
 
 export const O_PATH = 0o10000000;
 
+export const RESOLVE_NO_XDEV = 0x01;
+export const RESOLVE_NO_MAGICLINKS = 0x02;
+export const RESOLVE_NO_SYMLINKS = 0x04;
+export const RESOLVE_BENEATH = 0x08;
+export const ENOSYS = 38;
+/** openat2 has one number on every architecture (it came after the syscall tables were unified) */
+const SYS_OPENAT2 = 437;
+const openHow = Buffer.alloc(24);
+
+/**
+ * openat2(2) with struct open_how { flags, mode 0, resolve }. Returns the fd, or -errno
+ * (-ENOSYS on a kernel before 5.6; -E2BIG/-EINVAL for resolve flags it does not know).
+ */
+export function openat2(dirfd: number, path: Buffer, flags: number, resolve: number): number {
+  openHow.writeBigUInt64LE(BigInt(flags), 0);
+  openHow.writeBigUInt64LE(0n, 8);
+  openHow.writeBigUInt64LE(BigInt(resolve), 16);
+  const fd = Number(c_syscall(SYS_OPENAT2, 'int', dirfd, 'void *', path, 'void *', openHow, 'size_t', 24));
+  return fd >= 0 ? fd : -koffi.errno();
+}
+
 /** open_by_handle_at(2): `handle` is a struct file_handle. Returns the fd, or -errno. */
 export function openByHandleAt(mountFd: number, handle: Buffer, flags: number): number {
   const fd = c_open_by_handle_at(mountFd, handle, flags) as number;
@@ -179,6 +201,11 @@ export function fanotifyInit(flags: number, eventFlags: number): number {
 /** fanotify_mark(2) on an absolute path. Returns 0 or -errno. */
 export function fanotifyMark(fd: number, flags: number, mask: bigint, path: string): number {
   return (c_fanotify_mark(fd, flags, mask, AT_FDCWD, path) as number) === 0 ? 0 : -koffi.errno();
+}
+
+/** fanotify_mark(2) on the object `dirfd` refers to (no path: nothing is resolved again). 0 or -errno. */
+export function fanotifyMarkFd(fd: number, flags: number, mask: bigint, dirfd: number): number {
+  return (c_fanotify_mark_fd(fd, flags, mask, dirfd, null) as number) === 0 ? 0 : -koffi.errno();
 }
 
 /** inotify_init1(2). Returns the fd, or -errno. */
