@@ -5,15 +5,16 @@
 //      one half and makes that half's log lines; the second thread hands its lines back
 //   2. log: the main thread, and it alone, writes all the batch's lines to their last byte and
 //      fdatasyncs them (AuditLog.commit); a failure throws LogError before any unlink of the
-//      batch, by either thread
+//      batch
 //   3. place: the directory is checked once more to be below the root (the fdatasync took its
 //      time); if it moved out, nothing of the batch is unlinked ("notRemoved":"moved")
-//   4. unlink: each thread unlinks what passed in its half; what failed gets a notRemoved line,
-//      written with the next commit
+//   4. unlink: the main thread unlinks what passed, all of it (unlinks in one directory take its
+//      lock in turn: a second thread there only adds contention); what failed gets a notRemoved
+//      line, written with the next commit
 //
-// The second thread's steps carry sequence numbers (helper.ts): a step that never reaches it is
-// done here, and its late arrival there is skipped, so an unlink never runs before its batch's
-// lines are durable, nor twice. Lines that do not come back are made here from the shared items.
+// The second thread only checks. Its steps carry sequence numbers (helper.ts): a step that never
+// reaches it is done here, and its late arrival there is skipped. Lines that do not come back
+// are made here from the shared items.
 import { patternBuf, patternInto } from '../scan/pattern.js';
 import {
   S_CHANGED, S_ERRNO, S_LOCKED, S_MOUNT, S_MOVED, S_OPEN, S_REMOVED, S_UNLINK_ERRNO, S_UNSEEN, S_YOUNG, checkItems, holdItems,
@@ -80,10 +81,8 @@ export class Batches {
       }
     }
 
-    // 4. unlink, each thread its half
-    if (h) h.post({ op: 'unlink', ...task }, this.ctx, this.guard.generation());
-    unlinkItems(fd, it, 0, split);
-    if (h && h.wait().missed) unlinkItems(fd, it, split, count);
+    // 4. unlink, all here
+    unlinkItems(fd, it, 0, count);
     if (this.log && dirPath) {
       const notes = notRemovedLines(dirPath, it, 0, count);
       if (notes) this.log.note(notes);

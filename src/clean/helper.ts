@@ -6,7 +6,7 @@
 //
 // Each step carries a sequence number. A step that never reaches the thread (it waits
 // TASK_WAIT_MS for one it was woken for) is reported missed, and the main thread does it; a late
-// one is skipped there by its number, so an 'unlink' is never done twice or out of its turn. A
+// one is skipped there by its number, so a check is never done twice. A
 // check's log lines that do not come back are made again here from the shared items, which hold
 // everything they say.
 import os from 'node:os';

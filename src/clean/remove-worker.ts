@@ -1,19 +1,18 @@
-// The cleaner's second thread: does one step for one half of a batch with the same code as the
-// main thread (remove.ts) and says it is done. It never writes the audit log: 'check' checks
-// its half and hands back that half's log lines (when there is a log); 'unlink' unlinks what
-// passed, and is only ever sent once the main thread has written the whole batch's lines and
-// fdatasync'd them. The directory fd is the process's, shared; what each name became is in the
-// shared items.
+// The cleaner's second thread: checks one half of a batch with the same code as the main thread
+// (remove.ts), hands back that half's log lines (when there is a log) and says it is done. It
+// never writes the audit log and never unlinks: unlinks in one directory take the directory's
+// lock in turn, so the main thread does them all, after the batch's lines are durable. The
+// directory fd is the process's, shared; what each name became is in the shared items.
 // ctl: [0] the task posted (its sequence number; -1: quit), [1] the task done, [2] HELPER_READY /
 // HELPER_FAILED, [3] TASK_MISSED when the task woken for never came.
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import { HELPER_FAILED, HELPER_READY, TASK_MISSED, TASK_WAIT_MS, checkItems, logLines, unlinkItems, type Items, type RemoveCtx } from './remove.js';
+import { HELPER_FAILED, HELPER_READY, TASK_MISSED, TASK_WAIT_MS, checkItems, logLines, type Items, type RemoveCtx } from './remove.js';
 
 export interface RemoveWorkerInput { items: Items; ctl: Int32Array; port: MessagePort }
 export interface RemoveTask {
   seq: number;
-  /** check: statx and check, hand back the log lines (when dirPath); unlink: unlink what passed */
-  op: 'check' | 'unlink';
+  /** statx and check, hand back the log lines (when dirPath) */
+  op: 'check';
   dirfd: number;
   /** the directory's path (bytes) when there is an audit log, else null */
   dirPath: Uint8Array | null;
@@ -63,12 +62,8 @@ try {
       continue;
     }
     Atomics.store(ctl, 3, 0);
-    if (task.op === 'check') {
-      checkItems(task.dirfd, items, task.from, task.to, ctx!);
-      if (task.dirPath) port.postMessage({ seq: seen, text: logLines(task.dirPath, items, task.from, task.to) } satisfies RemoveReply);
-    } else {
-      unlinkItems(task.dirfd, items, task.from, task.to);
-    }
+    checkItems(task.dirfd, items, task.from, task.to, ctx!);
+    if (task.dirPath) port.postMessage({ seq: seen, text: logLines(task.dirPath, items, task.from, task.to) } satisfies RemoveReply);
     Atomics.store(ctl, 1, seen);
     Atomics.notify(ctl, 1);
   }
