@@ -40,29 +40,49 @@ test('tmpfiles.d rules: types, ages, age-by, ~, globs; errors name the file and 
   assert.equal(parseSpan('30min'), 1_800_000);
   assert.equal(parseSpan('90'), 90_000);
   assert.equal(parseSpan('2 fortnights'), null);
-  const a = parseAge('cmM:~1d');
+  // systemd's parse_sec units (M is a month, m a minute), fractions and spaces
+  assert.equal(parseSpan('1M'), 2_629_800_000);
+  assert.equal(parseSpan('1 year'), 31_557_600_000);
+  assert.equal(parseSpan('1.5h'), 5_400_000);
+  assert.equal(parseSpan('2 min 30 s'), 150_000);
+  // systemd's order: `~` first, then the age-by; each kind defaults by itself
+  const a = parseAge('~cmM:1d');
   assert.ok(typeof a !== 'string');
   assert.deepEqual([a.age, a.ageBy, a.belowFirst], [86_400_000, { file: 'cm', dir: 'm' }, true]);
-  const rules = parseRules([
+  assert.deepEqual((parseAge('A:1h') as { ageBy: unknown }).ageBy, { file: 'abcm', dir: 'a' });
+  assert.deepEqual((parseAge('m:1h') as { ageBy: unknown }).ageBy, { file: 'm', dir: 'abm' });
+  assert.deepEqual((parseAge('C:1h') as { ageBy: unknown }).ageBy, { file: 'abcm', dir: 'c' });
+  assert.equal(typeof parseAge('m:~1h'), 'string');
+  const { rules } = parseRules([
     '# Type Path Mode User Group Age Argument',
     'd /var/cache/php_tmp 0700 www-data www-data - -',
     'e /var/cache/php_tmp/* - - - 2h -',
     'f /run/x 0644 - - -',
     'x /tmp/keep-*',
     'R "/tmp/with space/*" - - - 1d',
+    'x /tmp/systemd-private-%b-*',
   ].join('\n'), 'php.conf');
+  const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim().replace(/-/g, '');
+  // every line that parses is kept (a path with a line of its own is left alone by the others)
   assert.deepEqual(rules.map((r) => [r.type, r.path, r.age, r.line]), [
-    ['d', '/var/cache/php_tmp', null, 2], ['e', '/var/cache/php_tmp/*', 7_200_000, 3], ['x', '/tmp/keep-*', null, 5], ['R', '/tmp/with space/*', 86_400_000, 6],
+    ['d', '/var/cache/php_tmp', null, 2], ['e', '/var/cache/php_tmp/*', 7_200_000, 3], ['f', '/run/x', null, 4], ['x', '/tmp/keep-*', null, 5],
+    ['R', '/tmp/with space/*', 86_400_000, 6], ['x', `/tmp/systemd-private-${boot}-*`, null, 7],
   ]);
-  assert.throws(() => parseRules('e /tmp - - - 2h\nq! /x\nk /tmp', 'bad.conf'), (e: unknown) => e instanceof RuleError && e.message === "bad.conf:3: unknown type 'k'");
-  assert.throws(() => parseRules('e /tmp - - - soon', 'bad.conf'), /bad\.conf:1: bad age 'soon'/);
-  assert.throws(() => parseRules('e tmp - - - 1h', 'bad.conf'), /bad\.conf:1: the path must be absolute/);
+  // a bad line is skipped with a warning, as systemd does; --strict refuses the file
+  const bad = parseRules('e /tmp - - - 2h\nq! /x\nk /tmp\ne /y - - - soon\ne tmp - - - 1h\nd /%Q\nF /z', 'bad.conf');
+  assert.deepEqual(bad.rules.map((r) => [r.type, r.path]), [['e', '/tmp'], ['F', '/z']]);
+  assert.deepEqual(bad.warnings, [
+    "bad.conf:3: unknown type 'k'; line skipped", "bad.conf:4: bad age 'soon' (like 10d, 2h, 1h30m, ~1d, cm:2h, ~m:1d); line skipped",
+    "bad.conf:5: the path 'tmp' is not absolute; line skipped", 'bad.conf:6: unknown specifier %Q; line skipped',
+  ]);
+  assert.equal(parseRules('q! /x', 'b.conf', { boot: true }).rules.length, 1);
+  assert.throws(() => parseRules('e /tmp - - - 2h\nk /tmp', 'bad.conf', { strict: true }), (e: unknown) => e instanceof RuleError && e.message === "bad.conf:2: unknown type 'k'");
   assert.ok(compileGlob('magick-*').test('magick-aB9zY1xW'));
   assert.ok(!compileGlob('magick-*').test('x/magick-a'));
   assert.ok(compileGlob('sess_[0-9a-f]?').test('sess_a1'));
-  assert.equal(jobsFromRules(parseRules('e /nonexistent/* - - - 1h', 'x.conf')).length, 0);
+  assert.equal(jobsFromRules(parseRules('e /nonexistent/* - - - 1h', 'x.conf').rules).length, 0);
   // v, q, Q (d for a btrfs subvolume, e.g. Fedora's `q /tmp 1777 root root 10d`) clean by age like d
-  const sub = jobsFromRules(parseRules('q /tmp 1777 root root 10d\nv /var/tmp 1777 root root 30d\nQ /tmp - - - -', 'tmp.conf'));
+  const sub = jobsFromRules(parseRules('q /tmp 1777 root root 10d\nv /var/tmp 1777 root root 30d\nQ /tmp - - - -', 'tmp.conf').rules);
   assert.deepEqual(sub.map((j) => [j.root.toString(), j.mode, j.age, j.source]), [['/tmp', 'contents', 864_000_000, 'tmp.conf:1'], ['/var/tmp', 'contents', 2_592_000_000, 'tmp.conf:2']]);
 });
 
@@ -107,13 +127,14 @@ describe('enospc clean', { skip: cannotMount ?? false }, () => {
     make(`${dir}/magick-dir1`, ['inner']);
     old(`${dir}/magick-dir1`);
     const before = fs.readdirSync(dir, { recursive: true }).sort();
-    const dry = clean([dir, '--match', 'magick-*', '--older-than', 'm:2h']);
+    // mM: mtime for files and directories (m alone leaves directories to their default, abm)
+    const dry = clean([dir, '--match', 'magick-*', '--older-than', 'mM:2h']);
     assert.equal(dry.status, 0, dry.stderr);
     assert.equal(dry.json.apply, false);
     assert.deepEqual([dry.json.removed.files, dry.json.removed.dirs, dry.json.skipped['young']], [4, 1, 1]);
     assert.deepEqual(fs.readdirSync(dir, { recursive: true }).sort(), before);
     const log = `${dir}.log`;
-    const r = clean([dir, '--match', 'magick-*', '--older-than', 'm:2h', '--apply', '--log', log]);
+    const r = clean([dir, '--match', 'magick-*', '--older-than', 'mM:2h', '--apply', '--log', log]);
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual([r.json.removed.files, r.json.removed.dirs], [4, 1]);
     assert.deepEqual(fs.readdirSync(dir, { recursive: true }).sort(), ['keep.txt', 'magick-young000', 'sub']);
@@ -202,7 +223,7 @@ open('leaf', 'w').close()`]);
     assert.deepEqual(fs.readdirSync(dir), []);
   });
 
-  test('tmpfiles rules: e with ~ and an x exclusion, R with an age', () => {
+  test('tmpfiles rules: e with ~ and an x exclusion; R only with --remove', () => {
     const dir = tmpfs('size=16m,nr_inodes=5000');
     make(`${dir}/cache/a`, ['old1', 'keep-me']);
     make(`${dir}/cache`, ['top-level']);
@@ -211,13 +232,18 @@ open('leaf', 'w').close()`]);
     old(`${dir}/spool/job-2`);
     fs.writeFileSync(`${dir}/spool/job-3`, '');
     const rules = `${dir}.conf`;
-    fs.writeFileSync(rules, `e ${dir}/cache - - - m:~1h\nx ${dir}/cache/a/keep-*\nR ${dir}/spool/job-* - - - m:1h\nd ${dir}/made - - - -\n`);
+    fs.writeFileSync(rules, `e ${dir}/cache - - - ~m:1h\nx ${dir}/cache/a/keep-*\nR ${dir}/spool/job-* - - - m:1h\nd ${dir}/made - - - -\n`);
     const dry = clean(['--rules', rules]);
     assert.equal(dry.status, 0, dry.stderr);
     const r = clean(['--rules', rules, '--apply', '--no-log']);
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(fs.readdirSync(dir, { recursive: true }).sort(), ['cache', 'cache/a', 'cache/a/keep-me', 'cache/top-level', 'spool', 'spool/job-3']);
+    // as systemd-tmpfiles --clean: R lines remove nothing
+    assert.deepEqual(fs.readdirSync(dir, { recursive: true }).sort(), ['cache', 'cache/a', 'cache/a/keep-me', 'cache/top-level', 'spool', 'spool/job-1', 'spool/job-2', 'spool/job-2/data', 'spool/job-3']);
     assert.equal(r.json.removed.entries, dry.json.removed.entries);
+    // with --remove, as systemd-tmpfiles --remove: every path R names, with its contents, whatever its age
+    const rm = clean(['--rules', rules, '--remove', '--apply', '--no-log']);
+    assert.equal(rm.status, 0, rm.stderr);
+    assert.deepEqual(fs.readdirSync(`${dir}/spool`).sort(), []);
     fs.rmSync(rules);
   });
 
@@ -253,13 +279,13 @@ for i in range(1000000):
     make(dir, ['magick-1']);
     const rules = `${dir}.conf`;
     fs.writeFileSync(rules, `r ${dir}/magick-*\nbogus line here\n`);
-    for (const args of [['--rules', rules, '--apply'], ['/', '--match', '*'], ['/proc', '--match', '*'], ['/sys', '--older-than', '1d'], ['/dev', '--match', 'x'],
+    for (const args of [['--rules', rules, '--apply', '--strict'], ['/', '--match', '*'], ['/proc', '--match', '*'], ['/sys', '--older-than', '1d'], ['/dev', '--match', 'x'],
       [dir], [dir, '--older-than', 'soon'], [`${dir}/missing`, '--match', '*'], [dir, '--match', 'a/b']]) {
       const r = enospc(['clean', ...args]);
       assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     }
-    assert.match(enospc(['clean', '--rules', rules, '--apply']).stderr, new RegExp(`${rules}:2: unknown type 'bogus'`));
+    assert.match(enospc(['clean', '--rules', rules, '--apply']).stderr, new RegExp(`${rules}:2: unknown modifier`));
     assert.deepEqual(fs.readdirSync(dir), ['magick-1']);
     fs.rmSync(rules);
   });

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import { AT_REMOVEDIR, LOCK_EX, LOCK_NB, SysError, close, errnoName, flock, unlinkat } from '../sys/libc.js';
 import {
   STATX_BASIC_STATS, STATX_MNT_ID, STATX_SIZE, fstatx, lstatxAt, statDevMajor, statDevMinor, statInoNum, statMask,
-  statMntId, statMode, statMtimeMs, statUid, S_IFDIR, S_IFMT,
+  statMntId, statMode, statMtimeMs, statUid, S_IFDIR, S_IFMT, S_IFREG,
 } from '../sys/statx.js';
 import { fdHeadroom } from '../sys/fds.js';
 import { openRootFd } from '../probe/root-fd.js';
@@ -82,6 +82,18 @@ interface DirState {
   mtime: number;
 }
 
+const MOUNT_ROOT_FILES = ['.journal', 'aquota.user', 'aquota.group'].map((n) => Buffer.from(n));
+const DOTDOT = Buffer.from('..\0');
+
+/** Is the directory `fd` a mount's root (its mount ID differs from its parent's, or it is /)? */
+function isMountRoot(fd: number, st: Buffer): boolean {
+  if (fstatx(fd, st, STATX_BASIC_STATS | STATX_MNT_ID) !== 0 || (statMask(st) & STATX_MNT_ID) === 0) return false;
+  const own = statMntId(st);
+  const ino = statInoNum(st);
+  if (lstatxAt(fd, DOTDOT, st, STATX_BASIC_STATS | STATX_MNT_ID) !== 0) return false;
+  return statMntId(st) !== own || statInoNum(st) === ino;
+}
+
 const BTRFS_MAGIC = 0x9123683e;
 const OVERLAYFS_MAGIC = 0x794c7630;
 
@@ -130,6 +142,10 @@ class Cleaner implements WalkVisitor {
   /** the last path made (pathOf) */
   private lastNode: DirPath | null = null;
   private lastPath: Buffer = SLASH;
+  /** components of the root's path: an entry at depth d has rootParts + d + 1 */
+  private readonly rootParts: number;
+  /** the root is a mount's root: its root-owned lost+found, .journal, aquota.* are kept (as systemd-tmpfiles) */
+  private readonly mountRoot: boolean;
 
   constructor(private readonly job: CleanJob, private readonly opts: CleanOptions, result: CleanResult, rootFd: number) {
     this.tally = new Tally(result);
@@ -146,7 +162,9 @@ class Cleaner implements WalkVisitor {
       this.guard.keepOwn(statInoNum(this.st));
     }
     const cutoff = job.age === null ? Infinity : (opts.now ?? Date.now()) - job.age;
-    this.ctx = { cutoff, ageBy: job.ageBy, rootMnt: -1, open: new Set(), mapped: new Set(), locked: new Set(), ownerOnly: -1 };
+    this.ctx = { cutoff, ageBy: job.ageBy, rootMnt: -1, open: new Set(), mapped: new Set(), locked: new Set(), sockets: new Set(), ownerOnly: -1 };
+    this.rootParts = job.root.toString('latin1').split('/').filter(Boolean).length;
+    this.mountRoot = isMountRoot(rootFd, this.st);
     this.batches = new Batches(this.items, this.ctx, this.log, {
       generation: () => this.guard.generation,
       preRead: () => { if (this.guard.age() > FRESH_MS * 0.7) this.freshGuard(); },
@@ -190,9 +208,17 @@ class Cleaner implements WalkVisitor {
     if (depth >= 0 && this.states[depth]) this.states[depth]!.kept++;
   }
 
-  private excluded(path: Buffer): 'all' | 'self' | null {
-    for (const x of this.job.excludes) if (x.glob.match(path)) return x.self ? 'self' : 'all';
-    return null;
+  /** Has the path (of `parts` components, made only when it could be) a rule line of its own? */
+  private isProtected(parts: number, path: () => Buffer): boolean {
+    const p = this.job.protect;
+    return p !== null && p.atDepth(parts) && p.has(path(), parts);
+  }
+
+  /** At a mount's root, the root-owned regular files systemd-tmpfiles keeps there (.journal, aquota.user, aquota.group)? */
+  private mountRootFile(buf: Buffer, start: number, end: number): boolean {
+    if (!this.mountRoot || !MOUNT_ROOT_FILES.some((n) => n.length === end - start && buf.compare(n, 0, n.length, start, end) === 0)) return false;
+    const nameZ = Buffer.concat([buf.subarray(start, end), Buffer.from([0])]);
+    return lstatxAt(this.walker.fdOf(0), nameZ, this.st, MASK) === 0 && statUid(this.st) === 0 && (statMode(this.st) & S_IFMT) === S_IFREG;
   }
 
   // ---- the checks before a removal ----
@@ -206,6 +232,7 @@ class Cleaner implements WalkVisitor {
     this.ctx.open = g.open;
     this.ctx.mapped = g.mapped;
     this.ctx.locked = g.locked;
+    this.ctx.sockets = g.sockets;
     this.ctx.ownerOnly = g.unseen !== null && !this.opts.forceUnseen ? (process.geteuid?.() ?? -1) : -1;
     const r = this.tally.result;
     r.unreadableProcs = Math.max(r.unreadableProcs, g.unreadable);
@@ -326,13 +353,18 @@ class Cleaner implements WalkVisitor {
     this.states[depth] = state;
     // below a directory that moved out of its place, nothing is entered
     if (p.skip) { state.skip = true; this.keep('changed', depth - 1); return false; }
-    const ex = job.excludes.length ? this.excluded(node.bytes()) : null;
+    // what an r or R line names is its own: other lines do not protect it (as systemd's --remove)
+    const own = job.mode === 'match' && !job.anyDepth && depth === 1;
+    const ex = !own && this.isProtected(this.rootParts + depth, () => node.bytes()) ? 'all' : null;
     const matched = p.inherit || (job.mode === 'match' && (job.anyDepth || depth === 1) && job.match!.match(nameZ, 0, nameZ.length - 1));
     state.candidate = matched && ex === null && !(job.belowFirst && depth === 1);
     state.inherit = ex !== 'all' && (p.inherit || (job.mode === 'contents' && job.belowFirst && depth === 1) || (matched && job.recursive));
     state.old = isOld(dst, true, job.ageBy, this.ctx.cutoff);
     if (ex === 'all') { this.keep('excluded', depth - 1); state.skip = true; return false; }
-    if (ex === 'self') this.tally.skipped('excluded');
+    // systemd-tmpfiles keeps a root-owned lost+found at a mount's root
+    if (depth === 1 && this.mountRoot && statUid(dst) === 0 && nameZ.length === 11 && nameZ.toString('latin1', 0, 10) === 'lost+found') {
+      this.keep('builtin', 0); state.skip = true; return false;
+    }
     // r: a matched directory goes only if empty, so its contents are not walked
     const walk = state.inherit || (job.mode === 'match' && job.anyDepth);
     if (!walk) {
@@ -355,7 +387,8 @@ class Cleaner implements WalkVisitor {
     if (s.skip) { s.kept++; return; }
     const matched = s.inherit || (job.mode === 'match' && (job.anyDepth || depth === 0) && job.match!.match(buf, start, end));
     if (!matched || (job.belowFirst && depth === 0)) { s.kept++; return; }
-    if (job.excludes.length && this.excluded(childPath(this.pathOf(s.node), buf.subarray(start, end)))) { this.keep('excluded', depth); return; }
+    if (!(job.mode === 'match' && !job.anyDepth && depth === 0) && this.isProtected(this.rootParts + depth + 1, () => childPath(this.pathOf(s.node), buf.subarray(start, end)))) { this.keep('excluded', depth); return; }
+    if (depth === 0 && this.mountRootFile(buf, start, end)) { this.keep('builtin', depth); return; }
     this.queue(depth, buf, start, end);
   }
 

@@ -75,20 +75,29 @@ export class Glob {
   private readonly segments: Segment[] = [];
   private readonly classes: CharClass[] = [];
 
-  constructor(readonly source: string, readonly bytes: Buffer) {
+  /** fnmatch's FNM_PERIOD: a `.` leading a name is matched only by a `.` in the pattern */
+  private readonly period: boolean;
+
+  constructor(readonly source: string, readonly bytes: Buffer, opts: GlobOptions = {}) {
     this.parse(bytes);
+    this.period = opts.period === true;
+  }
+
+  /** Segment k may match a name starting at b[at]? (FNM_PERIOD) */
+  private periodOk(seg: Segment, b: Uint8Array, at: number, end: number): boolean {
+    return !this.period || at >= end || b[at] !== 46 || (seg.kind[0] === LIT && seg.value[0] === 46);
   }
 
   /** Does the name (or path, for a pattern with `/`) b[start, end) match? */
   match(b: Uint8Array, start = 0, end = b.length): boolean {
     const segs = this.segments;
-    if (segs.length === 1) return this.matchSegment(segs[0]!, b, start, end);
+    if (segs.length === 1) return this.periodOk(segs[0]!, b, start, end) && this.matchSegment(segs[0]!, b, start, end);
     let at = start;
     for (let k = 0; k < segs.length; k++) {
       let stop = at;
       while (stop < end && b[stop] !== SLASH) stop++;
       if ((k === segs.length - 1) !== (stop === end)) return false;
-      if (!this.matchSegment(segs[k]!, b, at, stop)) return false;
+      if (!this.periodOk(segs[k]!, b, at, stop) || !this.matchSegment(segs[k]!, b, at, stop)) return false;
       at = stop + 1;
     }
     return true;
@@ -229,12 +238,45 @@ export class Glob {
   }
 }
 
+export interface GlobOptions {
+  /** fnmatch's FNM_PERIOD (tmpfiles.d paths): a leading `.` is matched only by a `.` */
+  period?: boolean;
+}
+
 /** Compile a glob given as text (UTF-8) or as bytes. Throws GlobError when it is not a valid glob. */
-export function compileGlob(glob: string | Buffer): Glob {
+export function compileGlob(glob: string | Buffer, opts: GlobOptions = {}): Glob {
   const bytes = typeof glob === 'string' ? Buffer.from(glob) : glob;
   let text = '';
   for (let i = 0; i < bytes.length; i += charLen) text += charText(charAt(bytes, i, bytes.length));
-  return new Glob(typeof glob === 'string' ? glob : text, bytes);
+  return new Glob(typeof glob === 'string' ? glob : text, bytes, opts);
+}
+
+/**
+ * A pattern's brace alternatives, as glob(3) with GLOB_BRACE: `a{b,c}d` is `abd` and `acd`,
+ * nested braces too; a brace without a comma at its level, or not closed, is itself.
+ */
+export function expandBraces(p: string): string[] {
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === '\\') { i++; continue; }
+    if (p[i] !== '{') continue;
+    let depth = 0;
+    const commas: number[] = [];
+    let close = -1;
+    for (let j = i; j < p.length; j++) {
+      const c = p[j];
+      if (c === '\\') { j++; continue; }
+      if (c === '{') depth++;
+      else if (c === '}' && --depth === 0) { close = j; break; }
+      else if (c === ',' && depth === 1) commas.push(j);
+    }
+    if (close < 0) return [p];
+    if (!commas.length) continue;
+    const parts: string[] = [];
+    let from = i + 1;
+    for (const c of [...commas, close]) { parts.push(p.slice(from, c)); from = c + 1; }
+    return parts.flatMap((part) => expandBraces(p.slice(0, i) + part + p.slice(close + 1)));
+  }
+  return [p];
 }
 
 /** Has the text glob characters (`*`, `?`, `[`)? */

@@ -6,6 +6,7 @@
 // which the reading of the processes sees anyway; the locks only tell "locked" from "open".
 import { readInUse } from '../probe/in-use.js';
 import { readLocks } from '../probe/locks.js';
+import { liveSockets } from '../probe/unix-sockets.js';
 
 /** A batch is checked against a reading of /proc taken at most this long before it (ms). */
 export const FRESH_MS = 100;
@@ -17,6 +18,8 @@ export class Guard {
   /** inodes mapped by some process, on this device (or on any, see inoOnly) */
   mapped = new Set<number>();
   locked = new Set<number>();
+  /** inodes of live unix sockets (/proc/net/unix), on this device; read with the locks */
+  sockets = new Set<number>();
   /** processes that could not be read in the last reading */
   unreadable = 0;
   /** why some processes may not be seen (last reading), or null */
@@ -48,6 +51,7 @@ export class Guard {
     if (now - this.locksAt >= LOCKS_MS) {
       this.locksAt = now;
       this.locked = readLocks().get(this.dev) ?? new Set();
+      this.sockets = liveSockets(this.dev);
     }
     this.unreadable = use.unreadable;
     this.unseen = use.unseen;

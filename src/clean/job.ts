@@ -2,6 +2,7 @@
 // from the command line.
 import type { AgeBy } from './rules.js';
 import type { Glob } from './glob.js';
+import type { Protected } from './protected.js';
 
 /** Where `enospc clean --apply` logs what it removes unless told otherwise. */
 export const DEFAULT_LOG = '/var/log/enospc/clean.jsonl';
@@ -24,8 +25,8 @@ export interface CleanJob {
   ageBy: AgeBy;
   /** tmpfiles `~`: keep the entries directly in the root, clean below them */
   belowFirst: boolean;
-  /** tmpfiles x (path and contents) and X (the path only), as full-path globs */
-  excludes: Array<{ glob: Glob; self: boolean }>;
+  /** paths that have a tmpfiles.d line of their own: never entered or removed by this job (null: none) */
+  protect: Protected | null;
   /** where the job came from: "file:line" or "command line" */
   source: string;
 }

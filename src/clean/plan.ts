@@ -1,8 +1,9 @@
 // From tmpfiles.d rules or command-line options to cleaning jobs.
 import fs from 'node:fs';
 import path from 'node:path';
-import { CLEAN_INSIDE, DEFAULT_AGE_BY, lexicalPath, parseRules, RuleError, tidyPath, type AgeBy, type Rule } from './rules.js';
-import { compileGlob, hasGlob } from './glob.js';
+import { CLEAN_INSIDE, DEFAULT_AGE_BY, GLOB_TYPES, dedupe, lexicalPath, parseRules, tidyPath, type AgeBy, type ParseOptions, type Rule } from './rules.js';
+import { compileGlob, expandBraces, hasGlob } from './glob.js';
+import { Protected } from './protected.js';
 import { readRegularFile } from './files.js';
 import { displayText } from '../shared/text.js';
 import type { CleanJob } from './job.js';
@@ -38,8 +39,15 @@ export function systemRuleFiles(dirs = SYSTEM_RULE_DIRS): string[] {
   return [...byName.keys()].sort().map((n) => byName.get(n)!).filter((f) => !masked(f));
 }
 
-export function readRuleFiles(files: string[]): Rule[] {
-  return files.flatMap((f) => parseRules(readRegularFile(f, RULES_MAX).toString('utf8'), f));
+/** The rules in effect of these files, in order (duplicates dropped), and a warning per line skipped. */
+export function readRuleFiles(files: string[], opts: ParseOptions = {}): { rules: Rule[]; warnings: string[] } {
+  const warnings: string[] = [];
+  const all = files.flatMap((f) => {
+    const p = parseRules(readRegularFile(f, RULES_MAX).toString('utf8'), f, opts);
+    warnings.push(...p.warnings);
+    return p.rules;
+  });
+  return { rules: dedupe(all, warnings), warnings };
 }
 
 /** A rule file bigger than this is not one. */
@@ -63,6 +71,12 @@ const parentOf = (dir: Buffer) => {
  * the way: the kernel's meaning of the path is its lexical one).
  */
 export function expandDirs(glob: string, refused: (path: Buffer, why: string) => void = () => {}): Buffer[] {
+  const alternatives = expandBraces(glob);
+  if (alternatives.length > 1) {
+    const seen = new Map<string, Buffer>();
+    for (const a of alternatives) for (const d of expandDirs(a, refused)) seen.set(d.toString('latin1'), d);
+    return [...seen.values()];
+  }
   let found: Buffer[] = [SLASH];
   for (const part of tidyPath(glob).split('/').filter(Boolean)) {
     if (part === '..') {
@@ -99,22 +113,35 @@ export function expandDirs(glob: string, refused: (path: Buffer, why: string) =>
   return found;
 }
 
-/** Jobs for rules: e/d/D/v/q/Q with an age clean each directory; r/R remove matches in their parent; x/X exclude everywhere. */
-export function jobsFromRules(rules: Rule[], refusals: Refusal[] = []): CleanJob[] {
-  const excludes = rules.filter((r) => r.type === 'x' || r.type === 'X').map((r) => ({ glob: compileGlob(lexicalPath(r.path)), self: r.type === 'X' }));
+/**
+ * Jobs for rules, as systemd-tmpfiles --clean (and --remove with `remove`) runs them: d, D, v, q,
+ * Q, C (their path) and e, x, X (a glob) with an age clean inside by age; with `remove`, r and R
+ * remove their paths (R with what is below) and D empties its directory. Every path that has a
+ * line of its own is protected from the other lines (never entered, never removed). A rule that
+ * would clean `/`, /proc, /sys or /dev is refused (a refusal, the others still run).
+ */
+export function jobsFromRules(rules: Rule[], refusals: Refusal[] = [], opts: { remove?: boolean; warnings?: string[] } = {}): CleanJob[] {
+  const protect = new Protected(rules.map((r) => ({ path: lexicalPath(r.path), glob: GLOB_TYPES.has(r.type) })));
   const jobs: CleanJob[] = [];
-  for (const r of rules) {
+  // systemd runs the glob lines first, then the others, each in the order read
+  const ordered = [...rules.filter((r) => GLOB_TYPES.has(r.type)), ...rules.filter((r) => !GLOB_TYPES.has(r.type))];
+  for (const r of ordered) {
     const source = `${r.file}:${r.line}`;
     const refused = (p: Buffer, why: string) => refusals.push({ path: p, source, why });
-    const inside = CLEAN_INSIDE.has(r.type) && r.age !== null;
-    if (!inside && r.type !== 'r' && r.type !== 'R') continue;
+    const inside = CLEAN_INSIDE.has(r.type) && r.age !== null && r.age !== Infinity;
+    const empties = opts.remove === true && r.type === 'D';
+    const removes = opts.remove === true && (r.type === 'r' || r.type === 'R');
+    if (!inside && !empties && !removes) continue;
     // decided on the lexical path (`/.`, `/tmp/..` are `/`), before anything is looked up
     const lexical = lexicalPath(r.path);
-    const dir = inside ? lexical : path.posix.dirname(lexical);
-    if (forbiddenRoot(dir)) throw new RuleError(r.file, r.line, `${displayText(r.path)}: refusing to clean ${displayText(dir)}`);
-    if (inside) {
-      for (const root of expandDirs(r.path, refused)) {
-        jobs.push({ root, mode: 'contents', match: null, anyDepth: true, recursive: true, age: r.age, ageBy: r.ageBy, belowFirst: r.belowFirst, excludes, source });
+    if (forbiddenRoot(lexical)) {
+      opts.warnings?.push(`${displayText(source)}: ${displayText(r.path)}: refusing to ${removes ? 'remove' : 'clean'} ${displayText(lexical)}; line skipped`);
+      continue;
+    }
+    const dirs = (p: string) => (GLOB_TYPES.has(r.type) ? expandDirs(p, refused) : expandDirs(escapeGlob(p), refused));
+    if (inside || empties) {
+      for (const root of dirs(r.path)) {
+        jobs.push({ root, mode: 'contents', match: null, anyDepth: true, recursive: true, age: inside ? r.age : null, ageBy: r.ageBy, belowFirst: inside && r.belowFirst, protect, source });
       }
       continue;
     }
@@ -123,19 +150,26 @@ export function jobsFromRules(rules: Rule[], refusals: Refusal[] = []): CleanJob
       refused(Buffer.from(r.path), 'ends in "..": name what to remove by its own name');
       continue;
     }
-    const match = compileGlob(base);
-    for (const root of expandDirs(path.posix.dirname(r.path), refused)) {
-      jobs.push({ root, mode: 'match', match, anyDepth: false, recursive: r.type === 'R', age: r.age, ageBy: r.ageBy, belowFirst: false, excludes, source });
+    for (const alt of expandBraces(base)) {
+      const match = compileGlob(alt, { period: true });
+      for (const root of expandDirs(path.posix.dirname(r.path), refused)) {
+        jobs.push({ root, mode: 'match', match, anyDepth: false, recursive: r.type === 'R', age: null, ageBy: r.ageBy, belowFirst: false, protect, source });
+      }
     }
   }
   return jobs;
+}
+
+/** A literal path as a glob that matches only itself. */
+function escapeGlob(p: string): string {
+  return p.replace(/[*?[\\{]/g, (c) => `\\${c}`);
 }
 
 /** The job for `enospc clean PATH [--match GLOB] [--older-than AGE]` (PATH real, as bytes). Throws GlobError for a bad glob. */
 export function adHocJob(root: Buffer, match: string | Buffer | undefined, age: number | null, ageBy: AgeBy = DEFAULT_AGE_BY): CleanJob {
   return {
     root, mode: match === undefined ? 'contents' : 'match', match: match === undefined ? null : compileGlob(match),
-    anyDepth: true, recursive: true, age, ageBy, belowFirst: false, excludes: [], source: 'command line',
+    anyDepth: true, recursive: true, age, ageBy, belowFirst: false, protect: null, source: 'command line',
   };
 }
 

@@ -23,6 +23,8 @@ export const S_CHANGED = 4;
 export const S_MOUNT = 5;
 /** another user's, while some processes could not be seen */
 export const S_UNSEEN = 6;
+/** what systemd-tmpfiles never removes: a device, a file with the sticky bit, a live unix socket */
+export const S_BUILTIN = 8;
 /** passed the check and was logged, but its directory was then found moved out of the root: not unlinked */
 export const S_MOVED = 7;
 /** S_ERRNO + errno: the check failed (statx) */
@@ -72,6 +74,8 @@ export interface RemoveCtx {
   /** mapped by some process (any device) */
   mapped: Set<number>;
   locked: Set<number>;
+  /** live unix sockets (this device) */
+  sockets: Set<number>;
   /** when some processes could not be seen: the only owner whose files may go; else -1 */
   ownerOnly: number;
 }
@@ -80,10 +84,21 @@ export function isOld(st: Buffer, dir: boolean, ageBy: AgeBy, cutoff: number): b
   for (const c of dir ? ageBy.dir : ageBy.file) {
     if (c === 'a' && statAtimeMs(st) >= cutoff) return false;
     if (c === 'm' && statMtimeMs(st) >= cutoff) return false;
-    if (c === 'c' && !dir && statCtimeMs(st) >= cutoff) return false;
+    if (c === 'c' && statCtimeMs(st) >= cutoff) return false;
     if (c === 'b' && (statMask(st) & STATX_BTIME) !== 0 && statBtimeMs(st) >= cutoff) return false;
   }
   return true;
+}
+
+const S_IFSOCK = 0o140000;
+const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
+const S_ISVTX = 0o1000;
+
+/** What systemd-tmpfiles never removes, whatever its age: devices, files with the sticky bit, live unix sockets. */
+function builtinKeep(mode: number, ino: number, ctx: RemoveCtx): boolean {
+  const type = mode & S_IFMT;
+  return type === S_IFCHR || type === S_IFBLK || (mode & S_ISVTX) !== 0 || (type === S_IFSOCK && ctx.sockets.has(ino));
 }
 
 const st = Buffer.alloc(STATX_SIZE);
@@ -99,6 +114,7 @@ export function checkItems(dirfd: number, it: Items, from: number, to: number, c
     const ino = statInoNum(st);
     if (ino !== it.inos[i] || (statMode(st) & S_IFMT) === S_IFDIR) { it.status[i] = S_CHANGED; continue; }
     if (ctx.rootMnt >= 0 && (statMask(st) & STATX_MNT_ID) !== 0 && statMntId(st) !== ctx.rootMnt) { it.status[i] = S_MOUNT; continue; }
+    if (builtinKeep(statMode(st), ino, ctx)) { it.status[i] = S_BUILTIN; continue; }
     if (!isOld(st, false, ctx.ageBy, ctx.cutoff)) { it.status[i] = S_YOUNG; continue; }
     // a lock is held through an open fd: say "locked", the more telling of the two
     if (ctx.locked.has(ino)) { it.status[i] = S_LOCKED; continue; }

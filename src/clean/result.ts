@@ -2,7 +2,8 @@
 // Paths are bytes until they are output.
 import { errnoName } from '../sys/libc.js';
 
-export type SkipReason = 'open' | 'locked' | 'young' | 'changed' | 'mount' | 'excluded' | 'unseen' | 'error';
+/** builtin: what systemd-tmpfiles never removes either (devices, sticky-bit files, live sockets, lost+found and quota and journal files at a mount root) */
+export type SkipReason = 'open' | 'locked' | 'young' | 'changed' | 'mount' | 'excluded' | 'builtin' | 'unseen' | 'error';
 
 export interface CleanTotals {
   entries: number;
@@ -31,7 +32,7 @@ export interface CleanResult {
 export function emptyResult(apply: boolean): CleanResult {
   return {
     apply, removed: { entries: 0, files: 0, dirs: 0, bytes: 0 },
-    skipped: { open: 0, locked: 0, young: 0, changed: 0, mount: 0, excluded: 0, unseen: 0, error: 0 },
+    skipped: { open: 0, locked: 0, young: 0, changed: 0, mount: 0, excluded: 0, builtin: 0, unseen: 0, error: 0 },
     patterns: new Map(), errors: [], unreadableProcs: 0, unseen: null, stopped: null,
   };
 }

@@ -21,6 +21,7 @@ import { describeCode, fail, parseIntOption } from './fail.js';
 export interface CleanFlags {
   match?: string; olderThan?: string; rules?: string[]; systemRules?: boolean; apply?: boolean;
   log?: string | boolean; emitRule?: boolean; json?: boolean; limit: string; forceUnseen?: boolean;
+  remove?: boolean; boot?: boolean; strict?: boolean;
 }
 
 function checkRoot(given: string, real: Buffer): void {
@@ -29,13 +30,15 @@ function checkRoot(given: string, real: Buffer): void {
 }
 
 /** The jobs of --rules/--system-rules, and what they name that is not cleaned; one line and exit 2 for a bad file or line. */
-function jobsOfRules(flags: CleanFlags): { jobs: CleanJob[]; refusals: Refusal[] } {
+function jobsOfRules(flags: CleanFlags): { jobs: CleanJob[]; refusals: Refusal[]; warnings: string[] } {
   if (flags.emitRule) fail('--emit-rule turns a command line into a rule; with --rules there is nothing to emit');
   const refusals: Refusal[] = [];
   try {
-    const jobs = jobsFromRules(readRuleFiles([...(flags.rules ?? []), ...(flags.systemRules ? systemRuleFiles() : [])]), refusals);
+    const files = [...(flags.rules ?? []), ...(flags.systemRules ? systemRuleFiles() : [])];
+    const { rules, warnings } = readRuleFiles(files, { boot: flags.boot === true, strict: flags.strict === true });
+    const jobs = jobsFromRules(rules, refusals, { remove: flags.remove === true, warnings });
     for (const j of jobs) checkRoot(`${displayText(j.source)}: ${display(j.root)}`, j.root);
-    return { jobs, refusals };
+    return { jobs, refusals, warnings };
   } catch (e) {
     if (e instanceof RuleError || e instanceof InputError) fail(e.message);
     const err = e as NodeJS.ErrnoException;
@@ -74,13 +77,16 @@ export function runClean(target: string | undefined, flags: CleanFlags): number 
   const byRules = (flags.rules?.length ?? 0) > 0 || flags.systemRules === true;
   if (byRules && (target !== undefined || flags.match !== undefined || flags.olderThan !== undefined)) fail('give either PATH with --match/--older-than, or --rules/--system-rules, not both');
   if (!byRules && target === undefined) fail('say what to clean: PATH [--match GLOB] [--older-than AGE], or --rules FILE, or --system-rules');
+  if (!byRules && (flags.remove || flags.boot || flags.strict)) fail('--remove, --boot and --strict go with --rules or --system-rules');
 
   let jobs: CleanJob[];
   let refusals: Refusal[] = [];
+  let warnings: string[] = [];
   let mounts: MountHealth;
   let rootFd: number | undefined;
   if (byRules) {
-    ({ jobs, refusals } = jobsOfRules(flags));
+    ({ jobs, refusals, warnings } = jobsOfRules(flags));
+    for (const w of warnings) say(`enospc: ${w}\n`);
     mounts = mountsNow();
   } else {
     const { root, fd, mounts: now } = openRootOrFail(argBytes(target!), 'nothing there to clean');
@@ -150,12 +156,12 @@ export function runClean(target: string | undefined, flags: CleanFlags): number 
     if (e && !result.stopped) stop(result, log!, e);
     progress.clear();
   }
-  const report = { result, jobs, log: log?.path ?? null, elapsedMs: performance.now() - t0 };
+  const report = { result, jobs, log: log?.path ?? null, warnings, elapsedMs: performance.now() - t0 };
   if (flags.json) out(JSON.stringify(cleanJson(report), null, 2) + '\n');
   else out(cleanHuman(report, wantColor(process.stdout), limit));
   if (result.stopped) {
     say(`enospc: ${result.stopped.message} (${result.removed.entries.toLocaleString('en-US')} removed before, each logged)\n`);
     return 1;
   }
-  return result.skipped.error > 0 ? 1 : 0;
+  return result.skipped.error > 0 || warnings.length > 0 ? 1 : 0;
 }

@@ -137,8 +137,11 @@ program.command('clean')
   .argument('[path]', 'directory to clean (with --match and/or --older-than)')
   .option('--match <glob>', "names to remove, at any depth (e.g. 'magick-*'); a matching directory goes with its contents")
   .option('--older-than <age>', 'only what is older than this (2h, 10d, 1h30m) by all of atime, mtime, ctime, btime; m:2h for mtime alone (tmpfiles age-by)')
-  .option('--rules <file...>', 'tmpfiles.d rule files (types e, d, D, v, q, Q, r, R, x, X)')
-  .option('--system-rules', 'the rules in /etc/tmpfiles.d, /run/tmpfiles.d and /usr/lib/tmpfiles.d')
+  .option('--rules <file...>', 'tmpfiles.d rule files, cleaned as systemd-tmpfiles --clean does (d, D, v, q, Q, C, e, x, X with an age)')
+  .option('--system-rules', 'the rules in /etc/tmpfiles.d, /run/tmpfiles.d, /usr/local/lib/tmpfiles.d and /usr/lib/tmpfiles.d')
+  .option('--remove', 'with rules: also remove the paths of r and R lines and empty D directories (systemd-tmpfiles --remove)')
+  .option('--boot', 'with rules: also the lines marked ! (boot only), as systemd-tmpfiles --boot')
+  .option('--strict', 'with rules: a line that does not parse refuses its whole file (default: skipped with a warning, as systemd)')
   .option('--apply', 'remove (without it: show what would go)')
   .option('--log <file>', `audit log, JSON lines written before each removal (default with --apply: ${DEFAULT_LOG})`)
   .option('--no-log', 'no audit log')
@@ -147,7 +150,7 @@ program.command('clean')
   .option('--json', 'print the JSON document (see docs/json.md)')
   .option('-n, --limit <n>', 'rows per list', '10')
   .addHelpText('after', `
-Exit status: 0 done, 1 some removals failed, 2 bad input (nothing removed).
+Exit status: 0 done, 1 some removals failed or some rule lines were skipped (named on stderr), 2 bad input (nothing removed).
 
 Examples:
   enospc clean /tmp --match 'magick-*' --older-than 2h             what would go

@@ -6,7 +6,7 @@ import { bytes, num, style, headedTable } from './format.js';
 
 export const CLEAN_SCHEMA = 1;
 
-export interface CleanReport { result: CleanResult; jobs: CleanJob[]; log: string | null; elapsedMs: number }
+export interface CleanReport { result: CleanResult; jobs: CleanJob[]; log: string | null; warnings: string[]; elapsedMs: number }
 
 const patternsOf = (r: CleanResult) => [...r.patterns.values()].sort((a, b) => b.entries - a.entries || (a.pattern < b.pattern ? -1 : 1));
 
@@ -61,6 +61,8 @@ export interface CleanJson {
     mount: number;
     /** an x or X rule */
     excluded: number;
+    /** what systemd-tmpfiles never removes either: devices, sticky-bit files, live sockets, lost+found and quota/journal files at a mount root */
+    builtin: number;
     /** another user's, kept because some processes could not be seen (see `unseen`; --force-unseen) */
     unseen: number;
     /** see errors */
@@ -78,6 +80,8 @@ export interface CleanJson {
   stopped: { error: string; message: string } | null;
   /** the audit log written; null in a dry run or with --no-log */
   log: string | null;
+  /** rule lines skipped (FILE:LINE: why), as systemd-tmpfiles warns and skips them */
+  warnings: string[];
   /** processes whose fds, maps or directories could not be read (not root): what they use may be missed */
   unreadableProcesses: number;
   /** why some processes could not be seen (hidepid, not root, another PID namespace), or null when every one was read */
@@ -104,6 +108,7 @@ export function cleanJson(x: CleanReport): CleanJson {
     errors: r.errors.map((e) => ({ ...jsonName('path', e.path), error: e.error })),
     stopped: r.stopped,
     log: x.log,
+    warnings: x.warnings,
     unreadableProcesses: r.unreadableProcs,
     unseen: r.unseen,
     elapsedMs: Math.round(x.elapsedMs),
@@ -120,7 +125,7 @@ export function cleanHuman(x: CleanReport, color: boolean, limit: number): strin
   if (r.stopped) out.push(s.red(`stopped: ${r.stopped.message}`));
   out.push(`${r.apply ? 'removed' : 'would remove'} ${num(rm.entries)} entries (${num(rm.files)} files, ${num(rm.dirs)} directories, ${bytes(rm.bytes)}) in ${(x.elapsedMs / 1000).toFixed(1)} s`);
   const k = r.skipped;
-  out.push(`kept: ${num(k.open)} open in a process, ${num(k.locked)} locked, ${num(k.young)} too young, ${num(k.changed)} changed during the run, ${num(k.mount)} mount points, ${num(k.excluded)} excluded, ${num(k.unseen)} of other users (processes unseen), ${num(k.error)} errors`);
+  out.push(`kept: ${num(k.open)} open in a process, ${num(k.locked)} locked, ${num(k.young)} too young, ${num(k.changed)} changed during the run, ${num(k.mount)} mount points, ${num(k.excluded)} with a rule of their own, ${num(k.builtin)} devices, sockets or sticky (never removed), ${num(k.unseen)} of other users (processes unseen), ${num(k.error)} errors`);
   if (r.unseen) out.push(s.yellow(`cannot see every process: ${r.unseen}; files they use may be missed, so other users' files were kept${k.unseen ? '' : ' (none met)'} unless --force-unseen`));
   const pats = patternsOf(r).slice(0, limit);
   if (pats.length) {
