@@ -11,10 +11,10 @@
 // its place checked again, unlinked. A directory removed is a batch of its own, the same way.
 // Paths are bytes from start to end, kept as chains of names (DirPath) and made only when needed.
 import fs from 'node:fs';
-import { AT_REMOVEDIR, LOCK_EX, LOCK_NB, SysError, close, errnoName, flock, unlinkat } from '../sys/libc.js';
+import { AT_REMOVEDIR, LOCK_EX, LOCK_NB, SysError, close, errnoName, flock, futimens, unlinkat } from '../sys/libc.js';
 import {
   STATX_BASIC_STATS, STATX_MNT_ID, STATX_SIZE, fstatx, lstatxAt, statDevMajor, statDevMinor, statInoNum, statMask,
-  statMntId, statMode, statMtimeMs, statUid, S_IFDIR, S_IFMT, S_IFREG,
+  statMntId, statMode, statMtimeMs, statTimes, statUid, S_IFDIR, S_IFMT, S_IFREG,
 } from '../sys/statx.js';
 import { fdHeadroom } from '../sys/fds.js';
 import { openRootFd } from '../probe/root-fd.js';
@@ -80,6 +80,10 @@ interface DirState {
   node: DirPath;
   /** mtime before it was cleaned (for the log) */
   mtime: number;
+  /** its atime and mtime before it was walked (futimens form), put back when a file in it was removed */
+  times: Buffer;
+  /** a file (not a directory) in it was removed */
+  fileRemoved: boolean;
 }
 
 const MOUNT_ROOT_FILES = ['.journal', 'aquota.user', 'aquota.group'].map((n) => Buffer.from(n));
@@ -292,7 +296,7 @@ class Cleaner implements WalkVisitor {
     // once the log's fdatasync is done, the place once more: last before the unlinks
     this.batches.run(fd, count, this.opts.apply, this.log ? path() : null, () => this.inPlace(depth, fd));
     this.batches.account(count, path, {
-      removed: (pattern, size, p) => this.tally.removed(pattern, false, size, p),
+      removed: (pattern, size, p) => { dir.fileRemoved = true; this.tally.removed(pattern, false, size, p); },
       kept: (why) => this.keep(why, depth),
       failed: (p, errno) => this.fail(p, errno, depth),
     });
@@ -343,13 +347,13 @@ class Cleaner implements WalkVisitor {
     const node = this.walker.pathNode(depth);
     if (depth === 0) {
       if ((statMask(dst) & STATX_MNT_ID) !== 0) this.ctx.rootMnt = statMntId(dst);
-      this.states[0] = { candidate: false, inherit: job.mode === 'contents' && !job.belowFirst, old: false, kept: 0, skip: false, ino: statInoNum(dst), node, mtime: statMtimeMs(dst) };
+      this.states[0] = { candidate: false, inherit: job.mode === 'contents' && !job.belowFirst, old: false, kept: 0, skip: false, ino: statInoNum(dst), node, mtime: statMtimeMs(dst), times: statTimes(dst), fileRemoved: false };
       return true;
     }
     this.chain.entered(depth);
     const nameZ = this.walker.nameOf(depth);
     const p = this.states[depth - 1]!;
-    const state: DirState = { candidate: false, inherit: false, old: false, kept: 0, skip: false, ino: statInoNum(dst), node, mtime: statMtimeMs(dst) };
+    const state: DirState = { candidate: false, inherit: false, old: false, kept: 0, skip: false, ino: statInoNum(dst), node, mtime: statMtimeMs(dst), times: statTimes(dst), fileRemoved: false };
     this.states[depth] = state;
     // below a directory that moved out of its place, nothing is entered
     if (p.skip) { state.skip = true; this.keep('changed', depth - 1); return false; }
@@ -394,9 +398,12 @@ class Cleaner implements WalkVisitor {
 
   leaveDir(depth: number): void {
     this.flush();
+    const s = this.states[depth]!;
+    // as systemd-tmpfiles: a directory files were removed from gets its atime and mtime back, so
+    // that it ages as it would have (a rule's age, not enospc's run, decides when it goes)
+    if (s.fileRemoved && this.opts.apply && this.job.mode === 'contents' && this.job.age !== null) futimens(this.walker.fdOf(depth), s.times);
     this.chain.left(depth);
     if (depth === 0) return;
-    const s = this.states[depth]!;
     const parent = this.states[depth - 1]!;
     if (s.skip) return; // counted when it was skipped
     if (!s.candidate || s.kept > 0) { parent.kept++; return; }

@@ -1,7 +1,7 @@
 // From tmpfiles.d rules or command-line options to cleaning jobs.
 import fs from 'node:fs';
 import path from 'node:path';
-import { CLEAN_INSIDE, DEFAULT_AGE_BY, GLOB_TYPES, dedupe, lexicalPath, parseRules, tidyPath, type AgeBy, type ParseOptions, type Rule } from './rules.js';
+import { CLEAN_INSIDE, DEFAULT_AGE_BY, GLOB_TYPES, dedupe, inheritAges, lexicalPath, parseRules, tidyPath, type AgeBy, type ParseOptions, type Rule } from './rules.js';
 import { compileGlob, expandBraces, hasGlob } from './glob.js';
 import { Protected } from './protected.js';
 import { readRegularFile } from './files.js';
@@ -47,7 +47,9 @@ export function readRuleFiles(files: string[], opts: ParseOptions = {}): { rules
     warnings.push(...p.warnings);
     return p.rules;
   });
-  return { rules: dedupe(all, warnings), warnings };
+  const rules = dedupe(all, warnings);
+  inheritAges(rules);
+  return { rules, warnings };
 }
 
 /** A rule file bigger than this is not one. */
@@ -141,7 +143,8 @@ export function jobsFromRules(rules: Rule[], refusals: Refusal[] = [], opts: { r
     const dirs = (p: string) => (GLOB_TYPES.has(r.type) ? expandDirs(p, refused) : expandDirs(escapeGlob(p), refused));
     if (inside || empties) {
       for (const root of dirs(r.path)) {
-        jobs.push({ root, mode: 'contents', match: null, anyDepth: true, recursive: true, age: inside ? r.age : null, ageBy: r.ageBy, belowFirst: inside && r.belowFirst, protect, source });
+        // emptying a D directory (--remove) is systemd's rm -rf: no other line protects anything in it
+        jobs.push({ root, mode: 'contents', match: null, anyDepth: true, recursive: true, age: inside ? r.age : null, ageBy: r.ageBy, belowFirst: inside && r.belowFirst, protect: inside ? protect : null, source });
       }
       continue;
     }
@@ -153,7 +156,8 @@ export function jobsFromRules(rules: Rule[], refusals: Refusal[] = [], opts: { r
     for (const alt of expandBraces(base)) {
       const match = compileGlob(alt, { period: true });
       for (const root of expandDirs(path.posix.dirname(r.path), refused)) {
-        jobs.push({ root, mode: 'match', match, anyDepth: false, recursive: r.type === 'R', age: null, ageBy: r.ageBy, belowFirst: false, protect, source });
+        // as systemd's --remove: x lines do not protect what r and R remove
+        jobs.push({ root, mode: 'match', match, anyDepth: false, recursive: r.type === 'R', age: null, ageBy: r.ageBy, belowFirst: false, protect: null, source });
       }
     }
   }

@@ -1,8 +1,9 @@
 // Paths that have a tmpfiles.d line of their own: every other line's cleaning leaves them
 // alone, neither entering nor removing them (systemd-tmpfiles' "a separate entry exists" /
 // "a separate glob exists"). A glob line's path is matched as fnmatch(FNM_PATHNAME|FNM_PERIOD)
-// would (braces expanded as well: it protects more, never less); another line's path exactly.
-import { compileGlob, expandBraces, type Glob } from './glob.js';
+// matches it (braces are not expanded there: `x /tmp/{a,b}` keeps a directory named `{a,b}`,
+// as in systemd); another line's path exactly.
+import { compileGlob, type Glob } from './glob.js';
 
 export class Protected {
   /** by number of path components: a path is only compared with patterns of as many */
@@ -11,7 +12,7 @@ export class Protected {
   constructor(paths: Array<{ path: string; glob: boolean }>) {
     const seen = new Set<string>();
     for (const p of paths) {
-      for (const alt of p.glob ? expandBraces(p.path) : [p.path.replace(/[*?[\\{]/g, (c) => `\\${c}`)]) {
+      for (const alt of [p.glob ? p.path : p.path.replace(/[*?[\\]/g, (c) => `\\${c}`)]) {
         if (seen.has(alt)) continue;
         seen.add(alt);
         const parts = alt.split('/').filter(Boolean).length;

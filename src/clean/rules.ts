@@ -8,7 +8,9 @@
 // files and ABCM for directories, each kind defaulting to all of abcm / abm when not given.
 // A line that does not parse is a warning naming FILE:LINE and is skipped, as systemd does;
 // with `strict` it refuses the whole file (RuleError).
+import fs from 'node:fs';
 import { displayText } from '../shared/text.js';
+import { uidOf } from '../probe/users.js';
 import { compileGlob, GlobError } from './glob.js';
 import { Specifiers } from './specifiers.js';
 
@@ -150,15 +152,42 @@ const specifiers = new Specifiers();
 /** Parse a tmpfiles.d file: every line that parses, of any type; `!` lines only with `boot`. */
 export function parseRules(text: string, file: string, opts: ParseOptions = {}): Parsed {
   const out: Parsed = { rules: [], warnings: [] };
-  text.split('\n').forEach((raw, i) => {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) return;
-    const why = parseLine(line, file, i + 1, opts, out.rules);
-    if (why === null) return;
-    if (opts.strict) throw new RuleError(file, i + 1, why);
-    out.warnings.push(`${displayText(file)}:${i + 1}: ${why}; line skipped`);
-  });
+  try {
+    text.split('\n').forEach((raw, i) => {
+      const line = raw.trim();
+      if (!line || line.startsWith('#')) return;
+      const why = parseLine(line, file, i + 1, opts, out.rules);
+      if (why === null) return;
+      if (opts.strict) throw new RuleError(file, i + 1, why);
+      out.warnings.push(`${displayText(file)}:${i + 1}: ${why}; line skipped`);
+    });
+  } catch (e) {
+    if (!(e instanceof FileRefused) || opts.strict) throw e;
+    return { rules: [], warnings: [`${e.message}: the whole file is refused, as systemd does`] };
+  }
   return out;
+}
+
+/** A line that makes systemd refuse its whole file. */
+class FileRefused extends RuleError {}
+
+/** The Mode, User and Group fields: a bad mode, or a user or group this host does not have, make the line invalid. */
+function badOwnerOrMode(mode = '-', user = '-', group = '-'): string | null {
+  if (mode !== '-' && !/^[~:]{0,2}[0-7]{1,4}$/.test(mode)) return `bad mode ${quoted(mode)}`;
+  if (user !== '-' && !/^\d+$/.test(user) && uidOf(user) === undefined) return `unknown user ${quoted(user)}`;
+  if (group !== '-' && !/^\d+$/.test(group) && !groupNames().has(group)) return `unknown group ${quoted(group)}`;
+  return null;
+}
+
+let groups: Set<string> | null = null;
+function groupNames(): Set<string> {
+  if (!groups) {
+    groups = new Set();
+    try {
+      for (const line of fs.readFileSync('/etc/group', 'utf8').split('\n')) if (line.includes(':')) groups.add(line.split(':')[0]!);
+    } catch { /* none known */ }
+  }
+  return groups;
 }
 
 /** Adds the rule of one line (unless it is boot-only without `boot`); the reason when it does not parse. */
@@ -169,7 +198,16 @@ function parseLine(line: string, file: string, lineNo: number, opts: ParseOption
   const type = typeField[0]!;
   if (!KNOWN.has(type)) return `unknown type ${quoted(typeField)}`;
   const mods = typeField.slice(1);
-  for (const m of mods) if (!MODIFIERS.has(m)) return `unknown modifier ${quoted(m)} in ${quoted(typeField)}`;
+  for (const [k, m] of [...mods].entries()) {
+    if (!MODIFIERS.has(m) || mods.indexOf(m) !== k) return `unknown modifier ${quoted(m)} in ${quoted(typeField)}`;
+  }
+  // ^: the argument is a credential's name; none is passed to enospc (with no name systemd refuses the whole file)
+  if (mods.includes('^')) {
+    if (f[6] === undefined || f[6] === '-') throw new FileRefused(file, lineNo, `${quoted(typeField)} without a credential name`);
+    return `credential ${quoted(f[6])} not passed (enospc reads no credentials)`;
+  }
+  const bad = badOwnerOrMode(f[2], f[3], f[4]);
+  if (bad) return bad;
   const unescaped = unescape(f[1]!);
   if ('error' in unescaped) return unescaped.error;
   const expanded = specifiers.expand(unescaped.text);
@@ -187,6 +225,8 @@ function parseLine(line: string, file: string, lineNo: number, opts: ParseOption
   const ageField = f[5] ?? '-';
   const a = parseAge(ageField);
   if (typeof a === 'string') return a;
+  // C: with no source there is nothing for the line to copy, and systemd skips it
+  if (type === 'C' && !fs.existsSync(f[6] !== undefined && f[6] !== '-' ? f[6] : `/usr/share/factory${path}`)) return `no source to copy for ${quoted(path)}`;
   if (mods.includes('!') && !opts.boot) return null; // boot only: left out, and protects nothing
   into.push({
     type, path: tidyPath(path), ...a, rest: [f[2], f[3], f[4], f[6]].map((x) => x ?? '-').join(' '),
@@ -197,7 +237,7 @@ function parseLine(line: string, file: string, lineNo: number, opts: ParseOption
 
 const ESCAPES: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\', '"': '"', "'": "'", s: ' ' };
 
-/** A field's C escapes, as systemd's cunescape: `\\`, `\x20`, `\n`, octal `\040`; any other escape makes the line invalid. */
+/** A field's C escapes, as systemd's cunescape: `\\`, `\x20`, `\n`, octal `\040`; any other `\c` is `c` (so a glob's own `\*` is written `\\*`). */
 function unescape(s: string): { text: string } | { error: string } {
   let out = '';
   for (let i = 0; i < s.length; i++) {
@@ -206,7 +246,7 @@ function unescape(s: string): { text: string } | { error: string } {
     if (ESCAPES[e] !== undefined) out += ESCAPES[e];
     else if (e === 'x' && /^[0-9a-fA-F]{2}$/.test(s.slice(i + 1, i + 3))) { out += String.fromCharCode(parseInt(s.slice(i + 1, i + 3), 16)); i += 2; }
     else if (/^[0-7]{3}$/.test(s.slice(i, i + 3))) { out += String.fromCharCode(parseInt(s.slice(i, i + 3), 8)); i += 2; }
-    else return { error: `bad escape ${quoted('\\' + e)} in the path (a backslash for a glob is written \\\\)` };
+    else out += e; // as systemd's extract_first_word: an unknown escape is the character itself
   }
   return { text: out };
 }
@@ -220,7 +260,8 @@ export function dedupe(rules: Rule[], warnings: string[]): Rule[] {
   const out: Rule[] = [];
   for (const r of rules) {
     const same = byPath.get(r.path) ?? [];
-    const clash = same.find((o) => OWNING.has(o.type) && OWNING.has(r.type) && !(o.type === r.type && o.rest === r.rest && o.age === r.age && o.belowFirst === r.belowFirst && o.ageBy.file === r.ageBy.file && o.ageBy.dir === r.ageBy.dir));
+    // systemd keeps glob lines and the others in two tables: a duplicate is one of the same table
+    const clash = same.find((o) => GLOB_TYPES.has(o.type) === GLOB_TYPES.has(r.type) && OWNING.has(o.type) && OWNING.has(r.type) && !(o.type === r.type && o.rest === r.rest && o.age === r.age && o.belowFirst === r.belowFirst && o.ageBy.file === r.ageBy.file && o.ageBy.dir === r.ageBy.dir));
     if (clash && !r.force) {
       warnings.push(`${displayText(r.file)}:${r.line}: duplicate line for path ${displayText(r.path)} (first given at ${displayText(clash.file)}:${clash.line}); line skipped`);
       continue;
@@ -231,6 +272,23 @@ export function dedupe(rules: Rule[], warnings: string[]): Rule[] {
     out.push(r);
   }
   return out;
+}
+
+/**
+ * An X line without an age takes the age of a line for a directory above it (d, D, v, q, Q, C
+ * with an age; systemd 252 takes the outermost), so that what is inside it is cleaned by that
+ * age while the X path itself is kept.
+ */
+export function inheritAges(rules: Rule[]): void {
+  for (const x of rules) {
+    if (x.type !== 'X' || x.age !== null) continue;
+    let best: Rule | null = null;
+    for (const d of rules) {
+      if (GLOB_TYPES.has(d.type) || d.age === null || !x.path.startsWith(d.path === '/' ? '/' : d.path + '/')) continue;
+      if (!best || d.path.length < best.path.length) best = d;
+    }
+    if (best) x.age = best.age;
+  }
 }
 
 /**

@@ -107,7 +107,7 @@ export class Specifiers {
       const c = text[i]!;
       if (c !== '%') { out += c; continue; }
       const k = text[++i];
-      if (k === undefined) return { error: 'a "%" at the end (write "%%" for a percent sign)' };
+      if (k === undefined) { out += '%'; break; } // a lone % at the end stays, as systemd leaves it
       if (!t.has(k)) return { error: `unknown specifier %${k}` };
       const v = t.get(k)!;
       if (v === null) return { error: `specifier %${k} has no value on this host` };

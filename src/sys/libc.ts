@@ -245,3 +245,9 @@ export const LOCK_NB = 4;
 export function flock(fd: number, op: number): number {
   return (c_flock(fd, op) as number) === 0 ? 0 : -koffi.errno();
 }
+
+const c_futimens = lib.func('int futimens(int fd, void *times)');
+/** futimens(2): set atime and mtime from `times` (two struct timespec: i64 seconds, i64 nanoseconds). 0 or -errno. */
+export function futimens(fd: number, times: Buffer): number {
+  return (c_futimens(fd, times) as number) === 0 ? 0 : -koffi.errno();
+}

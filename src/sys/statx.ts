@@ -119,3 +119,13 @@ export function modeToDtype(mode: number): number {
     default: return DT_UNKNOWN;
   }
 }
+
+/** The atime and mtime of a statx buffer as futimens(2) takes them (two struct timespec, 32 bytes). */
+export function statTimes(b: Buffer): Buffer {
+  const out = Buffer.alloc(32);
+  out.writeBigInt64LE(b.readBigInt64LE(64), 0);
+  out.writeBigInt64LE(BigInt(b.readUInt32LE(72)), 8);
+  out.writeBigInt64LE(b.readBigInt64LE(112), 16);
+  out.writeBigInt64LE(BigInt(b.readUInt32LE(120)), 24);
+  return out;
+}
