@@ -108,7 +108,7 @@ interface Case {
   /** a documented deliberate difference, and what enospc keeps instead */
   differs?: { why: string; enospc: string[] };
   todo?: string;
-  /** --remove instead of --clean */
+  /** --remove as well as --clean (enospc --rules always cleans; --remove adds the removals, as systemd-tmpfiles --clean --remove) */
   remove?: boolean;
   /** with --boot */
   boot?: boolean;
@@ -329,7 +329,7 @@ add('--remove: R ignores its age', 'R @ROOT@/d-old - - - 1h', BASIC, { remove: t
 add('--remove: R ignores x', 'x @ROOT@/d-old/f\nR @ROOT@/d-old', BASIC, { remove: true });
 add('--remove: R of the root itself', 'R @ROOT@', BASIC, { remove: true });
 add('--remove: D empties the directory', 'D @ROOT@', BASIC, { remove: true });
-add('--remove: e does nothing', 'e @ROOT@ - - - 5s', BASIC, { remove: true });
+add('with --remove, e still cleans (as --clean --remove)', 'e @ROOT@ - - - 5s', BASIC, { remove: true });
 add('--remove: R! without --boot does nothing', 'R! @ROOT@/d-old', BASIC, { remove: true });
 add('--remove --boot: R! removes', 'R! @ROOT@/d-old', BASIC, { remove: true, boot: true });
 
@@ -600,7 +600,7 @@ function compare(c: Case, o: Outcome): { entries?: string; mtimes?: string } {
   const onlyE = o.enospc.filter((x) => !want.includes(x));
   const text = [
     `rules:\n    ${c.rules.split('\n').join('\n    ')}`,
-    `systemd-tmpfiles ${c.remove ? '--remove' : '--clean'}${c.boot ? ' --boot' : ''} (exit ${o.systemdStatus}) kept: ${o.systemd.join(' ') || '(nothing)'}`,
+    `systemd-tmpfiles --clean${c.remove ? ' --remove' : ''}${c.boot ? ' --boot' : ''} (exit ${o.systemdStatus}) kept: ${o.systemd.join(' ') || '(nothing)'}`,
     ...(c.differs ? [`expected of enospc (${c.differs.why}): ${want.join(' ') || '(nothing)'}`] : []),
     `enospc (exit ${o.enospcStatus}) kept: ${o.enospc.join(' ') || '(nothing)'}`,
     `kept by ${c.differs ? 'the expectation' : 'systemd'} only: ${onlyS.join(' ') || '-'}`,
@@ -676,7 +676,7 @@ for kind, p in zip(sys.argv[1::2], sys.argv[2::2]):
       let s: ReturnType<typeof spawnSync>;
       let e: Run;
       try {
-        s = spawnSync(TMPFILES, [...(c.remove ? [] : ['--clean']), ...flags, a.rules], { encoding: 'utf8' });
+        s = spawnSync(TMPFILES, ['--clean', ...flags, a.rules], { encoding: 'utf8' });
         e = await enospcAsync(['clean', '--rules', b.rules, ...flags, '--apply', '--no-log', '--force-unseen']);
       } finally {
         release();

@@ -11,7 +11,7 @@
 // its place checked again, unlinked. A directory removed is a batch of its own, the same way.
 // Paths are bytes from start to end, kept as chains of names (DirPath) and made only when needed.
 import fs from 'node:fs';
-import { AT_REMOVEDIR, LOCK_EX, LOCK_NB, SysError, close, errnoName, flock, futimens, unlinkat } from '../sys/libc.js';
+import { AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, LOCK_EX, LOCK_NB, SysError, close, errnoName, flock, unlinkat, utimensat } from '../sys/libc.js';
 import {
   STATX_BASIC_STATS, STATX_MNT_ID, STATX_SIZE, fstatx, lstatxAt, statDevMajor, statDevMinor, statInoNum, statMask,
   statMntId, statMode, statMtimeMs, statTimes, statUid, S_IFDIR, S_IFMT, S_IFREG,
@@ -151,7 +151,7 @@ class Cleaner implements WalkVisitor {
   /** the root is a mount's root: its root-owned lost+found, .journal, aquota.* are kept (as systemd-tmpfiles) */
   private readonly mountRoot: boolean;
 
-  constructor(private readonly job: CleanJob, private readonly opts: CleanOptions, result: CleanResult, rootFd: number) {
+  constructor(private readonly job: CleanJob, private readonly opts: CleanOptions, result: CleanResult, private readonly rootFd: number) {
     this.tally = new Tally(result);
     this.log = opts.apply ? opts.log : null;
     const r = fstatx(rootFd, this.st, STATX_BASIC_STATS);
@@ -401,7 +401,7 @@ class Cleaner implements WalkVisitor {
     const s = this.states[depth]!;
     // as systemd-tmpfiles: a directory files were removed from gets its atime and mtime back, so
     // that it ages as it would have (a rule's age, not enospc's run, decides when it goes)
-    if (s.fileRemoved && this.opts.apply && this.job.mode === 'contents' && this.job.age !== null) futimens(this.walker.fdOf(depth), s.times);
+    if (s.fileRemoved && this.opts.apply && this.job.mode === 'contents' && this.job.age !== null) this.putTimesBack(depth, s);
     this.chain.left(depth);
     if (depth === 0) return;
     const parent = this.states[depth - 1]!;
@@ -409,6 +409,18 @@ class Cleaner implements WalkVisitor {
     if (!s.candidate || s.kept > 0) { parent.kept++; return; }
     if (!s.old) { this.keep('young', depth - 1); return; }
     this.removeDir(depth, s, parent);
+  }
+
+  /** The directory's atime and mtime as before the walk (its fd is closed by now: by its name in its parent, if it is still the same inode). */
+  private putTimesBack(depth: number, s: DirState): void {
+    if (depth === 0) {
+      utimensat(AT_FDCWD, Buffer.from(`/proc/self/fd/${this.rootFd}\0`), s.times, 0);
+      return;
+    }
+    const pfd = this.walker.openFd(depth - 1);
+    const nameZ = this.walker.nameOf(depth);
+    if (pfd < 0 || lstatxAt(pfd, nameZ, this.st, MASK) !== 0 || statInoNum(this.st) !== s.ino) return;
+    utimensat(pfd, nameZ, s.times, AT_SYMLINK_NOFOLLOW);
   }
 
   unreadable(depth: number, name: Buffer | null, errno: number): void {

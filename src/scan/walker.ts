@@ -19,7 +19,7 @@ import {
   SysError, close, cpath, getdents64, openat,
 } from '../sys/libc.js';
 import {
-  STATX_BASIC_STATS, STATX_MNT_ID, STATX_SIZE, fstatx, lstatxAt, modeToDtype,
+  STATX_BASIC_STATS, STATX_BTIME, STATX_MNT_ID, STATX_SIZE, fstatx, lstatxAt, modeToDtype,
   statDevMajor, statDevMinor, statInoNum, statMask, statMntId, statMode,
 } from '../sys/statx.js';
 import { MountPoints } from './walk-mounts.js';
@@ -75,7 +75,7 @@ export class Walker {
   constructor(root: string | Buffer, private readonly visitor: WalkVisitor, private readonly opts: WalkOptions = {}) {
     const bytes = Buffer.from(root);
     this.rootBytes = bytes.length === 1 && bytes[0] === 47 ? Buffer.alloc(0) : bytes;
-    this.dirMask = opts.sameMount ? STATX_BASIC_STATS | STATX_MNT_ID : STATX_BASIC_STATS;
+    this.dirMask = (opts.sameMount ? STATX_BASIC_STATS | STATX_MNT_ID : STATX_BASIC_STATS) | STATX_BTIME; // btime: a directory's age (clean)
     this.mounts = new MountPoints(opts.mountPoints, this.rootBytes.toString('latin1'));
   }
 

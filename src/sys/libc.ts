@@ -251,3 +251,9 @@ const c_futimens = lib.func('int futimens(int fd, void *times)');
 export function futimens(fd: number, times: Buffer): number {
   return (c_futimens(fd, times) as number) === 0 ? 0 : -koffi.errno();
 }
+
+const c_utimensat = lib.func('int utimensat(int dirfd, void *path, void *times, int flags)');
+/** utimensat(2) of a NUL-terminated name in `dirfd` (`times` as for futimens). 0 or -errno. */
+export function utimensat(dirfd: number, name: Buffer, times: Buffer, flags: number): number {
+  return (c_utimensat(dirfd, name, times, flags) as number) === 0 ? 0 : -koffi.errno();
+}
