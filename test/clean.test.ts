@@ -247,6 +247,21 @@ open('leaf', 'w').close()`]);
     fs.rmSync(rules);
   });
 
+  test('a rule whose directory an earlier rule removed: said, and the rules after it still run', () => {
+    const dir = tmpfs('size=1m,nr_inodes=200');
+    make(`${dir}/a/b`, ['f']);
+    make(`${dir}/c`, ['g']);
+    const rules = `${dir}.conf`;
+    fs.writeFileSync(rules, `R ${dir}/a\ne ${dir}/a/b - - - 0\ne ${dir}/c - - - 0\n`);
+    const r = enospc(['clean', '--rules', rules, '--remove', '--apply', '--no-log', '--force-unseen']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`^enospc: ${rules}:2: ${dir}/a/b is gone \\(removed by an earlier rule\\?\\): nothing to clean there$`, 'm'));
+    assert.doesNotMatch(r.stderr, /internal error/);
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['c']);
+    assert.deepEqual(fs.readdirSync(`${dir}/c`), []);
+    fs.rmSync(rules);
+  });
+
   test('1,000,000 files removed, every one in the audit log', { timeout: 600_000 }, () => {
     const dir = tmpfs('size=1g,nr_inodes=1100000');
     execFileSync('python3', ['-c', `

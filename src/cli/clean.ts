@@ -113,6 +113,8 @@ export function runClean(target: string | undefined, flags: CleanFlags): number 
     jobs = [job];
   }
 
+  const parseWarnings = warnings.length;
+  const notes: string[] = [];
   const log = openLog(flags, jobs);
   const t0 = performance.now();
   const result = emptyResult(flags.apply === true);
@@ -147,6 +149,12 @@ export function runClean(target: string | undefined, flags: CleanFlags): number 
           break;
         }
         if (!(e instanceof SysError)) throw e;
+        if (byRules && (e.code === 'ENOENT' || e.code === 'ENOTDIR')) {
+          // gone since the rules were read (an earlier rule removed it): nothing to clean, as systemd
+          notes.push(`${job.source}: ${display(job.root)} is gone (removed by an earlier rule?): nothing to clean there`);
+          result.skipped.changed++;
+          continue;
+        }
         if (result.errors.length < 100) result.errors.push({ path: job.root, error: e.code });
         result.skipped.error++;
       }
@@ -156,12 +164,13 @@ export function runClean(target: string | undefined, flags: CleanFlags): number 
     if (e && !result.stopped) stop(result, log!, e);
     progress.clear();
   }
-  const report = { result, jobs, log: log?.path ?? null, warnings, elapsedMs: performance.now() - t0 };
+  for (const n of notes) say(`enospc: ${n}\n`);
+  const report = { result, jobs, log: log?.path ?? null, warnings: [...warnings, ...notes], elapsedMs: performance.now() - t0 };
   if (flags.json) out(JSON.stringify(cleanJson(report), null, 2) + '\n');
   else out(cleanHuman(report, wantColor(process.stdout), limit));
   if (result.stopped) {
     say(`enospc: ${result.stopped.message} (${result.removed.entries.toLocaleString('en-US')} removed before, each logged)\n`);
     return 1;
   }
-  return result.skipped.error > 0 || warnings.length > 0 ? 1 : 0;
+  return result.skipped.error > 0 || parseWarnings > 0 ? 1 : 0;
 }

@@ -80,7 +80,7 @@ export interface CleanJson {
   stopped: { error: string; message: string } | null;
   /** the audit log written; null in a dry run or with --no-log */
   log: string | null;
-  /** rule lines skipped (FILE:LINE: why), as systemd-tmpfiles warns and skips them */
+  /** rule lines skipped (FILE:LINE: why), as systemd-tmpfiles warns and skips them; rule directories gone before their turn */
   warnings: string[];
   /** processes whose fds, maps or directories could not be read (not root): what they use may be missed */
   unreadableProcesses: number;
