@@ -29,7 +29,7 @@
 // Without fanotify (not root; a kernel before 5.1; a filesystem without file handles) every
 // batch checks its whole chain: the same guarantee, O(depth) a batch.
 import {
-  O_CLOEXEC, O_DIRECTORY, O_PATH, O_RDONLY, close, fanotifyInit, fanotifyMarkFd, openat, read,
+  O_CLOEXEC, O_DIRECTORY, O_PATH, O_RDONLY, close, fanotifyInit, fanotifyMarkFd, openat, openatNoatime, read,
 } from '../sys/libc.js';
 import {
   FAN_CLASS_NOTIF, FAN_CLOEXEC, FAN_MARK_ADD, FAN_MARK_FILESYSTEM, FAN_MOVED_FROM, FAN_NONBLOCK, FAN_ONDIR,
@@ -132,8 +132,8 @@ export class ChainCheck {
 function watchMoves(fd: number): number {
   const fan = fanotifyInit(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK | FAN_REPORT_FID, O_RDONLY | O_LARGEFILE | O_CLOEXEC);
   if (fan < 0) return -1;
-  // fanotify_mark takes no O_PATH fd: the root once more, readable, by "." of its fd
-  const dir = openat(fd, DOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  // fanotify_mark takes no O_PATH fd: the root once more, readable, by "." of its fd (never read)
+  const dir = openatNoatime(fd, DOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   const r = dir < 0 ? dir : fanotifyMarkFd(fan, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, BigInt(FAN_MOVED_FROM | FAN_ONDIR), dir);
   if (dir >= 0) close(dir);
   if (r < 0) {

@@ -108,6 +108,8 @@ export interface Unit {
   /** NUL-terminated name in the parent */
   name: Buffer;
   path: Buffer;
+  /** the parent was opened with O_NOATIME (so the unit is opened with it first) */
+  noatime: boolean;
   /** index of its parent in the frontier list */
   parent: number;
   /** the directory's st_size, a hint of how big it is */

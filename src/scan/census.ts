@@ -132,7 +132,7 @@ export class Census implements WalkVisitor {
   runUnit(unit: Unit, index: number, dev: { major: number; minor: number }, deadline: number | undefined): void {
     this.mode = 'unit';
     const walker = new Walker(unit.path, this, {
-      ...this.walkOptions(deadline), startAt: { dirfd: unit.dirfd, name: unit.name }, dev,
+      ...this.walkOptions(deadline), startAt: { dirfd: unit.dirfd, name: unit.name, noatime: unit.noatime }, dev,
     });
     this.walker = walker;
     let r;
@@ -158,7 +158,7 @@ export class Census implements WalkVisitor {
 
   deferred(depth: number, name: Buffer): void {
     this.units.push({
-      dirfd: this.walker.fdOf(depth), name, path: this.walker.childPath(depth, name),
+      dirfd: this.walker.fdOf(depth), name, path: this.walker.childPath(depth, name), noatime: this.walker.noatimeOf(depth),
       parent: this.frontierAt[depth]!, sizeHint: 0,
     });
   }

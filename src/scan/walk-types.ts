@@ -1,5 +1,6 @@
 // The walker's interface: what a visitor is told, the options, the entry types.
 import type { WalkMount } from '../probe/mounts.js';
+import type { DirPath } from './dir-path.js';
 
 /** The inode number of the entry whose name starts at `start` in a getdents64 buffer. */
 export function direntIno(buf: Buffer, start: number): number {
@@ -50,8 +51,8 @@ export interface WalkOptions {
   fdWindow?: number;
   /** Mount points below the root (mountPointsBelow): those not entered are skipped unopened (walk-mounts.ts). */
   mountPoints?: WalkMount[];
-  /** Open the root as `name` relative to `dirfd` instead of by its path. */
-  startAt?: { dirfd: number; name: Buffer };
+  /** Open the root as `name` relative to `dirfd` instead of by its path (noatime false: try O_NOATIME after the open). */
+  startAt?: { dirfd: number; name: Buffer; noatime?: boolean };
   /** The filesystem the walk must stay on (default: the root's). */
   dev?: { major: number; minor: number };
   /**
@@ -67,4 +68,22 @@ export interface WalkResult {
   partial: boolean;
   /** the root is on another filesystem than `dev`: nothing was visited */
   otherMount?: boolean;
+}
+
+/** A directory on the walker's stack (internal to walker.ts). */
+export interface WalkFrame {
+  fd: number;
+  /** NUL-terminated name in its parent */
+  name: Buffer;
+  ino: number;
+  /** subdirectory names still to visit, latin1 */
+  pending: string[];
+  next: number;
+  /** some children were deferred: keep the fd open for whoever takes them */
+  keep: boolean;
+  /** the path (latin1) when mount points lie below this directory, else null */
+  path: string | null;
+  node: DirPath;
+  /** opened with O_NOATIME (its children are opened with it first) */
+  noatime: boolean;
 }

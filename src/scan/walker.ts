@@ -8,6 +8,7 @@
 //   (DirPath), made into bytes only when a visitor asks.
 // - Never follows a symlink: every open is O_NOFOLLOW|O_DIRECTORY and entries are typed from
 //   d_type (statx without following only when d_type is DT_UNKNOWN).
+// - Opens directories O_NOATIME where the kernel allows it (noatime.ts): their atimes stay.
 // - Stays on the root's filesystem unless crossMounts. Mount points it is given are skipped by
 //   name, never opened or statted (a dead FUSE/NFS or unserved autofs mount would hang that).
 // - Reads each directory in getdents64 batches and hands every entry to the visitor at once,
@@ -15,8 +16,8 @@
 //   names of subdirectories still to visit are kept.
 // - statx of entries only when `stat` is asked for.
 import {
-  AT_FDCWD, DT_DIR, DT_LNK, DT_REG, DT_UNKNOWN, O_DIR_WALK,
-  SysError, close, cpath, getdents64, openat,
+  AT_FDCWD, DT_DIR, DT_LNK, DT_REG, DT_UNKNOWN, EMFILE, ENFILE, O_DIR_WALK,
+  SysError, close, cpath, getdents64,
 } from '../sys/libc.js';
 import {
   STATX_BASIC_STATS, STATX_BTIME, STATX_MNT_ID, STATX_SIZE, fstatx, lstatxAt, modeToDtype,
@@ -24,32 +25,16 @@ import {
 } from '../sys/statx.js';
 import { MountPoints } from './walk-mounts.js';
 import { DirPath } from './dir-path.js';
-import { T_DIR, T_FILE, T_LINK, T_OTHER, type EntryType, type WalkOptions, type WalkResult, type WalkVisitor } from './walk-types.js';
+import { NoatimeOpener } from './noatime.js';
+import { T_DIR, T_FILE, T_LINK, T_OTHER, type EntryType, type WalkFrame as Frame, type WalkOptions, type WalkResult, type WalkVisitor } from './walk-types.js';
 
 export * from './walk-types.js';
-
-interface Frame {
-  fd: number;
-  /** NUL-terminated name in its parent */
-  name: Buffer;
-  ino: number;
-  /** subdirectory names still to visit, latin1 */
-  pending: string[];
-  next: number;
-  /** some children were deferred: keep the fd open for whoever takes them */
-  keep: boolean;
-  /** the path (latin1) when mount points lie below this directory, else null */
-  path: string | null;
-  node: DirPath;
-}
 
 const DOT = 46;
 const SHARED_BUF = Buffer.allocUnsafe(256 * 1024);
 const SLASH = Buffer.from('/');
 const DOTDOT = Buffer.from('..\0');
 const ESTALE = 116;
-const ENFILE = 23;
-const EMFILE = 24;
 
 export class Walker {
   private readonly stack: Frame[] = [];
@@ -71,11 +56,12 @@ export class Walker {
   /** at most this many fds open, since an open failed with EMFILE/ENFILE */
   private fdCap = Infinity;
   private readonly mounts: MountPoints;
+  private readonly opener = new NoatimeOpener();
 
   constructor(root: string | Buffer, private readonly visitor: WalkVisitor, private readonly opts: WalkOptions = {}) {
     const bytes = Buffer.from(root);
     this.rootBytes = bytes.length === 1 && bytes[0] === 47 ? Buffer.alloc(0) : bytes;
-    this.dirMask = (opts.sameMount ? STATX_BASIC_STATS | STATX_MNT_ID : STATX_BASIC_STATS) | STATX_BTIME; // btime: a directory's age (clean)
+    this.dirMask = STATX_BASIC_STATS | STATX_MNT_ID | STATX_BTIME; // btime: a directory's age (clean)
     this.mounts = new MountPoints(opts.mountPoints, this.rootBytes.toString('latin1'));
   }
 
@@ -104,6 +90,11 @@ export class Walker {
   private otherMount(st: Buffer): boolean {
     if (statDevMajor(st) !== this.devMajor || statDevMinor(st) !== this.devMinor) return true;
     return this.mntId >= 0 && (statMask(st) & STATX_MNT_ID) !== 0 && statMntId(st) !== this.mntId;
+  }
+
+  /** Was the directory at `depth` opened with O_NOATIME? */
+  noatimeOf(depth: number): boolean {
+    return this.stack[depth]!.noatime;
   }
 
   /** The inode number of the directory at `depth` (on the stack). */
@@ -153,7 +144,7 @@ export class Walker {
   run(): WalkResult {
     const rootNode = new DirPath(null, this.rootBytes);
     const rootName = this.opts.startAt?.name ?? cpath(rootNode.bytes());
-    const fd = openat(this.opts.startAt?.dirfd ?? AT_FDCWD, rootName, O_DIR_WALK);
+    const fd = this.opener.open(this.opts.startAt?.dirfd ?? AT_FDCWD, rootName, O_DIR_WALK, this.opts.startAt?.noatime ?? true);
     const shown = rootNode.bytes().toString();
     if (fd < 0) throw new SysError('open', -fd, shown);
     const r = fstatx(fd, this.dirSt, this.dirMask);
@@ -168,7 +159,10 @@ export class Walker {
       close(fd);
       return { entries: 0, partial: false, otherMount: true };
     }
-    const frame: Frame = { fd, name: rootName, ino: statInoNum(this.dirSt), pending: [], next: 0, keep: false, path: this.mounts.root(), node: rootNode };
+    const frame: Frame = {
+      fd, name: rootName, ino: statInoNum(this.dirSt), pending: [], next: 0, keep: false, path: this.mounts.root(), node: rootNode,
+      noatime: this.opener.settle(fd, this.dirSt),
+    };
     this.stack.push(frame);
     this.openFds++;
     try {
@@ -222,7 +216,7 @@ export class Walker {
   private descend(depth: number, name: string): void {
     const parent = this.stack[depth]!;
     const nameZ = Buffer.from(name + '\0', 'latin1');
-    const fd = openat(parent.fd, nameZ, O_DIR_WALK);
+    const fd = this.opener.open(parent.fd, nameZ, O_DIR_WALK, parent.noatime);
     if (fd < 0) {
       if (this.shed(-fd, depth)) return this.descend(depth, name);
       this.visitor.unreadable(depth, nameZ, -fd);
@@ -241,7 +235,8 @@ export class Walker {
     }
     const path = parent.path === null ? null : this.mounts.way(parent.path, name);
     const node = new DirPath(parent.node, nameZ.subarray(0, nameZ.length - 1));
-    this.stack.push({ fd, name: nameZ, ino: statInoNum(this.dirSt), pending: [], next: 0, keep: false, path, node });
+    const noatime = this.opener.settle(fd, this.dirSt); // before the read
+    this.stack.push({ fd, name: nameZ, ino: statInoNum(this.dirSt), pending: [], next: 0, keep: false, path, node, noatime });
     this.openFds++;
     if (this.visitor.enterDir(depth + 1, this.dirSt) !== false) this.read(depth + 1);
   }
@@ -338,8 +333,8 @@ export class Walker {
     const f = this.stack[depth]!;
     const parent = this.stack[depth - 1]!;
     if (parent.fd >= 0 || f.fd < 0) return;
-    let fd = openat(f.fd, DOTDOT, O_DIR_WALK);
-    if (fd < 0 && this.shed(-fd, depth - 1, false)) fd = openat(f.fd, DOTDOT, O_DIR_WALK);
+    let fd = this.opener.open(f.fd, DOTDOT, O_DIR_WALK, parent.noatime);
+    if (fd < 0 && this.shed(-fd, depth - 1, false)) fd = this.opener.open(f.fd, DOTDOT, O_DIR_WALK, parent.noatime);
     if (fd < 0) return;
     if (fstatx(fd, this.dirSt, STATX_BASIC_STATS) < 0 || statInoNum(this.dirSt) !== parent.ino
       || statDevMajor(this.dirSt) !== this.devMajor || statDevMinor(this.dirSt) !== this.devMinor) {
@@ -357,7 +352,7 @@ export class Walker {
     for (let k = a + 1; k <= depth; k++) {
       const parent = this.stack[k - 1]!;
       const f = this.stack[k]!;
-      const fd = openat(parent.fd, f.name, O_DIR_WALK);
+      const fd = this.opener.open(parent.fd, f.name, O_DIR_WALK, f.noatime);
       let errno = fd < 0 ? -fd : 0;
       if (errno && this.shed(errno, k - 1)) { k--; continue; }
       if (fd >= 0) {

@@ -15,6 +15,7 @@ const c_ioctl_int = lib.func('int ioctl(int fd, unsigned long request, void *arg
 const c_syscall = lib.func('long syscall(long number, ...)');
 const c_unlinkat = lib.func('int unlinkat(int dirfd, void *path, int flags)');
 const c_flock = lib.func('int flock(int fd, int op)');
+const c_fcntl = lib.func('int fcntl(int fd, int cmd, ...)');
 const c_read = lib.func('long read(int fd, void *buf, size_t count)');
 const c_poll = lib.func('int poll(void *fds, unsigned long nfds, int timeout)');
 const c_fanotify_init = lib.func('int fanotify_init(unsigned int flags, unsigned int event_f_flags)');
@@ -35,7 +36,7 @@ export const O_DIRECTORY = 0o200000;
 export const O_NOFOLLOW = 0o400000;
 export const O_CLOEXEC = 0o2000000;
 export const O_NOATIME = 0o1000000;
-/** Flags the walker opens every directory with. */
+/** Flags the walker opens every directory with (and O_NOATIME where allowed: openatNoatime). */
 export const O_DIR_WALK = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 
 // d_type values from <dirent.h>
@@ -96,6 +97,19 @@ export function cpath(path: string | Buffer): Buffer {
 export function openat(dirfd: number, path: Buffer, flags: number): number {
   const fd = c_openat(dirfd, path, flags, 0) as number;
   return fd >= 0 ? fd : -koffi.errno();
+}
+
+/**
+ * openat(2) with O_NOATIME where the kernel allows it, so that reading what was opened (getdents,
+ * read) leaves its atime alone: the age systemd-tmpfiles and `enospc clean` go by. The kernel
+ * allows it only to the inode's owner or a caller with CAP_FOWNER over it, and refuses it with
+ * EPERM after every other check: then the open is made again without it. fd or -errno.
+ */
+export function openatNoatime(dirfd: number, path: Buffer, flags: number): number {
+  const fd = c_openat(dirfd, path, flags | O_NOATIME, 0) as number;
+  if (fd >= 0) return fd;
+  const e = koffi.errno();
+  return e === EPERM ? openat(dirfd, path, flags) : -e;
 }
 
 /** close(2). Returns 0 or -errno. */
@@ -246,10 +260,10 @@ export function flock(fd: number, op: number): number {
   return (c_flock(fd, op) as number) === 0 ? 0 : -koffi.errno();
 }
 
-const c_futimens = lib.func('int futimens(int fd, void *times)');
-/** futimens(2): set atime and mtime from `times` (two struct timespec: i64 seconds, i64 nanoseconds). 0 or -errno. */
-export function futimens(fd: number, times: Buffer): number {
-  return (c_futimens(fd, times) as number) === 0 ? 0 : -koffi.errno();
+const F_SETFL = 4;
+/** fcntl(2) F_SETFL: set the file status flags (O_NOATIME, O_NONBLOCK, O_APPEND...) to `flags`. 0 or -errno. */
+export function setFileFlags(fd: number, flags: number): number {
+  return (c_fcntl(fd, F_SETFL, 'int', flags) as number) === 0 ? 0 : -koffi.errno();
 }
 
 const c_utimensat = lib.func('int utimensat(int dirfd, void *path, void *times, int flags)');

@@ -50,6 +50,7 @@ export interface Stat {
 
 export const statNlink = (b: Buffer): number => b.readUInt32LE(OFF.nlink);
 export const statUid = (b: Buffer): number => b.readUInt32LE(OFF.uid);
+export const statGid = (b: Buffer): number => b.readUInt32LE(OFF.gid);
 export const statMode = (b: Buffer): number => b.readUInt16LE(OFF.mode);
 /** Size in bytes; exact up to 2^53. */
 export const statSize = (b: Buffer): number => b.readUInt32LE(OFF.size) + b.readUInt32LE(OFF.size + 4) * 0x1_0000_0000;
@@ -77,7 +78,7 @@ export function decodeStat(b: Buffer): Stat {
     mode: statMode(b),
     nlink: statNlink(b),
     uid: statUid(b),
-    gid: b.readUInt32LE(OFF.gid),
+    gid: statGid(b),
     ino: b.readBigUInt64LE(OFF.ino),
     size: statSize(b),
     blocks: Number(b.readBigUInt64LE(OFF.blocks)),
