@@ -4,6 +4,7 @@ import path from 'node:path';
 import { CLEAN_INSIDE, DEFAULT_AGE_BY, GLOB_TYPES, dedupe, inheritAges, lexicalPath, parseRules, tidyPath, type AgeBy, type ParseOptions, type Rule } from './rules.js';
 import { compileGlob, expandBraces, hasGlob } from './glob.js';
 import { Protected } from './protected.js';
+import { listNames } from '../scan/list-dir.js';
 import { readRegularFile } from './files.js';
 import { displayText } from '../shared/text.js';
 import type { CleanJob } from './job.js';
@@ -91,11 +92,9 @@ export function expandDirs(glob: string, refused: (path: Buffer, why: string) =>
       if (!hasGlob(part)) names = [Buffer.from(part.replace(/\\(.)/gs, '$1'))];
       else {
         const g = compileGlob(part);
-        try {
-          names = fs.readdirSync(dir, { encoding: 'buffer' }).sort(Buffer.compare);
-        } catch {
-          continue;
-        }
+        const listed = listNames(dir);
+        if (!listed) continue;
+        names = listed;
         names = names.filter((n) => g.match(n) && !(n[0] === 46 && !part.startsWith('.')));
       }
       for (const n of names) {
