@@ -10,11 +10,10 @@
 // recorded (chain.ts). Then the batch goes through batch.ts: checked, logged and made durable,
 // its place checked again, unlinked. A directory removed is a batch of its own, the same way.
 // Paths are bytes from start to end, kept as chains of names (DirPath) and made only when needed.
-import fs from 'node:fs';
 import { AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, LOCK_EX, LOCK_NB, SysError, close, errnoName, flock, unlinkat, utimensat } from '../sys/libc.js';
 import {
   STATX_BASIC_STATS, STATX_MNT_ID, STATX_SIZE, fstatx, lstatxAt, statDevMajor, statDevMinor, statInoNum, statMask,
-  statMntId, statMode, statMtimeMs, statTimes, statUid, S_IFDIR, S_IFMT, S_IFREG,
+  statMntId, statMode, statMtimeMs, statTimes, statUid, S_IFDIR, S_IFMT,
 } from '../sys/statx.js';
 import { fdHeadroom } from '../sys/fds.js';
 import { openRootFd } from '../probe/root-fd.js';
@@ -27,6 +26,7 @@ import { logLine, notRemovedLine, type AuditLog } from './audit.js';
 import { FRESH_MS, Guard } from './guard.js';
 import { ChainCheck } from './chain.js';
 import { Tally, type CleanResult, type SkipReason } from './result.js';
+import { devIsNotSuperblock, isMountRoot, isMountRootKeep } from './root-facts.js';
 import type { CleanJob } from './job.js';
 import type { WalkMount } from '../probe/mounts.js';
 
@@ -84,31 +84,6 @@ interface DirState {
   times: Buffer;
   /** a file (not a directory) in it was removed */
   fileRemoved: boolean;
-}
-
-const MOUNT_ROOT_FILES = ['.journal', 'aquota.user', 'aquota.group'].map((n) => Buffer.from(n));
-const DOTDOT = Buffer.from('..\0');
-
-/** Is the directory `fd` a mount's root (its mount ID differs from its parent's, or it is /)? */
-function isMountRoot(fd: number, st: Buffer): boolean {
-  if (fstatx(fd, st, STATX_BASIC_STATS | STATX_MNT_ID) !== 0 || (statMask(st) & STATX_MNT_ID) === 0) return false;
-  const own = statMntId(st);
-  const ino = statInoNum(st);
-  if (lstatxAt(fd, DOTDOT, st, STATX_BASIC_STATS | STATX_MNT_ID) !== 0) return false;
-  return statMntId(st) !== own || statInoNum(st) === ino;
-}
-
-const BTRFS_MAGIC = 0x9123683e;
-const OVERLAYFS_MAGIC = 0x794c7630;
-
-/** Is the root on a filesystem whose stat device differs from its superblock's (what /proc/PID/maps shows)? */
-function devIsNotSuperblock(rootFd: number): boolean {
-  try {
-    const type = fs.statfsSync(`/proc/self/fd/${rootFd}`).type;
-    return type === BTRFS_MAGIC || type === OVERLAYFS_MAGIC;
-  } catch {
-    return true;
-  }
 }
 
 /**
@@ -220,9 +195,7 @@ class Cleaner implements WalkVisitor {
 
   /** At a mount's root, the root-owned regular files systemd-tmpfiles keeps there (.journal, aquota.user, aquota.group)? */
   private mountRootFile(buf: Buffer, start: number, end: number): boolean {
-    if (!this.mountRoot || !MOUNT_ROOT_FILES.some((n) => n.length === end - start && buf.compare(n, 0, n.length, start, end) === 0)) return false;
-    const nameZ = Buffer.concat([buf.subarray(start, end), Buffer.from([0])]);
-    return lstatxAt(this.walker.fdOf(0), nameZ, this.st, MASK) === 0 && statUid(this.st) === 0 && (statMode(this.st) & S_IFMT) === S_IFREG;
+    return this.mountRoot && isMountRootKeep(this.walker.fdOf(0), buf, start, end, this.st);
   }
 
   // ---- the checks before a removal ----
