@@ -1,0 +1,92 @@
+// What the agent knows at one moment (a sample), what it keeps over time (series), and what it
+// says about the future (forecasts). The sampler makes samples, the history stores them, the
+// forecaster reads series, and the exporter and the API render the latest of everything.
+
+/** One mount at one sample (statfs; null figures when it failed or timed out). */
+export interface MountSample {
+  device: string;
+  mountpoint: string;
+  fstype: string;
+  /** statfs f_files / f_ffree; 0 files: the filesystem reports no inode limit (btrfs...) */
+  files: number | null;
+  filesFree: number | null;
+  sizeBytes: number | null;
+  availBytes: number | null;
+  /** statfs failed or did not answer within its timeout */
+  deviceError: boolean;
+  /** tmpfs only: nr_inodes per GiB of size, and whether inode64 is on */
+  tmpfs: { nrInodesPerGib: number; inode64: boolean } | null;
+  /** changes on every (re)mount: a new segment of its series starts */
+  mountId: number;
+}
+
+/** One user's inotify, fanotify and epoll use. */
+export interface UserWatchSample {
+  user: string;
+  uid: number;
+  inotifyWatches: number;
+  inotifyInstances: number;
+  fanotifyMarks: number;
+  epollWatches: number;
+}
+
+/** A top name pattern of a watched path, from the last census. */
+export interface PatternSample {
+  mountpoint: string;
+  pattern: string;
+  files: number;
+  orphans: number;
+  /** owners by entries, most first (user names) */
+  owners: string[];
+  /** the known producer, from the culprit signatures, when one matches */
+  producer: string | null;
+}
+
+export interface Sample {
+  /** Unix time, seconds */
+  t: number;
+  /** boot ID: a new one starts a new segment of every series */
+  bootId: string;
+  mounts: MountSample[];
+  users: UserWatchSample[];
+  limits: { inotifyWatches: number | null; inotifyInstances: number | null };
+  /** kernel tables (ipc.sem, ipc.shm, ipc.msg, mqueue.queues, pty.count, ...): used and limit */
+  tables: Array<{ table: string; used: number | null; limit: number | null }>;
+  /** from the last census (not every sample has one) */
+  patterns: PatternSample[];
+  /** ID-mapped layer copies per store and image (hourly) */
+  idmappedCopies: Array<{ store: string; image: string; copies: number }>;
+  /** current doctor findings at warning or worse */
+  findings: Array<{ check: string; severity: 'warning' | 'critical'; target: string; title: string }>;
+  /** how each collector went this time */
+  collectors: Array<{ collector: string; seconds: number; success: boolean }>;
+}
+
+/** A series the agent forecasts: resource and target name it as the metrics do. */
+export type Resource = 'inodes' | 'blocks' | 'inotify_watches' | 'pattern';
+
+/** One point of a series: time (s), use, and the limit it runs into (null: none known). */
+export interface Point { t: number; used: number; limit: number | null }
+
+export type ForecastState = 'insufficient_data' | 'not_growing' | 'filling';
+
+export interface Forecast {
+  resource: Resource;
+  /** mount point, user, or "mountpoint:pattern" */
+  target: string;
+  state: ForecastState;
+  /** insufficient_data: how many more samples, or how much more time (s), before a forecast */
+  needSamples?: number;
+  needSeconds?: number;
+  /** filling: when the limit is reached, expected and at the earliest (Unix s) */
+  exhaustionAt?: number;
+  earliestAt?: number;
+  /** the trend (use per second) and its interval; the span and samples it was judged on */
+  slopePerSecond: number | null;
+  slopeLow: number | null;
+  slopeHigh: number | null;
+  samples: number;
+  spanSeconds: number;
+  /** when the segment judged began (a reboot, a remount or a change of the limit starts one) */
+  segmentStart: number;
+}
