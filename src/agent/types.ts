@@ -35,7 +35,8 @@ export interface PatternSample {
   mountpoint: string;
   pattern: string;
   files: number;
-  orphans: number;
+  /** files whose creator is gone or that are old and open in no process; null when that could not be judged */
+  orphans: number | null;
   /** owners by entries, most first (user names) */
   owners: string[];
   /** the known producer, from the culprit signatures, when one matches */

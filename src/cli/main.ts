@@ -162,6 +162,22 @@ Examples:
     process.exitCode = runClean(path, flags);
   });
 
+program.command('agent')
+  .description('sample every interval, keep the history, forecast, and serve Prometheus metrics (/metrics) and JSON (/api)')
+  .option('--listen <addr:port>', 'where to serve /metrics and /api', '127.0.0.1:9942')
+  .option('--db <file>', 'the history database (SQLite)', '/var/lib/enospc/history.db')
+  .option('--interval <duration>', 'time between samples', '15s')
+  .option('--census-interval <duration>', 'time between censuses of the watched paths and doctor runs', '5m')
+  .option('--watch <path...>', 'paths whose top name patterns are kept (default: every tmpfs, /tmp, /var/tmp, mounts past 80% inodes)')
+  .option('--textfile <dir>', "also write the metrics for node_exporter's textfile collector in DIR (enospc.prom)")
+  .option('--once', 'one sample, write it (--textfile, the history), exit: for a systemd timer or cron')
+  .addHelpText('after', `
+Exit status: 0 stopped (SIGTERM, SIGINT) or --once done, 2 bad input (address, port in use, database path, duration).`)
+  .action(async (flags) => {
+    const { runAgent } = await load<typeof import('./agent.js')>('./agent.js');
+    process.exitCode = await runAgent(flags, pkg.version);
+  });
+
 program.command('containers')
   .description('inode growth in container storage: ID-mapped layer copies, unreferenced layers, stray layer directories (podman, Docker)')
   .option('--root <dir>', 'one store: a containers/storage graph root or a Docker data root (default: every store found)')

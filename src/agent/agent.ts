@@ -1,0 +1,139 @@
+// enospc agent: samples every interval, runs the census every census interval, keeps the history,
+// forecasts every series, and serves the latest of everything (/metrics, /api/...) or writes it
+// for node_exporter's textfile collector. A scrape never waits for a sample: it reads what the
+// last one left. SIGTERM and SIGINT end it after the write in progress.
+import { Sampler } from './sampler.js';
+import { History } from './history.js';
+import { forecast } from './forecast.js';
+import { metricsText } from './metrics.js';
+import { startServer } from './server.js';
+import { writeTextfile } from './textfile.js';
+import type { Forecast, Resource, Sample } from './types.js';
+
+export interface AgentOptions {
+  /** where to serve /metrics and /api; null: no server (--once, or --textfile alone) */
+  listen: { host: string; port: number } | null;
+  /** the history database */
+  db: string;
+  intervalS: number;
+  censusIntervalS: number;
+  watch: string[];
+  /** node_exporter's textfile directory, or null */
+  textfile: string | null;
+  once: boolean;
+  version: string;
+  /** told what happens (stderr) */
+  say: (line: string) => void;
+}
+
+/** How far back a forecast looks (s): long enough for daily cleanup cycles to show. */
+const FORECAST_SPAN = 7 * 86400;
+/** How often the history is compacted (raw to aggregates), s. */
+const COMPACT_EVERY = 3600;
+
+/** The series of a sample that are forecast: every mount's inodes and blocks, every user's watches, every pattern. */
+function targetsOf(s: Sample): Array<{ resource: Resource; target: string }> {
+  const out: Array<{ resource: Resource; target: string }> = [];
+  for (const m of s.mounts) {
+    if (m.files) out.push({ resource: 'inodes', target: m.mountpoint });
+    if (m.sizeBytes) out.push({ resource: 'blocks', target: m.mountpoint });
+  }
+  for (const u of s.users) out.push({ resource: 'inotify_watches', target: u.user });
+  for (const p of s.patterns) out.push({ resource: 'pattern', target: `${p.mountpoint}:${p.pattern}` });
+  return out;
+}
+
+export class Agent {
+  private last: Sample | null = null;
+  private forecasts: Forecast[] = [];
+  private stopping = false;
+  private wake: (() => void) | null = null;
+
+  private constructor(private readonly opts: AgentOptions, private readonly history: History, private readonly sampler: Sampler) {}
+
+  /** Open the history (throws a clear error for an unwritable path) and make the agent. */
+  static open(opts: AgentOptions): Agent {
+    const history = History.open(opts.db);
+    return new Agent(opts, history, new Sampler({ watch: opts.watch }));
+  }
+
+  /** Run until stopped (or one sample with --once). Resolves with the exit status. */
+  async run(): Promise<number> {
+    const { opts } = this;
+    this.last = this.history.latest();
+    const server = opts.listen ? await startServer(opts.listen, {
+      sample: () => this.last,
+      forecasts: () => this.forecasts,
+      extra: () => ({ writeErrors: this.history.writeErrors, version: opts.version }),
+      api: (name: string) => this.api(name),
+    }) : null;
+    const stop = () => {
+      this.stopping = true;
+      this.wake?.();
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    let nextCensus = 0;
+    let nextCompact = Date.now() / 1000 + COMPACT_EVERY;
+    try {
+      while (!this.stopping) {
+        const now = Date.now() / 1000;
+        if (now >= nextCensus) {
+          await this.sampler.runCensus();
+          nextCensus = now + opts.censusIntervalS;
+        }
+        await this.step();
+        if (opts.once) break;
+        if (now >= nextCompact) {
+          this.history.compact(now);
+          nextCompact = now + COMPACT_EVERY;
+        }
+        await this.sleep(opts.intervalS * 1000 - (Date.now() / 1000 - now) * 1000);
+      }
+    } finally {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      this.history.close();
+    }
+    return 0;
+  }
+
+  /** One sample: taken, kept, forecast, written for the textfile collector. */
+  async step(): Promise<void> {
+    const s = await this.sampler.sample();
+    this.history.record(s);
+    this.last = s;
+    this.forecasts = targetsOf(s).map(({ resource, target }) =>
+      forecast(resource, target, this.history.series(resource, target, s.t - FORECAST_SPAN), s.t));
+    if (this.opts.textfile) {
+      try {
+        writeTextfile(this.opts.textfile, metricsText(s, this.forecasts, { writeErrors: this.history.writeErrors, version: this.opts.version }));
+      } catch (e) {
+        this.opts.say(`enospc agent: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => { this.wake = null; resolve(); }, Math.max(0, ms));
+      this.wake = () => { clearTimeout(t); this.wake = null; resolve(); };
+    });
+  }
+
+  /** /api/NAME: the latest sample, the forecasts, a series (series?resource=&target=&since=). */
+  private api(name: string): unknown {
+    const [what, query] = name.split('?', 2);
+    if (what === 'sample') return this.last;
+    if (what === 'forecasts') return this.forecasts;
+    if (what === 'series') {
+      const q = new URLSearchParams(query ?? '');
+      const resource = q.get('resource') as Resource | null;
+      const target = q.get('target');
+      if (!resource || !target) return undefined;
+      return this.history.series(resource, target, Number(q.get('since') ?? Date.now() / 1000 - 86400));
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,148 @@
+// What the agent samples. Every interval (sample): statfs of every real mount through the guard
+// (a hung mount is a device error, never a stall), the per-user inotify, fanotify and epoll use
+// against the limits, and the kernel tables. Every census interval (census): doctor over every
+// mount (its findings), and doctor over the watched paths (their top patterns, owners and
+// orphans). A collector that fails says so (enospc_collector_success 0) and the rest goes on.
+import fs from 'node:fs';
+import { checkMounts } from '../probe/mount-health.js';
+import { PSEUDO_FSTYPES, type Mount } from '../probe/mounts.js';
+import { inotifyUsage } from '../probe/watch-users.js';
+import { kernelTables } from '../probe/sysctl.js';
+import { userName } from '../probe/users.js';
+import { doctor } from '../doctor/run.js';
+import { RANK } from '../shared/levels.js';
+import type { MountSample, PatternSample, Sample, UserWatchSample } from './types.js';
+
+const GIB = 2 ** 30;
+
+export interface SamplerOptions {
+  /** paths whose top patterns are kept (default: every tmpfs, /tmp, /var/tmp, and any mount past 80% inodes) */
+  watch?: string[];
+  /** statfs time limit, ms */
+  statfsTimeoutMs?: number;
+  /** time for the censuses of one census run, ms */
+  censusBudgetMs?: number;
+}
+
+function bootId(): string {
+  try {
+    return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** Is mount `m` worth a series (a real filesystem, not one of the node_exporter exclusions)? */
+export function sampled(m: Mount): boolean {
+  if (PSEUDO_FSTYPES.has(m.fstype) || m.fstype === 'devtmpfs' || m.fstype === 'squashfs' || m.fstype === 'overlay') return false;
+  return !/^\/(dev|proc|sys|run\/credentials\/.+|var\/lib\/docker\/.+|var\/lib\/containers\/storage\/.+)($|\/)/.test(m.mountPoint);
+}
+
+export class Sampler {
+  private patterns: PatternSample[] = [];
+  private findings: Sample['findings'] = [];
+  private readonly census: Sample['collectors'] = [];
+  /** the mounts of the last sample, to choose the paths to watch */
+  private lastMounts: MountSample[] = [];
+
+  constructor(private readonly opts: SamplerOptions = {}) {}
+
+  /** The fast part, every interval. */
+  async sample(now = Date.now() / 1000): Promise<Sample> {
+    const collectors: Sample['collectors'] = [];
+    const timed = async <T>(name: string, f: () => T | Promise<T>, fallback: T): Promise<T> => {
+      const t0 = performance.now();
+      try {
+        const v = await f();
+        collectors.push({ collector: name, seconds: (performance.now() - t0) / 1000, success: true });
+        return v;
+      } catch {
+        collectors.push({ collector: name, seconds: (performance.now() - t0) / 1000, success: false });
+        return fallback;
+      }
+    };
+    const mounts = await timed('filesystem', () => this.mounts(), [] as MountSample[]);
+    this.lastMounts = mounts;
+    const watch = await timed('inotify', () => inotifyUsage(), null);
+    const users: UserWatchSample[] = (watch?.users ?? []).map((u) => ({
+      user: u.user, uid: u.uid, inotifyWatches: u.watches, inotifyInstances: u.instances, fanotifyMarks: u.fanotifyMarks, epollWatches: u.epollWatches,
+    }));
+    const tables = await timed('kernel_tables', () => Object.entries(kernelTables()).map(([table, t]) => ({ table, used: t.used, limit: t.limit })), []);
+    return {
+      t: now, bootId: bootId(), mounts, users,
+      limits: { inotifyWatches: watch?.limits.inotifyWatches ?? null, inotifyInstances: watch?.limits.inotifyInstances ?? null },
+      tables, patterns: this.patterns, idmappedCopies: [], findings: this.findings, collectors: [...collectors, ...this.census],
+    };
+  }
+
+  private async mounts(): Promise<MountSample[]> {
+    const { health } = await checkMounts({ timeoutMs: this.opts.statfsTimeoutMs ?? 5000 });
+    const out: MountSample[] = [];
+    for (const m of health.visible) {
+      if (!sampled(m)) continue;
+      const r = health.usage.get(m.id);
+      if (!r) continue;
+      const u = r.usage;
+      const size = u ? u.blocks.total * u.blockSize : null;
+      out.push({
+        device: m.source, mountpoint: m.mountPoint, fstype: m.fstype,
+        files: u ? u.inodes.total : null, filesFree: u ? u.inodes.free : null,
+        sizeBytes: size, availBytes: u ? u.blocks.avail * u.blockSize : null,
+        deviceError: !u || r.error !== undefined,
+        tmpfs: m.fstype === 'tmpfs' && u && size ? { nrInodesPerGib: Math.round(u.inodes.total / (size / GIB)), inode64: /(^|,)inode64(,|$)/.test(m.superOptions) } : null,
+        mountId: m.id,
+      });
+    }
+    return out;
+  }
+
+  /** The paths whose patterns are kept: as given, or every tmpfs, /tmp, /var/tmp and every mount past 80% inodes. */
+  watched(): string[] {
+    if (this.opts.watch?.length) return this.opts.watch;
+    const out = new Set<string>();
+    for (const m of this.lastMounts) {
+      if (m.deviceError) continue;
+      const full = m.files && m.filesFree !== null ? (m.files - m.filesFree) / m.files >= 0.8 : false;
+      if (m.fstype === 'tmpfs' || full || m.mountpoint === '/tmp' || m.mountpoint === '/var/tmp') out.add(m.mountpoint);
+    }
+    for (const p of ['/tmp', '/var/tmp']) if (fs.existsSync(p)) out.add(p);
+    return [...out];
+  }
+
+  /** The slow part, every census interval: the findings of every mount, the patterns of the watched paths. */
+  async runCensus(): Promise<void> {
+    const budget = this.opts.censusBudgetMs ?? 20_000;
+    const timeout = this.opts.statfsTimeoutMs ?? 5000;
+    this.census.length = 0;
+    let t0 = performance.now();
+    try {
+      const all = await doctor({ budgetMs: budget / 2, statfsTimeoutMs: timeout });
+      this.findings = all.findings.filter((f) => RANK[f.severity] >= RANK.warning)
+        .map((f) => ({ check: f.id, severity: f.severity as 'warning' | 'critical', target: f.target, title: f.title }));
+      this.census.push({ collector: 'doctor', seconds: (performance.now() - t0) / 1000, success: true });
+    } catch {
+      this.census.push({ collector: 'doctor', seconds: (performance.now() - t0) / 1000, success: false });
+    }
+    t0 = performance.now();
+    try {
+      const paths = this.watched();
+      const report = paths.length ? await doctor({ paths, budgetMs: budget / 2, statfsTimeoutMs: timeout }) : null;
+      const patterns: PatternSample[] = [];
+      for (const f of report?.mountFacts ?? []) {
+        const c = f.census;
+        if (!c) continue;
+        for (const p of c.patterns.slice(0, 10)) {
+          const orphans = p.pidDead !== null && p.pidAlive !== null ? p.pidDead : p.stale;
+          patterns.push({
+            mountpoint: f.mount.mountPoint, pattern: p.pattern.toString('utf8'), files: p.count, orphans,
+            owners: (p.owners ?? []).slice(0, 3).map((o) => userName(o.uid)), producer: null,
+          });
+        }
+      }
+      this.patterns = patterns;
+      this.census.push({ collector: 'census', seconds: (performance.now() - t0) / 1000, success: true });
+    } catch {
+      this.census.push({ collector: 'census', seconds: (performance.now() - t0) / 1000, success: false });
+    }
+  }
+}
