@@ -67,6 +67,10 @@ export class Agent {
       extra: () => ({ writeErrors: this.history.writeErrors, version: opts.version }),
       api: (name: string) => this.api(name),
     }) : null;
+    if (server) {
+      const a = server.address();
+      if (a && typeof a === 'object') opts.say(`enospc agent: serving http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}/metrics`);
+    }
     const stop = () => {
       this.stopping = true;
       this.wake?.();
@@ -108,7 +112,7 @@ export class Agent {
       forecast(resource, target, this.history.series(resource, target, s.t - FORECAST_SPAN), s.t));
     if (this.opts.textfile) {
       try {
-        writeTextfile(this.opts.textfile, metricsText(s, this.forecasts, { writeErrors: this.history.writeErrors, version: this.opts.version }));
+        await writeTextfile(this.opts.textfile, metricsText(s, this.forecasts, { writeErrors: this.history.writeErrors, version: this.opts.version }));
       } catch (e) {
         this.opts.say(`enospc agent: ${(e as Error).message}`);
       }

@@ -20,14 +20,15 @@ export function parseListen(text: string): { host: string; port: number } {
 
 function seconds(name: string, text: string): number {
   const ms = parseSpan(text);
-  if (ms === null || !(ms >= 1000) || ms === Infinity) fail(`${name} takes a duration of at least 1s (15s, 5m, 1h), not '${displayText(text)}'`);
+  if (ms === null || !(ms >= 100) || ms === Infinity) fail(`${name} takes a duration of at least 100ms (15s, 5m, 1h), not '${displayText(text)}'`);
   return ms / 1000;
 }
 
 export async function runAgent(flags: AgentFlags, version: string): Promise<number> {
   const intervalS = seconds('--interval', flags.interval);
   const censusIntervalS = seconds('--census-interval', flags.censusInterval);
-  const listen = flags.once ? null : parseListen(flags.listen);
+  const parsed = parseListen(flags.listen);
+  const listen = flags.once ? null : parsed;
   let agent: Agent;
   try {
     agent = Agent.open({

@@ -178,6 +178,28 @@ Exit status: 0 stopped (SIGTERM, SIGINT) or --once done, 2 bad input (address, p
     process.exitCode = await runAgent(flags, pkg.version);
   });
 
+program.command('history')
+  .description("use over time from the agent's database: every mount's inodes and blocks, users' watches, top patterns")
+  .argument('[target]', 'a mount point, a user or a pattern (mountpoint:pattern); default: everything')
+  .option('--db <file>', 'the history database', '/var/lib/enospc/history.db')
+  .option('--since <duration>', 'how far back', '24h')
+  .option('--json', 'print the JSON document (see docs/json.md)')
+  .action(async (target: string | undefined, flags) => {
+    const { runHistory } = await load<typeof import('./history.js')>('./history.js');
+    process.exitCode = runHistory(target, flags);
+  });
+
+program.command('forecast')
+  .description("every forecast from the agent's history: filling (when full, at the earliest), not growing, or not enough data")
+  .option('--db <file>', 'the history database', '/var/lib/enospc/history.db')
+  .option('--json', 'print the JSON document (see docs/json.md)')
+  .addHelpText('after', `
+Exit status: 0 nothing filling, 1 something is filling, 2 bad input (no database).`)
+  .action(async (flags) => {
+    const { runForecast } = await load<typeof import('./history.js')>('./history.js');
+    process.exitCode = runForecast(flags);
+  });
+
 program.command('containers')
   .description('inode growth in container storage: ID-mapped layer copies, unreferenced layers, stray layer directories (podman, Docker)')
   .option('--root <dir>', 'one store: a containers/storage graph root or a Docker data root (default: every store found)')
