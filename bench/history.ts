@@ -76,7 +76,7 @@ function main(): void {
   const parent = process.env['BENCH_DIR'] ?? '/var/tmp';
   const dir = fs.mkdtempSync(path.join(parent, 'enospc-bench-history-'));
   const file = path.join(dir, 'history.db');
-  const fstype = sh(`stat -f -c %T ${dir}`);
+  const fstype = sh(`findmnt -no FSTYPE -T ${dir}`) || sh(`stat -f -c %T ${dir}`);
   try {
     const h = History.open(file);
     const N = DAYS * 5760;
