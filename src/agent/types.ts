@@ -66,8 +66,11 @@ export interface Sample {
 /** A series the agent forecasts: resource and target name it as the metrics do. */
 export type Resource = 'inodes' | 'blocks' | 'inotify_watches' | 'pattern';
 
-/** One point of a series: time (s), use, and the limit it runs into (null: none known). */
-export interface Point { t: number; used: number; limit: number | null }
+/**
+ * One point of a series: time (s), use, and the limit it runs into (null: none known); `reset`:
+ * the point starts a new segment (a new boot ID, a remount or a changed limit).
+ */
+export interface Point { t: number; used: number; limit: number | null; reset?: boolean }
 
 export type ForecastState = 'insufficient_data' | 'not_growing' | 'filling';
 
