@@ -66,7 +66,14 @@ export interface Sample {
 export type Resource = 'inodes' | 'blocks' | 'inotify_watches' | 'pattern';
 
 /** One point of a series: time (s), use, and the limit it runs into (null: none known). */
-export interface Point { t: number; used: number; limit: number | null }
+export interface Point {
+  t: number;
+  used: number;
+  limit: number | null;
+  /** this point starts a new segment: the sampler sets it on a new boot ID or mount ID (a change
+   *  of the limit starts one by itself); the forecaster judges only the last segment */
+  segment?: boolean;
+}
 
 export type ForecastState = 'insufficient_data' | 'not_growing' | 'filling';
 
