@@ -8,7 +8,7 @@ import { forecast } from './forecast.js';
 import { metricsText } from './metrics.js';
 import { startServer } from './server.js';
 import { writeTextfile } from './textfile.js';
-import type { Forecast, Resource, Sample } from './types.js';
+import type { Forecast, Point, Resource, Sample } from './types.js';
 
 export interface AgentOptions {
   /** where to serve /metrics and /api; null: no server (--once, or --textfile alone) */
@@ -30,6 +30,32 @@ export interface AgentOptions {
 const FORECAST_SPAN = 7 * 86400;
 /** How often the history is compacted (raw to aggregates), s. */
 const COMPACT_EVERY = 3600;
+
+/** The interval the forecaster's thresholds are made for (s): a shorter one scales them down. */
+const NOMINAL_INTERVAL = 15;
+
+/**
+ * forecast() with its time thresholds (windows, minimum span) scaled by `scale` (< 1: an agent
+ * sampling faster than every 15 s judges on as many samples, over a shorter time), by stretching
+ * time around `now` and mapping the answer back.
+ */
+export function forecastScaled(resource: Resource, target: string, points: Point[], now: number, scale: number): Forecast {
+  if (scale >= 1) return forecast(resource, target, points, now);
+  const stretch = (t: number) => now + (t - now) / scale;
+  const back = (t: number) => now + (t - now) * scale;
+  const f = forecast(resource, target, points.map((p) => ({ ...p, t: stretch(p.t) })), now);
+  return {
+    ...f,
+    ...(f.exhaustionAt !== undefined ? { exhaustionAt: back(f.exhaustionAt) } : {}),
+    ...(f.earliestAt !== undefined ? { earliestAt: back(f.earliestAt) } : {}),
+    ...(f.needSeconds !== undefined ? { needSeconds: f.needSeconds * scale } : {}),
+    slopePerSecond: f.slopePerSecond === null ? null : f.slopePerSecond / scale,
+    slopeLow: f.slopeLow === null ? null : f.slopeLow / scale,
+    slopeHigh: f.slopeHigh === null ? null : f.slopeHigh / scale,
+    spanSeconds: f.spanSeconds * scale,
+    segmentStart: back(f.segmentStart),
+  };
+}
 
 /** The series of a sample that are forecast: every mount's inodes and blocks, every user's watches, every pattern. */
 function targetsOf(s: Sample): Array<{ resource: Resource; target: string }> {
@@ -108,8 +134,9 @@ export class Agent {
     const s = await this.sampler.sample();
     this.history.record(s);
     this.last = s;
+    const scale = Math.min(1, this.opts.intervalS / NOMINAL_INTERVAL);
     this.forecasts = targetsOf(s).map(({ resource, target }) =>
-      forecast(resource, target, this.history.series(resource, target, s.t - FORECAST_SPAN), s.t));
+      forecastScaled(resource, target, this.history.series(resource, target, s.t - FORECAST_SPAN * scale), s.t, scale));
     if (this.opts.textfile) {
       try {
         await writeTextfile(this.opts.textfile, metricsText(s, this.forecasts, { writeErrors: this.history.writeErrors, version: this.opts.version }));
