@@ -79,7 +79,7 @@ function generate(s: Scenario, seed: number, u: number, until: number): Point[] 
     if (seg) { walk = 0; reboot++; }
     walk = (s.phi ?? 1) * walk + s.walk * gauss(r);
     const used = Math.round(Math.min(s.limit, Math.max(0, s.clean(t, u) + walk + s.jitter * gauss(r))));
-    pts.push(seg ? { t, used, limit: s.limit, segment: true } : { t, used, limit: s.limit });
+    pts.push(seg ? { t, used, limit: s.limit, reset: true } : { t, used, limit: s.limit });
   }
   return pts;
 }

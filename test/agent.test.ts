@@ -125,10 +125,10 @@ while True:
     a.proc.kill('SIGKILL');
   });
 
-  test('the database on a tmpfs with no inode left: it serves and counts write errors', { timeout: 60_000 }, async () => {
-    const db = tmpfs('size=8m,nr_inodes=8');
+  test('the database on a full tmpfs (no inode, no block left): it serves and counts write errors', { timeout: 60_000 }, async () => {
+    const db = tmpfs('size=2m,nr_inodes=12');
     const a = await startAgent(['--db', `${db}/history.db`, '--interval', '200ms', '--census-interval', '1h']);
-    // fill the inodes the database has not taken
+    // take the inodes the database has not taken, then every block
     for (let i = 0; ; i++) {
       try {
         fs.writeFileSync(`${db}/fill-${i}`, '');
@@ -136,6 +136,14 @@ while True:
         break;
       }
     }
+    fs.rmSync(`${db}/fill-0`);
+    const fd = fs.openSync(`${db}/fill-0`, 'w');
+    try {
+      for (;;) fs.writeSync(fd, Buffer.alloc(64 << 10));
+    } catch { /* full */ } finally {
+      fs.closeSync(fd);
+    }
+    assert.match(await metrics(a.url), /^enospc_build_info/m, 'it serves on a full disk');
     const errors = await until('write errors', async () => {
       const v = value(await metrics(a.url), 'enospc_history_write_errors_total', {});
       return v !== undefined && v > 0 ? v : undefined;
@@ -171,7 +179,7 @@ while True:
   });
 
   test('bad input: one line, exit 2', () => {
-    for (const args of [['--listen', 'nonsense'], ['--listen', '127.0.0.1:99999'], ['--interval', 'soon'], ['--interval', '0s'], ['--db', '/proc/nope/history.db']]) {
+    for (const args of [['--listen', 'nonsense'], ['--listen', '127.0.0.1:99999'], ['--interval', 'soon'], ['--interval', '0s'], ['--db', '/etc/hostname/history.db']]) {
       const r = enospc(['agent', ...args, '--once']);
       assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);

@@ -42,8 +42,8 @@ export async function runAgent(flags: AgentFlags, version: string): Promise<numb
   try {
     return await agent.run();
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') fail(err.message);
+    // the server says why it cannot bind (in use, no permission, no such address) in one line
+    if (e instanceof Error && e.message.startsWith('cannot listen on ')) fail(e.message);
     throw e;
   }
 }
