@@ -19,6 +19,8 @@ export const SCHEMAS = [
   { name: 'trace-event', type: 'TraceLineJson', title: 'one line of enospc trace PATH --events' },
   { name: 'clean', type: 'CleanJson', title: 'enospc clean --json' },
   { name: 'containers', type: 'ContainersJson', title: 'enospc containers --json' },
+  { name: 'history', type: 'HistoryJson', title: 'enospc history --json' },
+  { name: 'forecast', type: 'ForecastJson', title: 'enospc forecast --json' },
 ];
 
 const RULE = 'Fields may be added; a field is never renamed or removed without raising `schema`.';

@@ -12,6 +12,8 @@ export type { TraceReport } from './trace/summary.js';
 export type { TraceJson, TraceEventJson, TraceLineJson } from './report/trace.js';
 export type { InotifyJson } from './report/inotify.js';
 export type { CleanJson } from './report/clean.js';
+export type { HistoryJson, ForecastJson } from './report/history.js';
+export type { Sample, Forecast, Point, Resource, ForecastState } from './agent/types.js';
 export { Lifecycle } from './trace/lifecycle.js';
 export { runJob, emptyResult, type CleanResult, type CleanOptions } from './clean/cleaner.js';
 export { parseRules, parseAge, parseSpan, RuleError, type Rule } from './clean/rules.js';

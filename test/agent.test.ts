@@ -99,6 +99,20 @@ while True:
     a.proc.kill('SIGTERM');
     const code = await new Promise((r) => a.proc.on('exit', r));
     assert.equal(code, 0, a.stderr());
+    // what the database holds, as a person sees it (the CLI judges at the nominal 15 s interval: too short a span yet)
+    const h = enospc(['history', dir, '--db', `${db}/history.db`, '--since', '1h']);
+    assert.equal(h.status, 0, h.stderr);
+    assert.match(h.stdout, /^RESOURCE +TARGET +NOW +SINCE/m);
+    assert.match(h.stdout, new RegExp(`^inodes +${dir} +[\\d,]+ of 4,000 \\([\\d.]+%\\) +[▁▂▃▄▅▆▇█ ]+ +\\d+ samples over \\d+ min$`, 'm'));
+    const hj = enospc(['history', dir, '--db', `${db}/history.db`, '--json']);
+    assert.ok((JSON.parse(hj.stdout) as { series: unknown[] }).series.length >= 2);
+    const f = enospc(['forecast', '--db', `${db}/history.db`]);
+    assert.ok(f.status === 0 || f.status === 1, f.stderr);
+    assert.match(f.stdout, new RegExp(`^inodes +${dir} +insufficient_data +not enough data \\(`, 'm'));
+    assert.ok(enospc(['forecast', '--db', `${db}/history.db`, '--json']).stdout.includes('"schema": 1'));
+    const none = enospc(['forecast', '--db', `${db}/missing.db`]);
+    assert.equal(none.status, 2);
+    assert.match(none.stderr, /^enospc: no history at /);
   });
 
   test('fill and empty in cycles with no net growth: not_growing', { timeout: 180_000 }, async () => {
