@@ -95,6 +95,9 @@ while True:
     assert.ok(earliest <= at, `earliest ${earliest} after expected ${at}`);
     assert.equal(value(text, 'enospc_filesystem_device_error', { mountpoint: dir }), 0);
     assert.ok(value(text, 'enospc_pattern_files', { mountpoint: dir, pattern: 'magick-*' }) !== undefined, 'the pattern is kept');
+    // the live exposition passes Prometheus' own linter
+    const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    if (!lint.error) assert.equal(lint.status, 0, lint.stdout + lint.stderr);
     leak.kill('SIGKILL');
     a.proc.kill('SIGTERM');
     const code = await new Promise((r) => a.proc.on('exit', r));
@@ -190,6 +193,17 @@ while True:
     const promtool = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
     if (promtool.error) return; // exporter.test.ts says promtool is missing
     assert.equal(promtool.status, 0, promtool.stdout + promtool.stderr);
+  });
+
+  test('the systemd units are valid (systemd-analyze verify)', { skip: spawnSync('systemd-analyze', ['--version']).error ? 'no systemd-analyze' : false }, () => {
+    const dir = tmpfs('size=1m,nr_inodes=100');
+    const units = new URL('../../deploy/systemd/', import.meta.url).pathname;
+    for (const name of fs.readdirSync(units)) {
+      // the unit as installed, with ExecStart pointing at this build
+      fs.writeFileSync(`${dir}/${name}`, fs.readFileSync(`${units}/${name}`, 'utf8').replaceAll('/usr/bin/enospc', `${process.execPath} ${CLI}`));
+    }
+    const r = spawnSync('systemd-analyze', ['verify', ...fs.readdirSync(dir).map((n) => `${dir}/${n}`)], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
   });
 
   test('bad input: one line, exit 2', () => {
