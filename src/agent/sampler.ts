@@ -10,10 +10,13 @@ import { inotifyUsage } from '../probe/watch-users.js';
 import { kernelTables } from '../probe/sysctl.js';
 import { userName } from '../probe/users.js';
 import { doctor } from '../doctor/run.js';
+import { containers } from '../containers/run.js';
 import { RANK } from '../shared/levels.js';
 import type { MountSample, PatternSample, Sample, UserWatchSample } from './types.js';
 
 const GIB = 2 ** 30;
+/** how often container stores are read for their ID-mapped copies */
+const CONTAINERS_EVERY_MS = 3600_000;
 
 export interface SamplerOptions {
   /** paths whose top patterns are kept (default: every tmpfs, /tmp, /var/tmp, and any mount past 80% inodes) */
@@ -42,6 +45,10 @@ export class Sampler {
   private patterns: PatternSample[] = [];
   private findings: Sample['findings'] = [];
   private readonly census: Sample['collectors'] = [];
+  private idmapped: Sample['idmappedCopies'] = [];
+  private containersAt = -Infinity;
+  /** how the last reading of the container stores went (kept between the hourly readings) */
+  private containersRun: Sample['collectors'][number] | null = null;
   /** the mounts of the last sample, to choose the paths to watch */
   private lastMounts: MountSample[] = [];
 
@@ -71,7 +78,7 @@ export class Sampler {
     return {
       t: now, bootId: bootId(), mounts, users,
       limits: { inotifyWatches: watch?.limits.inotifyWatches ?? null, inotifyInstances: watch?.limits.inotifyInstances ?? null },
-      tables, patterns: this.patterns, idmappedCopies: [], findings: this.findings, collectors: [...collectors, ...this.census],
+      tables, patterns: this.patterns, idmappedCopies: this.idmapped, findings: this.findings, collectors: [...collectors, ...this.census],
     };
   }
 
@@ -123,6 +130,20 @@ export class Sampler {
     } catch {
       this.census.push({ collector: 'doctor', seconds: (performance.now() - t0) / 1000, success: false });
     }
+    // container stores: their ID-mapped copies, hourly (reading a store is not cheap)
+    if (Date.now() - this.containersAt >= CONTAINERS_EVERY_MS) {
+      this.containersAt = Date.now();
+      t0 = performance.now();
+      try {
+        const r = await containers({ budgetMs: Math.min(budget, 10_000) });
+        this.idmapped = r.stores.flatMap((s) => s.analysis.images.filter((i) => i.copies.length > 0)
+          .map((i) => ({ store: s.store.root, image: i.names[0] ?? i.id.slice(0, 12), copies: i.copies.length })));
+        this.containersRun = { collector: 'containers', seconds: (performance.now() - t0) / 1000, success: true };
+      } catch {
+        this.containersRun = { collector: 'containers', seconds: (performance.now() - t0) / 1000, success: false };
+      }
+    }
+    if (this.containersRun) this.census.push(this.containersRun);
     t0 = performance.now();
     try {
       const paths = this.watched();
