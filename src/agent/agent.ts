@@ -28,8 +28,10 @@ export interface AgentOptions {
 
 /** How far back a forecast looks (s): long enough for daily cleanup cycles to show. */
 const FORECAST_SPAN = 7 * 86400;
-/** How often the history is compacted (raw to aggregates), s. */
-const COMPACT_EVERY = 3600;
+/** How often the history is compacted (raw to aggregates), s (bench/history.ts measures it so). */
+const COMPACT_EVERY = 300;
+/** How often the forecasts are made again, s (at the nominal interval; each reads days of points). */
+const FORECAST_EVERY = 300;
 
 /** The interval the forecaster's thresholds are made for (s): a shorter one scales them down. */
 const NOMINAL_INTERVAL = 15;
@@ -72,6 +74,7 @@ function targetsOf(s: Sample): Array<{ resource: Resource; target: string }> {
 export class Agent {
   private last: Sample | null = null;
   private forecasts: Forecast[] = [];
+  private forecastAt = -Infinity;
   private stopping = false;
   private wake: (() => void) | null = null;
 
@@ -135,8 +138,11 @@ export class Agent {
     this.history.record(s);
     this.last = s;
     const scale = Math.min(1, this.opts.intervalS / NOMINAL_INTERVAL);
-    this.forecasts = targetsOf(s).map(({ resource, target }) =>
-      forecastScaled(resource, target, this.history.series(resource, target, s.t - FORECAST_SPAN * scale), s.t, scale));
+    if (s.t - this.forecastAt >= FORECAST_EVERY * scale) {
+      this.forecastAt = s.t;
+      this.forecasts = targetsOf(s).map(({ resource, target }) =>
+        forecastScaled(resource, target, this.history.series(resource, target, s.t - FORECAST_SPAN * scale), s.t, scale));
+    }
     if (this.opts.textfile) {
       try {
         await writeTextfile(this.opts.textfile, metricsText(s, this.forecasts, { writeErrors: this.history.writeErrors, version: this.opts.version }));
