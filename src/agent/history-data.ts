@@ -86,7 +86,7 @@ export function encodeChunk(c: Cols): Buffer {
   }
   for (let i = 0; i < n; i++) e.sv((c.lim[i] ?? -1) - (i ? c.lim[i - 1] ?? -1 : -1));
   for (let i = 0; i < n; i++) e.uv(c.flags[i]!);
-  return deflateRawSync(e.bytes());
+  return deflateRawSync(e.bytes(), { level: 1 });
 }
 
 export function decodeChunk(blob: Uint8Array): Cols {

@@ -304,19 +304,22 @@ export class History {
     this.st(db, 'DELETE FROM recent WHERE t < ?').run([boundary]);
   }
 
+  /** Per series (by its key, not a scan of every chunk): raw hours into 5-minute aggregates, days into hourly ones, old months out. */
   private age(db: Db, now: number): void {
-    const cuts = [now - RAW_SECONDS, now - FIVE_MINUTE_SECONDS];
-    for (const level of [0, 1]) {
-      const { window } = LEVELS[level]!, next = LEVELS[level + 1]!;
-      const old = this.st(db, 'SELECT series_id, t0, data FROM chunks WHERE level = ? AND t0 + ? <= ?').all([level, window, cuts[level]!]) as Array<[number, number, unknown]>;
-      const del = this.st(db, 'DELETE FROM chunks WHERE series_id = ? AND level = ? AND t0 = ?');
-      for (const [id, t0, data] of old) {
-        this.merge(db, id, level + 1, Math.floor(t0 / next.window) * next.window, aggregate(decodeChunk(bytes(data)), next.bucket));
-        del.run([id, level, t0]);
+    const cuts = [now - RAW_SECONDS, now - FIVE_MINUTE_SECONDS], cut = now - HOURLY_SECONDS;
+    const due = this.st(db, 'SELECT t0, data FROM chunks WHERE series_id = ? AND level = ? AND t0 <= ?');
+    const del = this.st(db, 'DELETE FROM chunks WHERE series_id = ? AND level = ? AND t0 = ?');
+    const expire = this.st(db, 'DELETE FROM chunks WHERE series_id = ? AND level = 2 AND t0 <= ?');
+    for (const id of this.ids.values()) {
+      for (const level of [0, 1]) {
+        const next = LEVELS[level + 1]!;
+        for (const [t0, data] of due.all([id, level, cuts[level]! - LEVELS[level]!.window]) as Array<[number, unknown]>) {
+          this.merge(db, id, level + 1, Math.floor(t0 / next.window) * next.window, aggregate(decodeChunk(bytes(data)), next.bucket));
+          del.run([id, level, t0]);
+        }
       }
+      expire.run([id, cut - LEVELS[2].window]);
     }
-    const cut = now - HOURLY_SECONDS;
-    this.st(db, 'DELETE FROM chunks WHERE level = 2 AND t0 + ? <= ?').run([LEVELS[2].window, cut]);
     this.st(db, 'DELETE FROM events WHERE t < ? AND rowid NOT IN (SELECT max(rowid) FROM events GROUP BY kind, target)').run([cut]);
     const empty = this.st(db, 'SELECT id FROM series WHERE NOT EXISTS (SELECT 1 FROM chunks WHERE series_id = series.id)').all([]) as Array<[number]>;
     const drop = this.st(db, 'DELETE FROM series WHERE id = ?');
