@@ -187,12 +187,6 @@ class Cleaner implements WalkVisitor {
     if (depth >= 0 && this.states[depth]) this.states[depth]!.kept++;
   }
 
-  /** Has the path (of `parts` components, made only when it could be) a rule line of its own? */
-  private isProtected(parts: number, path: () => Buffer): boolean {
-    const p = this.job.protect;
-    return p !== null && p.atDepth(parts) && p.has(path(), parts);
-  }
-
   /** At a mount's root, the root-owned regular files systemd-tmpfiles keeps there (.journal, aquota.user, aquota.group)? */
   private mountRootFile(buf: Buffer, start: number, end: number): boolean {
     return this.mountRoot && isMountRootKeep(this.walker.fdOf(0), buf, start, end, this.st);
@@ -330,9 +324,8 @@ class Cleaner implements WalkVisitor {
     this.states[depth] = state;
     // below a directory that moved out of its place, nothing is entered
     if (p.skip) { state.skip = true; this.keep('changed', depth - 1); return false; }
-    // what an r or R line names is its own: other lines do not protect it (as systemd's --remove)
-    const own = job.mode === 'match' && !job.anyDepth && depth === 1;
-    const ex = !own && this.isProtected(this.rootParts + depth, () => node.bytes()) ? 'all' : null;
+    // (r and R jobs have no protection: as systemd's --remove, other lines do not keep what they name)
+    const ex = job.protect !== null && job.protect.covers(this.rootParts + depth, () => node.bytes()) ? 'all' : null;
     const matched = p.inherit || (job.mode === 'match' && (job.anyDepth || depth === 1) && job.match!.match(nameZ, 0, nameZ.length - 1));
     state.candidate = matched && ex === null && !(job.belowFirst && depth === 1);
     state.inherit = ex !== 'all' && (p.inherit || (job.mode === 'contents' && job.belowFirst && depth === 1) || (matched && job.recursive));
@@ -364,7 +357,7 @@ class Cleaner implements WalkVisitor {
     if (s.skip) { s.kept++; return; }
     const matched = s.inherit || (job.mode === 'match' && (job.anyDepth || depth === 0) && job.match!.match(buf, start, end));
     if (!matched || (job.belowFirst && depth === 0)) { s.kept++; return; }
-    if (!(job.mode === 'match' && !job.anyDepth && depth === 0) && this.isProtected(this.rootParts + depth + 1, () => childPath(this.pathOf(s.node), buf.subarray(start, end)))) { this.keep('excluded', depth); return; }
+    if (job.protect !== null && job.protect.covers(this.rootParts + depth + 1, () => childPath(this.pathOf(s.node), buf.subarray(start, end)))) { this.keep('excluded', depth); return; }
     if (depth === 0 && this.mountRootFile(buf, start, end)) { this.keep('builtin', depth); return; }
     this.queue(depth, buf, start, end);
   }

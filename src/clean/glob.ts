@@ -279,5 +279,10 @@ export function expandBraces(p: string): string[] {
   return [p];
 }
 
+/** A literal path or name as a glob that matches only itself (its glob characters escaped). */
+export function escapeGlob(p: string): string {
+  return p.replace(/[*?[\\{]/g, (c) => `\\${c}`);
+}
+
 /** Has the text glob characters (`*`, `?`, `[`)? */
 export const hasGlob = (s: string): boolean => /[*?[]/.test(s);

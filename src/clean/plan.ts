@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CLEAN_INSIDE, DEFAULT_AGE_BY, GLOB_TYPES, dedupe, inheritAges, lexicalPath, parseRules, tidyPath, type AgeBy, type ParseOptions, type Rule } from './rules.js';
-import { compileGlob, expandBraces, hasGlob } from './glob.js';
+import { compileGlob, escapeGlob, expandBraces, hasGlob } from './glob.js';
 import { Protected } from './protected.js';
 import { listNames } from '../scan/list-dir.js';
 import { readRegularFile } from './files.js';
@@ -161,11 +161,6 @@ export function jobsFromRules(rules: Rule[], refusals: Refusal[] = [], opts: { r
     }
   }
   return jobs;
-}
-
-/** A literal path as a glob that matches only itself. */
-function escapeGlob(p: string): string {
-  return p.replace(/[*?[\\{]/g, (c) => `\\${c}`);
 }
 
 /** The job for `enospc clean PATH [--match GLOB] [--older-than AGE]` (PATH real, as bytes). Throws GlobError for a bad glob. */

@@ -3,7 +3,7 @@
 // "a separate glob exists"). A glob line's path is matched as fnmatch(FNM_PATHNAME|FNM_PERIOD)
 // matches it (braces are not expanded there: `x /tmp/{a,b}` keeps a directory named `{a,b}`,
 // as in systemd); another line's path exactly.
-import { compileGlob, type Glob } from './glob.js';
+import { compileGlob, escapeGlob, type Glob } from './glob.js';
 
 export class Protected {
   /** by number of path components: a path is only compared with patterns of as many */
@@ -12,27 +12,22 @@ export class Protected {
   constructor(paths: Array<{ path: string; glob: boolean }>) {
     const seen = new Set<string>();
     for (const p of paths) {
-      for (const alt of [p.glob ? p.path : p.path.replace(/[*?[\\]/g, (c) => `\\${c}`)]) {
-        if (seen.has(alt)) continue;
-        seen.add(alt);
-        const parts = alt.split('/').filter(Boolean).length;
-        const list = this.byDepth.get(parts) ?? [];
-        list.push(compileGlob(alt, { period: true }));
-        this.byDepth.set(parts, list);
-      }
+      const glob = p.glob ? p.path : escapeGlob(p.path);
+      if (seen.has(glob)) continue;
+      seen.add(glob);
+      const parts = glob.split('/').filter(Boolean).length;
+      const list = this.byDepth.get(parts) ?? [];
+      list.push(compileGlob(glob, { period: true }));
+      this.byDepth.set(parts, list);
     }
   }
 
-  /** Could a path of this many components be protected? (to skip making paths that cannot be) */
-  atDepth(components: number): boolean {
-    return this.byDepth.has(components);
-  }
-
-  /** Has the path (absolute, bytes, `components` of them) a line of its own? */
-  has(path: Uint8Array, components: number): boolean {
+  /** Has the path of `components` components a line of its own? `path` makes it (bytes), only when a line has that many. */
+  covers(components: number, path: () => Uint8Array): boolean {
     const list = this.byDepth.get(components);
     if (!list) return false;
-    for (const g of list) if (g.match(path)) return true;
+    const p = path();
+    for (const g of list) if (g.match(p)) return true;
     return false;
   }
 }

@@ -10,7 +10,7 @@
 // with `strict` it refuses the whole file (RuleError).
 import fs from 'node:fs';
 import { displayText } from '../shared/text.js';
-import { uidOf } from '../probe/users.js';
+import { gidOf, uidOf } from '../probe/users.js';
 import { compileGlob, GlobError } from './glob.js';
 import { Specifiers } from './specifiers.js';
 
@@ -174,21 +174,11 @@ class FileRefused extends RuleError {}
 /** The Mode, User and Group fields: a bad mode, or a user or group this host does not have, make the line invalid. */
 function badOwnerOrMode(mode = '-', user = '-', group = '-'): string | null {
   if (mode !== '-' && !/^[~:]{0,2}[0-7]{1,4}$/.test(mode)) return `bad mode ${quoted(mode)}`;
-  if (user !== '-' && !/^\d+$/.test(user) && uidOf(user) === undefined) return `unknown user ${quoted(user)}`;
-  if (group !== '-' && !/^\d+$/.test(group) && !groupNames().has(group)) return `unknown group ${quoted(group)}`;
+  if (user !== '-' && uidOf(user) === undefined) return `unknown user ${quoted(user)}`;
+  if (group !== '-' && gidOf(group) === undefined) return `unknown group ${quoted(group)}`;
   return null;
 }
 
-let groups: Set<string> | null = null;
-function groupNames(): Set<string> {
-  if (!groups) {
-    groups = new Set();
-    try {
-      for (const line of fs.readFileSync('/etc/group', 'utf8').split('\n')) if (line.includes(':')) groups.add(line.split(':')[0]!);
-    } catch { /* none known */ }
-  }
-  return groups;
-}
 
 /** Adds the rule of one line (unless it is boot-only without `boot`); the reason when it does not parse. */
 function parseLine(line: string, file: string, lineNo: number, opts: ParseOptions, into: Rule[]): string | null {

@@ -3,7 +3,7 @@
 // value this host does not have (no machine ID): systemd skips such lines too.
 import fs from 'node:fs';
 import os from 'node:os';
-import { userName } from '../probe/users.js';
+import { groupName, passwdEntries, userName } from '../probe/users.js';
 
 /** systemd's architecture names (src/basic/architecture.c) for Node's. */
 const ARCH: Record<string, string> = {
@@ -36,24 +36,8 @@ function osRelease(): Map<string, string> {
   return out;
 }
 
-function groupName(gid: number): string {
-  try {
-    for (const line of fs.readFileSync('/etc/group', 'utf8').split('\n')) {
-      const f = line.split(':');
-      if (f.length > 2 && Number(f[2]) === gid) return f[0]!;
-    }
-  } catch { /* fall through */ }
-  return String(gid);
-}
-
 function homeOf(uid: number): string | null {
-  try {
-    for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
-      const f = line.split(':');
-      if (f.length > 5 && Number(f[2]) === uid) return f[5]!;
-    }
-  } catch { /* fall through */ }
-  return uid === 0 ? '/root' : null;
+  return passwdEntries().find((e) => e.uid === uid)?.home ?? (uid === 0 ? '/root' : null);
 }
 
 const tmpDir = (fallback: string) => process.env['TMPDIR'] || process.env['TEMP'] || process.env['TMP'] || fallback;

@@ -162,10 +162,13 @@ Examples:
     process.exitCode = runClean(path, flags);
   });
 
+/** Where the agent keeps its history, and where history and forecast read it. */
+const DEFAULT_DB = '/var/lib/enospc/history.db';
+
 program.command('agent')
   .description('sample every interval, keep the history, forecast, and serve Prometheus metrics (/metrics) and JSON (/api)')
   .option('--listen <addr:port>', 'where to serve /metrics and /api', '127.0.0.1:9942')
-  .option('--db <file>', 'the history database (SQLite)', '/var/lib/enospc/history.db')
+  .option('--db <file>', 'the history database (SQLite)', DEFAULT_DB)
   .option('--interval <duration>', 'time between samples', '15s')
   .option('--census-interval <duration>', 'time between censuses of the watched paths and doctor runs', '5m')
   .option('--watch <path...>', 'paths whose top name patterns are kept (default: every tmpfs, /tmp, /var/tmp, mounts past 80% inodes)')
@@ -181,7 +184,7 @@ Exit status: 0 stopped (SIGTERM, SIGINT) or --once done, 2 bad input (address, p
 program.command('history')
   .description("use over time from the agent's database: every mount's inodes and blocks, users' watches, top patterns")
   .argument('[target]', 'a mount point, a user or a pattern (mountpoint:pattern); default: everything')
-  .option('--db <file>', 'the history database', '/var/lib/enospc/history.db')
+  .option('--db <file>', 'the history database', DEFAULT_DB)
   .option('--since <duration>', 'how far back', '24h')
   .option('--json', 'print the JSON document (see docs/json.md)')
   .action(async (target: string | undefined, flags) => {
@@ -191,7 +194,7 @@ program.command('history')
 
 program.command('forecast')
   .description("every forecast from the agent's history: filling (when full, at the earliest), not growing, or not enough data")
-  .option('--db <file>', 'the history database', '/var/lib/enospc/history.db')
+  .option('--db <file>', 'the history database', DEFAULT_DB)
   .option('--json', 'print the JSON document (see docs/json.md)')
   .addHelpText('after', `
 Exit status: 0 nothing filling, 1 something is filling, 2 bad input (no database).`)

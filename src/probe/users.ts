@@ -36,3 +36,29 @@ export function uidOf(user: string): number | undefined {
   for (const [uid, name] of table()) if (name === user) return uid;
   return undefined;
 }
+
+let groups: Map<number, string> | undefined;
+
+/** gid -> name from /etc/group, read once (the first name of a gid wins). */
+function groupTable(): Map<number, string> {
+  if (groups) return groups;
+  groups = new Map();
+  try {
+    for (const f of fs.readFileSync('/etc/group', 'utf8').split('\n').map((l) => l.split(':'))) {
+      if (f.length >= 3 && f[0] && /^\d+$/.test(f[2]!) && !groups.has(Number(f[2]))) groups.set(Number(f[2]), f[0]);
+    }
+  } catch { /* no group file: numbers only */ }
+  return groups;
+}
+
+/** The name of group `gid`, or its number as text when /etc/group does not list it. */
+export function groupName(gid: number): string {
+  return groupTable().get(gid) ?? String(gid);
+}
+
+/** The gid of a group name or number; undefined when /etc/group has no such name. */
+export function gidOf(group: string): number | undefined {
+  if (/^\d+$/.test(group)) return Number(group);
+  for (const [gid, name] of groupTable()) if (name === group) return gid;
+  return undefined;
+}

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { ioctl, kcmpFile } from '../sys/libc.js';
 import { userName } from './users.js';
 import { euidOf } from './procinfo.js';
-import { scanWatchers, type ProcWatchers, type WatchScan } from './watchers.js';
+import { nsInode, scanWatchers, type ProcWatchers, type WatchScan } from './watchers.js';
 import { watchLimits, type WatchLimits } from './sysctl.js';
 import { resolveWatchPaths } from './watch-paths.js';
 
@@ -68,7 +68,7 @@ function chargedUid(pid: number, ours: number): number | null {
  */
 function usernsOf(pid: number, ours: number): number | null {
   try {
-    return Number(/\[(\d+)\]/.exec(fs.readlinkSync(`/proc/${pid}/ns/user`))?.[1] ?? NaN) || null;
+    return nsInode(pid) || null;
   } catch {
     try {
       return fs.readFileSync(`/proc/${pid}/uid_map`, 'utf8') === fs.readFileSync('/proc/self/uid_map', 'utf8') ? ours : null;

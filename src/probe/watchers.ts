@@ -30,7 +30,8 @@ export interface WatchScan {
   userns: number;
 }
 
-function nsInode(pid: number | 'self'): number {
+/** The inode number of a process's user namespace (readlink of /proc/PID/ns/user). Throws when it cannot be read. */
+export function nsInode(pid: number | 'self'): number {
   const link = fs.readlinkSync(`/proc/${pid}/ns/user`); // user:[4026531837]
   return Number(/\[(\d+)\]/.exec(link)?.[1] ?? 0);
 }
