@@ -74,3 +74,24 @@ export function writeDoc(name: string, section: string): void {
   fs.mkdirSync(path.dirname(DOC), { recursive: true });
   fs.writeFileSync(DOC, doc);
 }
+
+/**
+ * A python script that makes PROCS `sleep` processes each inheriting one inotify instance with
+ * PER watches on PER of the DIRS directories BASE/0..BASE/DIRS-1 (args: BASE PROCS PER DIRS), and
+ * prints their PIDs on one line.
+ */
+export const HOLDERS = `
+import ctypes, os, subprocess, sys
+libc = ctypes.CDLL(None, use_errno=True)
+base, procs, per, dirs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+kids = []
+for i in range(procs):
+    fd = libc.inotify_init1(0)
+    if fd < 0: sys.exit('inotify_init1: errno %d' % ctypes.get_errno())
+    for k in range(per):
+        if libc.inotify_add_watch(fd, ('%s/%d' % (base, (i * per + k) % dirs)).encode(), 0x100) < 0:
+            sys.exit('inotify_add_watch: errno %d' % ctypes.get_errno())
+    kids.append(subprocess.Popen(['sleep', '3600'], pass_fds=(fd,)).pid)
+    os.close(fd)
+print(' '.join(map(str, kids)), flush=True)
+`;

@@ -6,26 +6,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync, spawn } from 'node:child_process';
-import { CLI, median, writeDoc } from './common.js';
+import { CLI, HOLDERS, median, writeDoc } from './common.js';
 
 const PROCS = 500, PER = 200, DIRS = 10_000, REPS = Number(process.env['BENCH_REPS'] ?? 5);
 const INSTANCES = '/proc/sys/fs/inotify/max_user_instances';
 
-const HOLDERS = `
-import ctypes, os, subprocess, sys
-libc = ctypes.CDLL(None, use_errno=True)
-base, procs, per, dirs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-kids = []
-for i in range(procs):
-    fd = libc.inotify_init1(0)
-    if fd < 0: sys.exit('inotify_init1: errno %d' % ctypes.get_errno())
-    for k in range(per):
-        if libc.inotify_add_watch(fd, ('%s/%d' % (base, (i * per + k) % dirs)).encode(), 0x100) < 0:
-            sys.exit('inotify_add_watch: errno %d' % ctypes.get_errno())
-    kids.append(subprocess.Popen(['sleep', '3600'], pass_fds=(fd,)).pid)
-    os.close(fd)
-print(' '.join(map(str, kids)), flush=True)
-`;
 
 function time(cmd: string[]): { wall: number; out: string } {
   const t = performance.now();

@@ -1,0 +1,159 @@
+// Benchmark: what `enospc agent` costs at its defaults (sample every 15 s, census every 5 min)
+// on a large host: 100 tmpfs mounts with files in them, 500 processes holding 100k inotify
+// watches. Measured from outside over BENCH_AGENT_MINUTES (10) after the first sample: CPU of
+// the agent and of its children (/proc/PID/stat utime+stime+cutime+cstime), its RSS (polled
+// every 2 s, and VmHWM), and the time of a scrape of /metrics every 5 s. node_exporter (Debian's
+// prometheus-node-exporter), when installed, runs beside it over the same minutes and is
+// scraped as often, for comparison. max_user_instances is raised for the run and restored.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { CLI, HOLDERS, benchBase, build, cleanup, has, log, median, mountTmpfs, sh, writeDoc } from './common.js';
+
+const MINUTES = Number(process.env['BENCH_AGENT_MINUTES'] ?? 10);
+const MOUNTS = 100, FILES = 200, PROCS = 500, PER = 200, DIRS = 10_000;
+const INSTANCES = '/proc/sys/fs/inotify/max_user_instances';
+const TICK = Number(sh('getconf CLK_TCK')) || 100;
+const NODE_EXPORTER = ['prometheus-node-exporter', 'node_exporter'].find(has);
+
+interface Watched { name: string; pid: number; url: string; cpu0: number; rss: number[]; hwm: number; scrapes: number[]; failed: number }
+
+/** CPU seconds of a process and of its waited-for children. */
+function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / TICK;
+}
+function statusKb(pid: number, field: string): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : 0;
+}
+
+/** Start `cmd` and wait for a line of its stderr matching `ready`; its first group is returned. */
+function start(cmd: string[], ready: RegExp): Promise<{ child: ChildProcess; match: string }> {
+  const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let err = '';
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (d: string) => {
+      err += d;
+      const m = ready.exec(err);
+      if (m) resolve({ child, match: m[1] ?? '' });
+      if (err.length > 1 << 20) err = err.slice(-4096);
+    });
+    child.once('exit', (c) => reject(new Error(`${cmd[0]} exited ${c}: ${err.slice(-500)}`)));
+  });
+}
+
+async function scrape(w: Watched): Promise<void> {
+  const t = performance.now();
+  try {
+    const r = await fetch(w.url);
+    const body = await r.text();
+    if (!r.ok || !body.includes('_')) throw new Error(String(r.status));
+    w.scrapes.push(performance.now() - t);
+  } catch {
+    w.failed++;
+  }
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    console.error('bench/agent: run as root');
+    process.exit(2);
+  }
+  const { commit } = build();
+  let kids: number[] = [];
+  const procs: ChildProcess[] = [];
+  const saved = fs.readFileSync(INSTANCES, 'utf8').trim();
+  const base = benchBase('/var/tmp', 'enospc-bench-agent-', () => {
+    for (const p of procs) p.kill('SIGKILL');
+    for (const k of kids) try { process.kill(k, 'SIGKILL'); } catch { /* gone */ }
+    fs.writeFileSync(INSTANCES, saved);
+  });
+  try {
+    log(`bench/agent: ${MOUNTS} tmpfs mounts, ${PROCS} processes with ${PROCS * PER} watches`);
+    const mounts: string[] = [];
+    for (let i = 0; i < MOUNTS; i++) {
+      const m = mountTmpfs(`m${i}`, `size=16m,nr_inodes=${i === 0 ? 20_000 : 4096}`);
+      for (let f = 0; f < FILES; f++) fs.writeFileSync(`${m}/job-${i}-${f}.tmp`, '');
+      mounts.push(m);
+    }
+    for (let i = 0; i < DIRS; i++) fs.mkdirSync(`${mounts[0]}/${i}`);
+    fs.writeFileSync(INSTANCES, String(PROCS + 256));
+    const py = spawn('python3', ['-c', HOLDERS, mounts[0]!, String(PROCS), String(PER), String(DIRS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const line = await new Promise<string>((resolve, reject) => {
+      py.stdout.once('data', (d: Buffer) => resolve(d.toString()));
+      py.once('exit', (c) => reject(new Error(`holders exited ${c}`)));
+    });
+    kids = line.trim().split(' ').map(Number);
+    fs.mkdirSync(path.join(base, 'db'));
+
+    const watched: Watched[] = [];
+    const agent = await start([process.execPath, CLI, 'agent', '--listen', '127.0.0.1:0', '--db', path.join(base, 'db/history.db')],
+      /serving (http:\S+)/);
+    procs.push(agent.child);
+    // the first sample comes after the first census: measure from then on
+    for (let i = 0; i < 600; i++) {
+      const r = await fetch(agent.match.replace('/metrics', '/api/sample')).then((x) => x.text()).catch(() => 'null');
+      if (r !== 'null') break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    watched.push({ name: 'enospc agent', pid: agent.child.pid!, url: agent.match, cpu0: 0, rss: [], hwm: 0, scrapes: [], failed: 0 });
+    if (NODE_EXPORTER) {
+      const ne = await start([NODE_EXPORTER, '--web.listen-address=127.0.0.1:19942'], /(Listening on)/i);
+      procs.push(ne.child);
+      watched.push({ name: `node_exporter (${sh(`${NODE_EXPORTER} --version 2>&1 | head -1`).replace(/\s*\(.*$/, '')})`, pid: ne.child.pid!, url: 'http://127.0.0.1:19942/metrics', cpu0: 0, rss: [], hwm: 0, scrapes: [], failed: 0 });
+    }
+    for (const w of watched) w.cpu0 = cpuSeconds(w.pid);
+    const t0 = performance.now();
+    const end = t0 + MINUTES * 60_000;
+    let nextScrape = t0, nextRss = t0, lastLog = t0;
+    while (performance.now() < end) {
+      const now = performance.now();
+      if (now >= nextRss) {
+        for (const w of watched) w.rss.push(statusKb(w.pid, 'VmRSS'));
+        nextRss += 2000;
+      }
+      if (now >= nextScrape) {
+        for (const w of watched) await scrape(w);
+        nextScrape += 5000;
+      }
+      if (now - lastLog > 60_000) {
+        lastLog = now;
+        log(`  ${((now - t0) / 60_000).toFixed(0)} min: ${watched.map((w) => `${w.name} ${(100 * (cpuSeconds(w.pid) - w.cpu0) / ((now - t0) / 1000)).toFixed(2)}% CPU`).join(', ')}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const secs = (performance.now() - t0) / 1000;
+    const rows = watched.map((w) => {
+      const cpu = (100 * (cpuSeconds(w.pid) - w.cpu0)) / secs;
+      w.hwm = statusKb(w.pid, 'VmHWM');
+      const s = [...w.scrapes].sort((a, b) => a - b);
+      const p95 = s[Math.min(s.length - 1, Math.floor(s.length * 0.95))] ?? NaN;
+      return { w, cpu, rssMax: Math.max(...w.rss) / 1024, hwm: w.hwm / 1024, med: median(s), p95, max: s[s.length - 1] ?? NaN };
+    });
+    const collectors = (await fetch(agent.match).then((r) => r.text()))
+      .split('\n').filter((l) => l.startsWith('enospc_collector_duration_seconds{'))
+      .map((l) => l.replace(/^enospc_collector_duration_seconds\{collector="([^"]+)"\} (\S+)$/, (_, c: string, v: string) => `${c} ${(Number(v) * 1000).toFixed(0)} ms`));
+    const a = rows[0]!;
+    const cpuModel = fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1]?.trim() ?? 'unknown CPU';
+    const section = [
+      '## enospc agent: what it costs', '',
+      `Measured ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} by \`bench/agent.ts\` at ${commit} on ${cpuModel}, ${os.cpus().length} cores, kernel ${os.release()}, Node ${process.version}.`,
+      '',
+      `The host: ${MOUNTS} tmpfs mounts (${FILES} files each, one with ${DIRS} directories) besides the machine's own, ${PROCS} \`sleep\` processes holding ${PROCS * PER} inotify watches. The agent at its defaults (sample every 15 s, census every 5 min over every tmpfs), its history on ${sh(`stat -f -c %T ${base}`)}; measured over ${MINUTES} min after its first sample, scraped every 5 s${NODE_EXPORTER ? ', with node_exporter (its defaults) running beside it and scraped as often' : ''}. CPU is the process's and its children's (the guard's statfs) over the whole time.`,
+      '', '| exporter | CPU, % of one core | RSS max MB | VmHWM MB | scrape median ms | p95 ms | max ms | failed scrapes |', '|---|--:|--:|--:|--:|--:|--:|--:|',
+      ...rows.map((r) => `| ${r.w.name} | ${r.cpu.toFixed(2)} | ${r.rssMax.toFixed(1)} | ${r.hwm.toFixed(1)} | ${r.med.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.max.toFixed(1)} | ${r.w.failed} |`),
+      '',
+      `The agent's collectors at the end (last run of each): ${collectors.join(', ')}.`, '',
+      `Targets: CPU <= 1%: ${a.cpu <= 1 ? 'PASS' : 'MISS'} (${a.cpu.toFixed(2)}%); RSS <= 80 MB: ${a.rssMax <= 80 ? 'PASS' : 'MISS'} (${a.rssMax.toFixed(1)} MB); a scrape <= 50 ms: ${a.max <= 50 ? 'PASS' : `MISS`} (max ${a.max.toFixed(1)} ms, p95 ${a.p95.toFixed(1)} ms).`,
+    ].join('\n');
+    if (MINUTES >= 10) writeDoc('agent', section);
+    console.log(section);
+  } finally {
+    cleanup();
+  }
+}
+await main();
