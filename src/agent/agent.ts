@@ -1,18 +1,23 @@
-// enospc agent: samples every interval, runs the census every census interval, keeps the history,
-// forecasts every series, and serves the latest of everything (/metrics, /api/...) or writes it
-// for node_exporter's textfile collector. A scrape never waits for a sample: it reads what the
-// last one left. SIGTERM and SIGINT end it after the write in progress.
+// enospc agent's loop: samples every interval, runs the census every census interval, keeps the
+// history, forecasts every series, writes the metrics for node_exporter's textfile collector,
+// and hands the latest of everything to `publish` (serve.ts runs this loop in a worker thread
+// and serves what it publishes, so a scrape never waits for a sample). stop() ends it after the
+// write in progress.
 import { Sampler } from './sampler.js';
 import { History } from './history.js';
 import { forecast } from './forecast.js';
 import { metricsText } from './metrics.js';
-import { startServer } from './server.js';
 import { writeTextfile } from './textfile.js';
 import type { Forecast, Point, Resource, Sample } from './types.js';
 
+/** What the loop hands out after every sample. */
+export interface AgentState {
+  sample: Sample | null;
+  forecasts: Forecast[];
+  writeErrors: number;
+}
+
 export interface AgentOptions {
-  /** where to serve /metrics and /api; null: no server (--once, or --textfile alone) */
-  listen: { host: string; port: number } | null;
   /** the history database */
   db: string;
   intervalS: number;
@@ -24,6 +29,8 @@ export interface AgentOptions {
   version: string;
   /** told what happens (stderr) */
   say: (line: string) => void;
+  /** handed the latest state after every sample (and once at the start, from the history) */
+  publish?: (state: AgentState) => void;
 }
 
 /** How far back a forecast looks (s): long enough for daily cleanup cycles to show. */
@@ -90,22 +97,7 @@ export class Agent {
   async run(): Promise<number> {
     const { opts } = this;
     this.last = this.history.latest();
-    const server = opts.listen ? await startServer(opts.listen, {
-      sample: () => this.last,
-      forecasts: () => this.forecasts,
-      extra: () => ({ writeErrors: this.history.writeErrors, version: opts.version }),
-      api: (name: string) => this.api(name),
-    }) : null;
-    if (server) {
-      const a = server.address();
-      if (a && typeof a === 'object') opts.say(`enospc agent: serving http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}/metrics`);
-    }
-    const stop = () => {
-      this.stopping = true;
-      this.wake?.();
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    this.publish();
     let nextCensus = 0;
     let nextCompact = Date.now() / 1000 + COMPACT_EVERY;
     try {
@@ -115,6 +107,7 @@ export class Agent {
           await this.sampler.runCensus();
           nextCensus = now + opts.censusIntervalS;
         }
+        if (this.stopping) break;
         await this.step();
         if (opts.once) break;
         if (now >= nextCompact) {
@@ -124,12 +117,20 @@ export class Agent {
         await this.sleep(opts.intervalS * 1000 - (Date.now() / 1000 - now) * 1000);
       }
     } finally {
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
-      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      this.sampler.close();
       this.history.close();
     }
     return 0;
+  }
+
+  /** End the loop after the sample or write in progress. */
+  stop(): void {
+    this.stopping = true;
+    this.wake?.();
+  }
+
+  private publish(): void {
+    this.opts.publish?.({ sample: this.last, forecasts: this.forecasts, writeErrors: this.history.writeErrors });
   }
 
   /** One sample: taken, kept, forecast, written for the textfile collector. */
@@ -150,6 +151,7 @@ export class Agent {
         this.opts.say(`enospc agent: ${(e as Error).message}`);
       }
     }
+    this.publish();
   }
 
   private sleep(ms: number): Promise<void> {
@@ -159,18 +161,8 @@ export class Agent {
     });
   }
 
-  /** /api/NAME: the latest sample, the forecasts, a series (series?resource=&target=&since=). */
-  private api(name: string): unknown {
-    const [what, query] = name.split('?', 2);
-    if (what === 'sample') return this.last;
-    if (what === 'forecasts') return this.forecasts;
-    if (what === 'series') {
-      const q = new URLSearchParams(query ?? '');
-      const resource = q.get('resource') as Resource | null;
-      const target = q.get('target');
-      if (!resource || !target) return undefined;
-      return this.history.series(resource, target, Number(q.get('since') ?? Date.now() / 1000 - 86400));
-    }
-    return undefined;
+  /** The points of one series since `since` (for /api/series). */
+  series(resource: Resource, target: string, since: number): Point[] {
+    return this.history.series(resource, target, since);
   }
 }

@@ -5,6 +5,7 @@
 // orphans). A collector that fails says so (enospc_collector_success 0) and the rest goes on.
 import fs from 'node:fs';
 import { checkMounts } from '../probe/mount-health.js';
+import { GuardProcess } from '../probe/guard.js';
 import { PSEUDO_FSTYPES, type Mount } from '../probe/mounts.js';
 import { inotifyUsage } from '../probe/watch-users.js';
 import { kernelTables } from '../probe/sysctl.js';
@@ -51,6 +52,8 @@ export class Sampler {
   private containersRun: Sample['collectors'][number] | null = null;
   /** the mounts of the last sample, to choose the paths to watch */
   private lastMounts: MountSample[] = [];
+  /** one guard child for every sample's statfs */
+  private readonly guard = new GuardProcess();
 
   constructor(private readonly opts: SamplerOptions = {}) {}
 
@@ -83,7 +86,7 @@ export class Sampler {
   }
 
   private async mounts(): Promise<MountSample[]> {
-    const { health } = await checkMounts({ timeoutMs: this.opts.statfsTimeoutMs ?? 5000 });
+    const { health } = await checkMounts({ timeoutMs: this.opts.statfsTimeoutMs ?? 5000, guard: this.guard });
     const out: MountSample[] = [];
     for (const m of health.visible) {
       if (!sampled(m)) continue;
@@ -101,6 +104,11 @@ export class Sampler {
       });
     }
     return out;
+  }
+
+  /** Let the guard child go. */
+  close(): void {
+    this.guard.close();
   }
 
   /** The paths whose patterns are kept: as given, or every tmpfs, /tmp, /var/tmp and every mount past 80% inodes. */

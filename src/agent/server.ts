@@ -10,8 +10,8 @@ export interface ServerState {
   sample(): Sample | null;
   forecasts(): Forecast[];
   extra(): Extra;
-  /** the JSON of /api/<name>, undefined when there is no such name */
-  api(name: string): unknown | undefined;
+  /** the JSON of /api/<name> (or a promise of it), undefined when there is no such name */
+  api(name: string): unknown;
   /** the API names to link from the landing page (optional) */
   apiNames?(): string[];
 }
@@ -65,7 +65,7 @@ function send(res: http.ServerResponse, status: number, type: string, body: stri
 const TEXT = 'text/plain; charset=utf-8';
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-function handle(state: ServerState, req: http.IncomingMessage, res: http.ServerResponse): void {
+async function handle(state: ServerState, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     send(res, 405, TEXT, `method ${req.method ?? '?'} not allowed: GET or HEAD\n`, { Allow: 'GET, HEAD' });
     return;
@@ -84,7 +84,7 @@ function handle(state: ServerState, req: http.IncomingMessage, res: http.ServerR
       send(res, 200, 'text/html; charset=utf-8', landing(state.apiNames?.() ?? []));
     } else if (path.startsWith('/api/') && path.length > 5) {
       const name = path.slice(5);
-      const value = state.api(name);
+      const value = await state.api(name);
       if (value === undefined) send(res, 404, JSON_TYPE, JSON.stringify({ error: `no such API: ${name}` }) + '\n');
       else send(res, 200, JSON_TYPE, JSON.stringify(value) + '\n');
     } else {
@@ -101,7 +101,7 @@ function handle(state: ServerState, req: http.IncomingMessage, res: http.ServerR
  *  rejects with one clear line when the address cannot be bound. */
 export function startServer(addr: Address, state: ServerState): Promise<http.Server> {
   return new Promise((resolve, reject) => {
-    const server = http.createServer((req, res) => handle(state, req, res));
+    const server = http.createServer((req, res) => void handle(state, req, res));
     const where = formatAddress(addr);
     const fail = (e: unknown) => {
       server.close();

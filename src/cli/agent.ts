@@ -1,6 +1,8 @@
 // enospc agent: the long-running sampler, history, forecasts and exporter (src/agent).
 import { parseSpan } from '../clean/rules.js';
 import { Agent } from '../agent/agent.js';
+import { AgentStartError, serveAgent } from '../agent/serve.js';
+import type { LoopOptions } from '../agent/worker.js';
 import { HistoryOpenError } from '../agent/history.js';
 import { displayText } from '../shared/text.js';
 import { say } from './output.js';
@@ -27,23 +29,35 @@ function seconds(name: string, text: string): number {
 export async function runAgent(flags: AgentFlags, version: string): Promise<number> {
   const intervalS = seconds('--interval', flags.interval);
   const censusIntervalS = seconds('--census-interval', flags.censusInterval);
-  const parsed = parseListen(flags.listen);
-  const listen = flags.once ? null : parsed;
+  const listen = parseListen(flags.listen);
+  const loop: LoopOptions = {
+    db: flags.db, intervalS, censusIntervalS, watch: flags.watch ?? [], textfile: flags.textfile ?? null, once: flags.once === true, version,
+  };
+  const tell = (line: string) => say(line + '\n');
+  if (!flags.once) {
+    // the loop in a worker thread, the server here
+    try {
+      return await serveAgent(loop, listen, tell);
+    } catch (e) {
+      // a database it cannot use; an address it cannot bind (in use, no permission, no such address)
+      if (e instanceof AgentStartError || (e instanceof Error && e.message.startsWith('cannot listen on '))) fail(e.message);
+      throw e;
+    }
+  }
   let agent: Agent;
   try {
-    agent = Agent.open({
-      listen, db: flags.db, intervalS, censusIntervalS, watch: flags.watch ?? [], textfile: flags.textfile ?? null,
-      once: flags.once === true, version, say: (line) => say(line + '\n'),
-    });
+    agent = Agent.open({ ...loop, say: tell });
   } catch (e) {
     if (e instanceof HistoryOpenError) fail(e.message);
     throw e;
   }
+  const stop = () => agent.stop();
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
   try {
     return await agent.run();
-  } catch (e) {
-    // the server says why it cannot bind (in use, no permission, no such address) in one line
-    if (e instanceof Error && e.message.startsWith('cannot listen on ')) fail(e.message);
-    throw e;
+  } finally {
+    process.off('SIGTERM', stop);
+    process.off('SIGINT', stop);
   }
 }

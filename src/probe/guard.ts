@@ -7,7 +7,7 @@
 // One child takes every request at once and answers each as it can; whatever has not answered
 // by the deadline comes back as "timeout", and the child is killed. Nothing of it keeps this
 // process's event loop alive afterwards.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type fs from 'node:fs';
@@ -51,13 +51,13 @@ interface Line { i: number; statfs?: RawStatfs; error?: string; real?: string; d
  * `resolve` (relative ones against the current directory), all at once in one child process,
  * within `ms`.
  */
-export async function guarded(ask: { statfs?: string[]; resolve?: string[] }, ms = 5000): Promise<GuardAnswers> {
+export async function guarded(ask: { statfs?: string[]; resolve?: string[] }, ms = 5000, kept?: GuardProcess): Promise<GuardAnswers> {
   const requests: GuardRequest[] = [
     ...(ask.statfs ?? []).map((p): GuardRequest => ({ op: 'statfs', path: path.resolve(p) })),
     ...(ask.resolve ?? []).map((p): GuardRequest => ({ op: 'resolve', path: path.resolve(p) })),
   ];
   const t0 = performance.now();
-  const lines = requests.length ? await run(requests, ms) : [];
+  const lines = !requests.length ? [] : kept ? await kept.ask(requests, ms) : await run(requests, ms);
   const nStatfs = ask.statfs?.length ?? 0;
   const miss = (i: number): string => (lines[i] === undefined ? 'timeout' : lines[i]!.error!);
   const out: GuardAnswers = { statfs: [], resolve: [], elapsedMs: performance.now() - t0 };
@@ -80,8 +80,140 @@ export async function guarded(ask: { statfs?: string[]; resolve?: string[] }, ms
 }
 
 /** statfs of each path through the guard. */
-export async function statfsGuarded(paths: string[], ms = 5000): Promise<UsageOrError[]> {
-  return (await guarded({ statfs: paths }, ms)).statfs;
+export async function statfsGuarded(paths: string[], ms = 5000, kept?: GuardProcess): Promise<UsageOrError[]> {
+  return (await guarded({ statfs: paths }, ms, kept)).statfs;
+}
+
+/** Threads of a kept child: statfs calls at once, and twice the hung ones it may hold before it is replaced. */
+const KEPT_THREADS = 64;
+
+/**
+ * A guard child kept between calls, for a long-running process (the agent): one process for
+ * every sample instead of a new one each time (starting Node costs ~100 ms of CPU). A request
+ * that did not answer in time stays in the child; the same request asked again waits for that
+ * one rather than taking another thread, and answers when it does (a mount that comes back).
+ * When half its threads are held by hung calls, the child is killed and a new one started.
+ */
+export class GuardProcess {
+  private child: ChildProcessWithoutNullStreams | null = null;
+  private nextBatch = 0;
+  /** open batches: where each answer line goes, and how to end them if the child dies */
+  private readonly batches = new Map<number, { got: (k: number, line: Line) => void; fail: (why: string) => void }>();
+  /** requests still in the child after their deadline ("op\0path"), with who else waits for them */
+  private readonly stuck = new Map<string, Array<(line: Line) => void>>();
+  /** for a batch that ended with requests unanswered: its index -> the stuck request */
+  private readonly late = new Map<number, Map<number, string>>();
+  private buf = '';
+
+  /** The answers by request index, as run() gives them. */
+  ask(requests: GuardRequest[], ms: number): Promise<Array<Line | undefined>> {
+    const child = this.spawned();
+    const b = this.nextBatch++;
+    const answers = new Array<Line | undefined>(requests.length);
+    let left = requests.length;
+    let done = false;
+    /** child index -> [request index, key] of what is sent */
+    const sent: Array<[number, string]> = [];
+    return new Promise((resolve) => {
+      const finish = () => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        this.batches.delete(b);
+        const late = new Map<number, string>();
+        sent.forEach(([i, key], k) => {
+          if (answers[i] === undefined && !this.stuck.has(key)) {
+            this.stuck.set(key, []);
+            late.set(k, key);
+          }
+        });
+        if (late.size) this.late.set(b, late);
+        if (this.stuck.size * 2 >= KEPT_THREADS) this.close();
+        resolve(answers);
+      };
+      const got = (i: number, line: Line) => {
+        if (done || answers[i] !== undefined) return;
+        answers[i] = { ...line, i };
+        if (--left === 0) finish();
+      };
+      const timer = setTimeout(finish, ms);
+      this.batches.set(b, {
+        got: (k, line) => got(sent[k]![0], line),
+        fail: (why) => {
+          for (let i = 0; i < answers.length; i++) answers[i] ??= { i, error: why };
+          finish();
+        },
+      });
+      const send: GuardRequest[] = [];
+      requests.forEach((r, i) => {
+        const key = `${r.op}\0${r.path}`;
+        const waiting = this.stuck.get(key);
+        if (waiting) waiting.push((line) => got(i, line));
+        else {
+          sent.push([i, key]);
+          send.push(r);
+        }
+      });
+      if (send.length) child.stdin.write(JSON.stringify({ b, requests: send }) + '\n');
+    });
+  }
+
+  /** Kill the child (it may be stuck in the kernel); the next ask starts another. */
+  close(): void {
+    const child = this.child;
+    if (!child) return;
+    this.child = null;
+    this.stuck.clear();
+    this.late.clear();
+    child.kill('SIGKILL');
+    child.stdin.destroy();
+    child.stdout.destroy();
+    for (const [, batch] of this.batches) batch.fail('the probe process was replaced');
+  }
+
+  private spawned(): ChildProcessWithoutNullStreams {
+    if (this.child) return this.child;
+    const child = spawn(process.execPath, [CHILD, '--serve'], {
+      cwd: '/', stdio: ['pipe', 'pipe', 'ignore'], env: { ...process.env, UV_THREADPOOL_SIZE: String(KEPT_THREADS) },
+    }) as unknown as ChildProcessWithoutNullStreams;
+    this.child = child;
+    this.buf = '';
+    // nothing of it keeps this process alive: an open batch's timer does while one is asked
+    child.unref();
+    (child.stdin as unknown as { unref?: () => void }).unref?.();
+    (child.stdout as unknown as { unref?: () => void }).unref?.();
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => this.read(chunk));
+    child.stdin.on('error', () => { /* the child died: 'close' says so */ });
+    const gone = (why: string) => {
+      if (this.child !== child) return;
+      this.child = null;
+      this.stuck.clear();
+      this.late.clear();
+      for (const [, batch] of this.batches) batch.fail(why);
+    };
+    child.on('error', (e) => gone(`the probe process could not run: ${(e as NodeJS.ErrnoException).code ?? e.message}`));
+    child.on('close', (code, signal) => gone(`the probe process ended (${signal ?? `exit ${code}`}) without answering`));
+    return child;
+  }
+
+  private read(chunk: string): void {
+    this.buf += chunk;
+    let nl: number;
+    while ((nl = this.buf.indexOf('\n')) >= 0) {
+      const line = JSON.parse(this.buf.slice(0, nl)) as Line & { b: number };
+      this.buf = this.buf.slice(nl + 1);
+      this.batches.get(line.b)?.got(line.i, line);
+      const late = this.late.get(line.b);
+      const key = late?.get(line.i);
+      if (late && key !== undefined) {
+        late.delete(line.i);
+        if (!late.size) this.late.delete(line.b);
+        for (const w of this.stuck.get(key) ?? []) w(line);
+        this.stuck.delete(key);
+      }
+    }
+  }
 }
 
 /** The answers by request index; undefined for those that did not answer in time. */

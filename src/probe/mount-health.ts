@@ -4,7 +4,7 @@
 // open, a walk would hang the process for good). An autofs mount point with nothing mounted on
 // it is never entered either: entering it triggers an automount, which waits for its daemon.
 import path from 'node:path';
-import { guarded, type Resolved, type UsageOrError } from './guard.js';
+import { guarded, type GuardProcess, type Resolved, type UsageOrError } from './guard.js';
 import { PSEUDO_FSTYPES, hiddenMounts, mountOf, mountPointsBelow, readMounts, type Mount, type WalkMount } from './mounts.js';
 
 export interface MountHealth {
@@ -28,6 +28,8 @@ export interface HealthOptions {
   under?: string;
   /** ms (default 5 s) */
   timeoutMs?: number;
+  /** a guard child kept between calls (the agent's), instead of a new one */
+  guard?: GuardProcess;
 }
 
 /** The mounts as mountinfo has them, none known dead (no statfs made). */
@@ -42,7 +44,7 @@ export async function checkMounts(opts: HealthOptions = {}): Promise<{ health: M
   health.timeoutMs = opts.timeoutMs ?? 5000;
   const under = opts.under === undefined || opts.under === '/' ? '/' : opts.under + '/';
   const asked = health.visible.filter((m) => !PSEUDO_FSTYPES.has(m.fstype) && (under === '/' || (m.mountPoint + '/').startsWith(under)));
-  const g = await guarded({ statfs: asked.map((m) => m.mountPoint), resolve: opts.resolve ?? [] }, health.timeoutMs);
+  const g = await guarded({ statfs: asked.map((m) => m.mountPoint), resolve: opts.resolve ?? [] }, health.timeoutMs, opts.guard);
   const silentDevs = new Set<string>();
   asked.forEach((m, i) => {
     const r = g.statfs[i]!;

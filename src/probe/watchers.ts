@@ -2,7 +2,7 @@
 // anon-inode link, and counted from fdinfo. Processes that vanish mid-scan are skipped quietly;
 // those we may not read (not root) are listed so totals can say they are a lower bound.
 import fs from 'node:fs';
-import { parseEpoll, parseFanotify, parseInotify, type InotifyWatch } from './fdinfo.js';
+import { countInotify, parseEpoll, parseFanotify, parseInotify, type InotifyWatch } from './fdinfo.js';
 import { comm, livePids, scanFds, type FdSink } from './procs.js';
 import { euidOf, readOr } from './procinfo.js';
 
@@ -66,10 +66,12 @@ export class WatchersSink implements FdSink {
       ...(this.keepWatches ? { watchList: [] } : {}),
     };
     if (kind === 'inotify') {
-      const w = parseInotify(info);
+      // without the watch list, only the first 64 watches (the instance's fingerprint) are parsed
+      const w = parseInotify(info, this.keepWatches ? Infinity : 64);
+      const n = this.keepWatches ? w.length : countInotify(info);
       p.inotify.instances++;
-      p.inotify.watches += w.length;
-      p.instances.push({ fd, watches: w.length, key: `${w.length}:${w.slice(0, 64).map((x) => `${x.wd}.${x.ino}.${x.sdev}`).join(',')}` });
+      p.inotify.watches += n;
+      p.instances.push({ fd, watches: n, key: `${n}:${w.slice(0, 64).map((x) => `${x.wd}.${x.ino}.${x.sdev}`).join(',')}` });
       // not push(...w): a spread of 200k watches overflows the stack
       if (p.watchList) for (const x of w) p.watchList.push(x);
     } else if (kind === 'fanotify') {

@@ -1,0 +1,84 @@
+// `enospc agent` serving: the loop runs in a worker thread (worker.ts), this thread keeps the
+// last state it posted and answers HTTP from it. A sample that reads /proc for half a second,
+// a census, or a forecast pass never delays a scrape. SIGTERM and SIGINT stop the loop after
+// the write in progress, then the server.
+import type http from 'node:http';
+import { Worker } from 'node:worker_threads';
+import { startServer, type Address } from './server.js';
+import type { AgentState } from './agent.js';
+import type { FromWorker, LoopOptions, ToWorker } from './worker.js';
+import type { Point, Resource } from './types.js';
+
+/** Why the agent could not start (a database it cannot use), in one line. */
+export class AgentStartError extends Error {
+  override readonly name = 'AgentStartError';
+}
+
+export async function serveAgent(loop: LoopOptions, listen: Address, say: (line: string) => void): Promise<number> {
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: loop });
+  const send = (m: ToWorker) => worker.postMessage(m);
+  let state: AgentState = { sample: null, forecasts: [], writeErrors: 0 };
+  const asked = new Map<number, (points: Point[]) => void>();
+  let nextId = 0;
+  let ended: (code: number) => void = () => {};
+  const finished = new Promise<number>((resolve) => { ended = resolve; });
+  const ready = new Promise<void>((resolve, reject) => {
+    worker.on('message', (m: FromWorker) => {
+      if (m.type === 'ready') resolve();
+      else if (m.type === 'open-error') reject(new AgentStartError(m.message));
+      else if (m.type === 'state') state = m.state;
+      else if (m.type === 'say') say(m.line);
+      else if (m.type === 'series') {
+        asked.get(m.id)?.(m.points);
+        asked.delete(m.id);
+      } else if (m.type === 'done') ended(m.code);
+    });
+    worker.on('error', (e) => {
+      say(`enospc agent: the sampler failed: ${String(e.message).split('\n')[0]}`);
+      reject(e);
+      ended(1);
+    });
+    worker.on('exit', () => {
+      reject(new AgentStartError('the sampler ended before it started'));
+      ended(1);
+    });
+  });
+  await ready;
+  const stop = () => send({ type: 'stop' });
+  let server: http.Server;
+  try {
+    server = await startServer(listen, {
+      sample: () => state.sample,
+      forecasts: () => state.forecasts,
+      extra: () => ({ writeErrors: state.writeErrors, version: loop.version }),
+      api: (name: string) => {
+        const [what, query] = name.split('?', 2);
+        if (what === 'sample') return state.sample;
+        if (what === 'forecasts') return state.forecasts;
+        if (what !== 'series') return undefined;
+        const q = new URLSearchParams(query ?? '');
+        const resource = q.get('resource') as Resource | null;
+        const target = q.get('target');
+        if (!resource || !target) return undefined;
+        const id = nextId++;
+        send({ type: 'series', id, resource, target, since: Number(q.get('since') ?? Date.now() / 1000 - 86400) });
+        return new Promise<Point[]>((resolve) => asked.set(id, resolve));
+      },
+    });
+  } catch (e) {
+    stop();
+    await finished;
+    throw e;
+  }
+  const a = server.address();
+  if (a && typeof a === 'object') say(`enospc agent: serving http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}/metrics`);
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  try {
+    return await finished;
+  } finally {
+    process.off('SIGTERM', stop);
+    process.off('SIGINT', stop);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}

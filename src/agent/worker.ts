@@ -1,0 +1,48 @@
+// The agent's loop in a worker thread (started by serve.ts): everything that takes time (statfs
+// through the guard, /proc reads, the census, SQLite, forecasts) happens here, so the main
+// thread's HTTP server answers every scrape at once from the last state this posts.
+import { parentPort, workerData } from 'node:worker_threads';
+import { Agent, type AgentOptions, type AgentState } from './agent.js';
+import { HistoryOpenError } from './history.js';
+import type { Point, Resource } from './types.js';
+
+/** The loop's options as they cross to the worker (no functions). */
+export type LoopOptions = Omit<AgentOptions, 'say' | 'publish'>;
+
+export type ToWorker = { type: 'stop' } | { type: 'series'; id: number; resource: Resource; target: string; since: number };
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'open-error'; message: string }
+  | { type: 'state'; state: AgentState }
+  | { type: 'say'; line: string }
+  | { type: 'series'; id: number; points: Point[] }
+  | { type: 'done'; code: number };
+
+function main(): void {
+  const port = parentPort;
+  if (!port) throw new Error('agent/worker.js runs as a worker thread');
+  const post = (m: FromWorker) => port.postMessage(m);
+  let agent: Agent;
+  try {
+    agent = Agent.open({
+      ...(workerData as LoopOptions),
+      say: (line) => post({ type: 'say', line }),
+      publish: (state) => post({ type: 'state', state }),
+    });
+  } catch (e) {
+    if (!(e instanceof HistoryOpenError)) throw e;
+    post({ type: 'open-error', message: e.message });
+    return;
+  }
+  port.on('message', (m: ToWorker) => {
+    if (m.type === 'stop') agent.stop();
+    else if (m.type === 'series') post({ type: 'series', id: m.id, points: agent.series(m.resource, m.target, m.since) });
+  });
+  post({ type: 'ready' });
+  void agent.run().then((code) => {
+    post({ type: 'done', code });
+    port.close();
+  });
+}
+
+main();
