@@ -26,7 +26,7 @@ const rendered = new Set<string>();
 /** The terminal report of these findings (no colour), as doctor prints it. */
 function render(findings: Finding[]): string {
   for (const f of findings) rendered.add(`${f.id}:${f.severity}`);
-  return doctorHuman({ host: { kernel: '', arch: '', hostname: '', node: '' }, mounts: [], findings, unknown: [], exitCode: 0, mountFacts: [] }, false);
+  return doctorHuman({ host: { kernel: '', arch: '', hostname: '', node: '' }, mounts: [], findings, unknown: [], exitCode: 0, mountFacts: [], extraCensus: [] }, false);
 }
 
 function run(id: string, ctx: CheckContext): Finding[] {

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CLI, cannotHang, cannotMount, hungMount, stopHung, touch } from './helpers.js';
 import type { MountHealth } from '../src/probe/mount-health.js';
+import { GuardProcess, statfsGuarded } from '../src/probe/guard.js';
 
 interface Timed { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; ms: number }
 
@@ -78,6 +79,30 @@ describe('a FUSE mount whose server never answers', { skip: cannotHang ?? false 
     assert.equal(json.exitCode, 3);
     assert.ok(json.unknown.some((u) => u.what === `statfs ${dir}` && /did not answer/.test(u.error) && u.kind === 'failed'), JSON.stringify(json.unknown));
     assert.equal(json.mounts.find((m) => m.path === dir)?.error, 'timeout');
+  });
+
+  test("the agent's kept guard: the hung statfs times out once, then answers 'timeout' at once; the others answer; it ends when closed", async () => {
+    const g = new GuardProcess();
+    try {
+      let t0 = performance.now();
+      let r = await statfsGuarded([parent, dir, '/'], 1500, g);
+      assert.ok(performance.now() - t0 >= 1400, 'the first ask waits for the deadline');
+      assert.ok(r[0]!.usage && r[2]!.usage, JSON.stringify(r));
+      assert.equal(r[1]!.error, 'timeout');
+      t0 = performance.now();
+      r = await statfsGuarded([parent, dir], 1500, g);
+      assert.ok(performance.now() - t0 < 500, `the second ask did not wait for the hung one (${Math.round(performance.now() - t0)} ms)`);
+      assert.ok(r[0]!.usage);
+      assert.equal(r[1]!.error, 'timeout');
+      r = await statfsGuarded([dir], 1500, g);
+      assert.equal(r[0]!.error, 'timeout');
+    } finally {
+      g.close();
+    }
+    // closed: nothing of it keeps this process (the runner would wait); a new ask starts a new child
+    const again = await statfsGuarded([parent], 1500, g);
+    assert.ok(again[0]!.usage);
+    g.close();
   });
 
   test('doctor DIR and doctor /: within 8 s, the walk of / does not enter DIR', () => {

@@ -82,6 +82,9 @@ export class Agent {
   private last: Sample | null = null;
   private forecasts: Forecast[] = [];
   private forecastAt = -Infinity;
+  /** how the last forecast pass went (it runs every few minutes; shown with every sample) */
+  private forecastRun: Sample['collectors'][number] | null = null;
+  private writeErrorsBefore = 0;
   private stopping = false;
   private wake: (() => void) | null = null;
 
@@ -90,7 +93,7 @@ export class Agent {
   /** Open the history (throws a clear error for an unwritable path) and make the agent. */
   static open(opts: AgentOptions): Agent {
     const history = History.open(opts.db);
-    return new Agent(opts, history, new Sampler({ watch: opts.watch }));
+    return new Agent(opts, history, new Sampler({ watch: opts.watch, intervalS: opts.intervalS }));
   }
 
   /** Run until stopped (or one sample with --once). Resolves with the exit status. */
@@ -136,14 +139,20 @@ export class Agent {
   /** One sample: taken, kept, forecast, written for the textfile collector. */
   async step(): Promise<void> {
     const s = await this.sampler.sample();
+    let t0 = performance.now();
     this.history.record(s);
+    s.collectors.push({ collector: 'history', seconds: (performance.now() - t0) / 1000, success: this.history.writeErrors === this.writeErrorsBefore });
+    this.writeErrorsBefore = this.history.writeErrors;
     this.last = s;
     const scale = Math.min(1, this.opts.intervalS / NOMINAL_INTERVAL);
     if (s.t - this.forecastAt >= FORECAST_EVERY * scale) {
       this.forecastAt = s.t;
+      t0 = performance.now();
       this.forecasts = targetsOf(s).map(({ resource, target }) =>
         forecastScaled(resource, target, this.history.series(resource, target, s.t - FORECAST_SPAN * scale), s.t, scale));
+      this.forecastRun = { collector: 'forecast', seconds: (performance.now() - t0) / 1000, success: true };
     }
+    if (this.forecastRun) s.collectors.push(this.forecastRun);
     if (this.opts.textfile) {
       try {
         await writeTextfile(this.opts.textfile, metricsText(s, this.forecasts, { writeErrors: this.history.writeErrors, version: this.opts.version }));

@@ -293,7 +293,8 @@ export function extract(sample: Sample, t: number, state: SegState): Entry {
     if (size !== null && avail !== null) add('blocks', m.mountpoint, MOUNT_LABELS, m.device, m.fstype, size - avail, limit(size), m.mountId);
   }
   const watchLimit = limit(sample.limits.inotifyWatches), instanceLimit = limit(sample.limits.inotifyInstances);
-  for (const u of sample.users) {
+  // the users' watches of an earlier reading are not written again
+  for (const u of sample.usersAt === undefined ? sample.users : []) {
     const name = u.user || String(u.uid);
     add('inotify_watches', name, USER_LABELS, u.uid, '', num(u.inotifyWatches), watchLimit, '');
     add('inotify_instances', name, USER_LABELS, u.uid, '', num(u.inotifyInstances), instanceLimit, '');

@@ -8,7 +8,7 @@ import { checkMounts } from '../probe/mount-health.js';
 import { GuardProcess } from '../probe/guard.js';
 import { PSEUDO_FSTYPES, type Mount } from '../probe/mounts.js';
 import { inotifyUsage } from '../probe/watch-users.js';
-import { kernelTables } from '../probe/sysctl.js';
+import { kernelTables, watchLimits } from '../probe/sysctl.js';
 import { userName } from '../probe/users.js';
 import { doctor } from '../doctor/run.js';
 import { containers } from '../containers/run.js';
@@ -16,6 +16,10 @@ import { RANK } from '../shared/levels.js';
 import type { MountSample, PatternSample, Sample, UserWatchSample } from './types.js';
 
 const GIB = 2 ** 30;
+/** the share of one core the per-user watch reading may take at most (at the nominal interval) */
+const WATCH_COST_SHARE = 0.004;
+/** the interval the agent's defaults are made for (s) */
+const NOMINAL_INTERVAL = 15;
 /** how often container stores are read for their ID-mapped copies */
 const CONTAINERS_EVERY_MS = 3600_000;
 
@@ -26,6 +30,8 @@ export interface SamplerOptions {
   statfsTimeoutMs?: number;
   /** time for the censuses of one census run, ms */
   censusBudgetMs?: number;
+  /** the sampling interval, s (a shorter one than 15 s allows the watch reading a larger share) */
+  intervalS?: number;
 }
 
 function bootId(): string {
@@ -52,6 +58,8 @@ export class Sampler {
   private containersRun: Sample['collectors'][number] | null = null;
   /** the mounts of the last sample, to choose the paths to watch */
   private lastMounts: MountSample[] = [];
+  /** the last reading of the per-user watches: when, what it cost (s of wall time, nearly all CPU) */
+  private watch: { at: number; seconds: number; users: UserWatchSample[]; limits: { inotifyWatches: number | null; inotifyInstances: number | null } } | null = null;
   /** one guard child for every sample's statfs */
   private readonly guard = new GuardProcess();
 
@@ -73,14 +81,30 @@ export class Sampler {
     };
     const mounts = await timed('filesystem', () => this.mounts(), [] as MountSample[]);
     this.lastMounts = mounts;
-    const watch = await timed('inotify', () => inotifyUsage(), null);
-    const users: UserWatchSample[] = (watch?.users ?? []).map((u) => ({
-      user: u.user, uid: u.uid, inotifyWatches: u.watches, inotifyInstances: u.instances, fanotifyMarks: u.fanotifyMarks, epollWatches: u.epollWatches,
-    }));
+    // every process's fdinfo costs ~2 ms of CPU per 1,000 watches, most of it the kernel's
+    // writing them out: where that is dear, they are read less often (see WATCH_COST_SHARE)
+    const last = this.watch;
+    const scale = Math.min(1, (this.opts.intervalS ?? NOMINAL_INTERVAL) / NOMINAL_INTERVAL);
+    if (!last || now - last.at >= last.seconds / (WATCH_COST_SHARE / scale) - 0.001) {
+      const t0 = performance.now();
+      const watch = await timed('inotify', () => inotifyUsage(), null);
+      if (watch) {
+        this.watch = {
+          at: now, seconds: (performance.now() - t0) / 1000, limits: watch.limits,
+          users: watch.users.map((u) => ({
+            user: u.user, uid: u.uid, inotifyWatches: u.watches, inotifyInstances: u.instances, fanotifyMarks: u.fanotifyMarks, epollWatches: u.epollWatches,
+          })),
+        };
+      }
+    } else {
+      collectors.push({ collector: 'inotify', seconds: last.seconds, success: true });
+    }
+    const watch = this.watch;
+    const users = watch?.users ?? [];
     const tables = await timed('kernel_tables', () => Object.entries(kernelTables()).map(([table, t]) => ({ table, used: t.used, limit: t.limit })), []);
     return {
-      t: now, bootId: bootId(), mounts, users,
-      limits: { inotifyWatches: watch?.limits.inotifyWatches ?? null, inotifyInstances: watch?.limits.inotifyInstances ?? null },
+      t: now, bootId: bootId(), mounts, users, ...(watch && watch.at !== now ? { usersAt: watch.at } : {}),
+      limits: this.limits(watch?.limits),
       tables, patterns: this.patterns, idmappedCopies: this.idmapped, findings: this.findings, collectors: [...collectors, ...this.census],
     };
   }
@@ -106,6 +130,16 @@ export class Sampler {
     return out;
   }
 
+  /** The inotify limits now (a sysctl read), else those of the last reading. */
+  private limits(before: Sample['limits'] | undefined): Sample['limits'] {
+    try {
+      const l = watchLimits();
+      return { inotifyWatches: l.inotifyWatches, inotifyInstances: l.inotifyInstances };
+    } catch {
+      return before ?? { inotifyWatches: null, inotifyInstances: null };
+    }
+  }
+
   /** Let the guard child go. */
   close(): void {
     this.guard.close();
@@ -124,19 +158,37 @@ export class Sampler {
     return [...out];
   }
 
-  /** The slow part, every census interval: the findings of every mount, the patterns of the watched paths. */
+  /** The slow part, every census interval: one doctor run gives the findings of every mount and the patterns of the watched paths. */
   async runCensus(): Promise<void> {
     const budget = this.opts.censusBudgetMs ?? 20_000;
     const timeout = this.opts.statfsTimeoutMs ?? 5000;
     this.census.length = 0;
     let t0 = performance.now();
     try {
-      const all = await doctor({ budgetMs: budget / 2, statfsTimeoutMs: timeout });
-      this.findings = all.findings.filter((f) => RANK[f.severity] >= RANK.warning)
+      const watched = this.watched();
+      const report = await doctor({ alsoCensus: watched, budgetMs: budget, statfsTimeoutMs: timeout });
+      this.findings = report.findings.filter((f) => RANK[f.severity] >= RANK.warning)
         .map((f) => ({ check: f.id, severity: f.severity as 'warning' | 'critical', target: f.target, title: f.title }));
-      this.census.push({ collector: 'doctor', seconds: (performance.now() - t0) / 1000, success: true });
+      // the patterns of the watched paths: censused as a mount's root, or apart
+      const roots = new Set(watched);
+      const censused = [
+        ...report.mountFacts.filter((f) => f.census && roots.has(f.mount.mountPoint)).map((f) => ({ mount: f.mount, census: f.census! })),
+        ...report.extraCensus,
+      ];
+      const patterns: PatternSample[] = [];
+      for (const { mount, census: c } of censused) {
+        for (const p of c.patterns.slice(0, 10)) {
+          const orphans = p.pidDead !== null && p.pidAlive !== null ? p.pidDead : p.stale;
+          patterns.push({
+            mountpoint: mount.mountPoint, pattern: p.pattern.toString('utf8'), files: p.count, orphans,
+            owners: (p.owners ?? []).slice(0, 3).map((o) => userName(o.uid)), producer: null,
+          });
+        }
+      }
+      this.patterns = patterns;
+      this.census.push({ collector: 'census', seconds: (performance.now() - t0) / 1000, success: true });
     } catch {
-      this.census.push({ collector: 'doctor', seconds: (performance.now() - t0) / 1000, success: false });
+      this.census.push({ collector: 'census', seconds: (performance.now() - t0) / 1000, success: false });
     }
     // container stores: their ID-mapped copies, hourly (reading a store is not cheap)
     if (Date.now() - this.containersAt >= CONTAINERS_EVERY_MS) {
@@ -152,26 +204,5 @@ export class Sampler {
       }
     }
     if (this.containersRun) this.census.push(this.containersRun);
-    t0 = performance.now();
-    try {
-      const paths = this.watched();
-      const report = paths.length ? await doctor({ paths, budgetMs: budget / 2, statfsTimeoutMs: timeout }) : null;
-      const patterns: PatternSample[] = [];
-      for (const f of report?.mountFacts ?? []) {
-        const c = f.census;
-        if (!c) continue;
-        for (const p of c.patterns.slice(0, 10)) {
-          const orphans = p.pidDead !== null && p.pidAlive !== null ? p.pidDead : p.stale;
-          patterns.push({
-            mountpoint: f.mount.mountPoint, pattern: p.pattern.toString('utf8'), files: p.count, orphans,
-            owners: (p.owners ?? []).slice(0, 3).map((o) => userName(o.uid)), producer: null,
-          });
-        }
-      }
-      this.patterns = patterns;
-      this.census.push({ collector: 'census', seconds: (performance.now() - t0) / 1000, success: true });
-    } catch {
-      this.census.push({ collector: 'census', seconds: (performance.now() - t0) / 1000, success: false });
-    }
   }
 }

@@ -50,6 +50,8 @@ export interface Sample {
   bootId: string;
   mounts: MountSample[];
   users: UserWatchSample[];
+  /** when `users` was read, when before this sample (the reading is spaced out where it is dear; not written again to the history) */
+  usersAt?: number;
   limits: { inotifyWatches: number | null; inotifyInstances: number | null };
   /** kernel tables (ipc.sem, ipc.shm, ipc.msg, mqueue.queues, pty.count, ...): used and limit */
   tables: Array<{ table: string; used: number | null; limit: number | null }>;

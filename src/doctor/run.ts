@@ -34,6 +34,13 @@ export interface DoctorOptions {
    * A path that does not exist throws PathError.
    */
   paths?: string[];
+  /**
+   * with every mount (no `paths`): paths to census besides the troubled mounts (the agent's
+   * watched paths). A mount point is censused as its mount's, for the checks to see; any other
+   * path apart, into `extraCensus`, which the checks do not see. Paths that do not resolve are
+   * left out.
+   */
+  alsoCensus?: string[];
   /** time for all censuses together, ms (default 20 s) */
   budgetMs?: number;
   /** statfs time limit per mount, ms (default 5 s) */
@@ -68,6 +75,8 @@ export interface DoctorReport {
   /** 0 ok, 1 warning, 2 critical, 3 unknown (critical and warning take precedence) */
   exitCode: number;
   mountFacts: MountFacts[];
+  /** the censuses of `alsoCensus` paths that are not a mount's root */
+  extraCensus: Array<{ root: string; mount: MountFacts['mount']; census: NonNullable<MountFacts['census']> }>;
 }
 
 function troubled(f: MountFacts): boolean {
@@ -86,12 +95,26 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
   const staleAfter = opts.staleAfter ?? 3600;
   const given = opts.paths ?? [];
   // every real mount statfs'd, and the paths resolved, in one child that cannot hang this process
-  const checks = opts.mountChecks ?? startMountChecks(given, opts.statfsTimeoutMs);
-  const unknown: Unknown[] = [...checks.unknown];
+  const also = given.length ? [] : opts.alsoCensus ?? [];
+  const checks = opts.mountChecks ?? startMountChecks(given.length ? given : also, opts.statfsTimeoutMs);
+  const unknown: Unknown[] = given.length ? [...checks.unknown] : [];
   const toResolve = checks.toResolve;
   opts.onProgress?.('statfs of every mount');
   const { health, resolved } = await checks.done;
   const targets: Target[] = given.length ? pathTargets(toResolve, resolved, health, unknown) : mountTargets(health, unknown);
+  // the other paths to census: a target's root goes with its target, any other path apart
+  const censusRoots = new Set<string>();
+  const extra: Target[] = [];
+  if (also.length) {
+    toResolve.forEach((_, i) => {
+      const r = resolved[i];
+      if (!r?.real || !r.dir) return;
+      if (targets.some((t) => t.root === r.real)) return void censusRoots.add(r.real);
+      const m = mountOf(r.real, health.visible);
+      // one census per filesystem, as with paths named (the first path on it)
+      if (m && !health.dead.has(m.id) && !extra.some((t) => t.mount === m)) extra.push({ mount: m, root: r.real, dir: true, stat: { usage: r.usage } });
+    });
+  }
   const facts: MountFacts[] = targets.map((t) => ({ mount: t.mount, usage: t.stat.usage, ...(t.stat.error ? { usageError: t.stat.error } : {}) }));
 
   // one reading of every process's fds gives both the open-file index and the watch counts
@@ -129,21 +152,32 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
 
   // censuses: troubled mounts, and the paths the user named
   const deadline = performance.now() + (opts.budgetMs ?? 20_000);
-  for (const [i, f] of facts.entries()) {
-    const { root, dir } = targets[i]!;
-    if (!f.usage || !dir || !(given.length || troubled(f))) continue;
+  const censusOf = async (root: string, mount: MountFacts['mount']): Promise<MountFacts['census']> => {
     const left = deadline - performance.now();
-    if (left <= 0) break;
+    if (left <= 0) return undefined;
     opts.onProgress?.(`scanning ${root}`);
     try {
-      f.census = await censusParallel(root, {
+      return await censusParallel(root, {
         stat: true, limit: 10, budgetMs: left, staleAfter, livePids: pids, pidNames: pidNames(), mountPoints: walkMounts(root, health),
-        ...(openComplete ? { openInodes: open!.byDev.get(`${f.mount.major}:${f.mount.minor}`) ?? new Set<number>() } : {}),
+        ...(openComplete ? { openInodes: open!.byDev.get(`${mount.major}:${mount.minor}`) ?? new Set<number>() } : {}),
       });
     } catch (e) {
       // an unreadable root: the checks still speak from statfs
       unknown.push({ what: `scan of ${root}`, error: (e as Error).message, kind: (e as NodeJS.ErrnoException).code === 'EACCES' ? 'needs-root' : 'failed' });
+      return undefined;
     }
+  };
+  for (const [i, f] of facts.entries()) {
+    const { root, dir } = targets[i]!;
+    if (!f.usage || !dir || !(given.length || troubled(f) || censusRoots.has(root))) continue;
+    const c = await censusOf(root, f.mount);
+    if (c) f.census = c;
+  }
+  const extraCensus: DoctorReport['extraCensus'] = [];
+  for (const t of extra) {
+    if (facts.some((f) => f.mount === t.mount && f.census)) continue; // its whole filesystem was censused
+    const c = await censusOf(t.root, t.mount);
+    if (c) extraCensus.push({ root: t.root, mount: t.mount, census: c });
   }
 
   // container stores on the mounts looked at, their layer directories counted in what is left
@@ -200,5 +234,6 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
     unknown,
     exitCode,
     mountFacts: facts,
+    extraCensus,
   };
 }

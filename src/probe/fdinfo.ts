@@ -37,12 +37,10 @@ function fields(line: string): Map<string, string> {
 
 const hex = (v: string | undefined): number => (v === undefined ? 0 : parseInt(v, 16));
 
-/** The inotify watches of an fdinfo text; only the first `max` of them are parsed. */
-export function parseInotify(text: string, max = Infinity): InotifyWatch[] {
+export function parseInotify(text: string): InotifyWatch[] {
   const out: InotifyWatch[] = [];
   for (const line of text.split('\n')) {
     if (!line.startsWith('inotify ')) continue;
-    if (out.length >= max) break;
     const f = fields(line);
     const hb = f.get('f_handle');
     out.push({
@@ -51,13 +49,6 @@ export function parseInotify(text: string, max = Infinity): InotifyWatch[] {
     });
   }
   return out;
-}
-
-/** How many inotify watches an fdinfo text lists, without parsing them (one line each). */
-export function countInotify(text: string): number {
-  let n = text.startsWith('inotify ') ? 1 : 0;
-  for (let i = text.indexOf('\ninotify '); i >= 0; i = text.indexOf('\ninotify ', i + 9)) n++;
-  return n;
 }
 
 export function parseFanotify(text: string): FanotifyMark[] {

@@ -90,30 +90,37 @@ const KEPT_THREADS = 64;
 /**
  * A guard child kept between calls, for a long-running process (the agent): one process for
  * every sample instead of a new one each time (starting Node costs ~100 ms of CPU). A request
- * that did not answer in time stays in the child; the same request asked again waits for that
- * one rather than taking another thread, and answers when it does (a mount that comes back).
- * When half its threads are held by hung calls, the child is killed and a new one started.
+ * that did not answer in time stays in the child; while it does, the same request is answered
+ * "timeout" at once (a hung mount costs a sample nothing after the first time), and once it
+ * answers (the mount came back) the next one is asked again. When half the child's threads are
+ * held by hung calls, it is killed and a new one started.
  */
 export class GuardProcess {
   private child: ChildProcessWithoutNullStreams | null = null;
   private nextBatch = 0;
   /** open batches: where each answer line goes, and how to end them if the child dies */
   private readonly batches = new Map<number, { got: (k: number, line: Line) => void; fail: (why: string) => void }>();
-  /** requests still in the child after their deadline ("op\0path"), with who else waits for them */
-  private readonly stuck = new Map<string, Array<(line: Line) => void>>();
+  /** requests still in the child after their deadline ("op\0path") */
+  private readonly stuck = new Set<string>();
   /** for a batch that ended with requests unanswered: its index -> the stuck request */
   private readonly late = new Map<number, Map<number, string>>();
   private buf = '';
 
   /** The answers by request index, as run() gives them. */
   ask(requests: GuardRequest[], ms: number): Promise<Array<Line | undefined>> {
-    const child = this.spawned();
     const b = this.nextBatch++;
     const answers = new Array<Line | undefined>(requests.length);
-    let left = requests.length;
-    let done = false;
     /** child index -> [request index, key] of what is sent */
     const sent: Array<[number, string]> = [];
+    requests.forEach((r, i) => {
+      const key = `${r.op}\0${r.path}`;
+      if (this.stuck.has(key)) answers[i] = { i, error: 'timeout' };
+      else sent.push([i, key]);
+    });
+    if (!sent.length) return Promise.resolve(answers);
+    const child = this.spawned();
+    let left = sent.length;
+    let done = false;
     return new Promise((resolve) => {
       const finish = () => {
         if (done) return;
@@ -122,39 +129,28 @@ export class GuardProcess {
         this.batches.delete(b);
         const late = new Map<number, string>();
         sent.forEach(([i, key], k) => {
-          if (answers[i] === undefined && !this.stuck.has(key)) {
-            this.stuck.set(key, []);
-            late.set(k, key);
-          }
+          if (answers[i] !== undefined) return;
+          this.stuck.add(key);
+          late.set(k, key);
         });
         if (late.size) this.late.set(b, late);
         if (this.stuck.size * 2 >= KEPT_THREADS) this.close();
         resolve(answers);
       };
-      const got = (i: number, line: Line) => {
-        if (done || answers[i] !== undefined) return;
-        answers[i] = { ...line, i };
-        if (--left === 0) finish();
-      };
       const timer = setTimeout(finish, ms);
       this.batches.set(b, {
-        got: (k, line) => got(sent[k]![0], line),
+        got: (k, line) => {
+          const i = sent[k]![0];
+          if (done || answers[i] !== undefined) return;
+          answers[i] = { ...line, i };
+          if (--left === 0) finish();
+        },
         fail: (why) => {
-          for (let i = 0; i < answers.length; i++) answers[i] ??= { i, error: why };
+          for (const [i] of sent) answers[i] ??= { i, error: why };
           finish();
         },
       });
-      const send: GuardRequest[] = [];
-      requests.forEach((r, i) => {
-        const key = `${r.op}\0${r.path}`;
-        const waiting = this.stuck.get(key);
-        if (waiting) waiting.push((line) => got(i, line));
-        else {
-          sent.push([i, key]);
-          send.push(r);
-        }
-      });
-      if (send.length) child.stdin.write(JSON.stringify({ b, requests: send }) + '\n');
+      child.stdin.write(JSON.stringify({ b, requests: sent.map(([i]) => requests[i]) }) + '\n');
     });
   }
 
@@ -204,12 +200,12 @@ export class GuardProcess {
       const line = JSON.parse(this.buf.slice(0, nl)) as Line & { b: number };
       this.buf = this.buf.slice(nl + 1);
       this.batches.get(line.b)?.got(line.i, line);
+      // a hung request answered at last: ask it again next time
       const late = this.late.get(line.b);
       const key = late?.get(line.i);
       if (late && key !== undefined) {
         late.delete(line.i);
         if (!late.size) this.late.delete(line.b);
-        for (const w of this.stuck.get(key) ?? []) w(line);
         this.stuck.delete(key);
       }
     }

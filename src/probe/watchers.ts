@@ -2,9 +2,9 @@
 // anon-inode link, and counted from fdinfo. Processes that vanish mid-scan are skipped quietly;
 // those we may not read (not root) are listed so totals can say they are a lower bound.
 import fs from 'node:fs';
-import { countInotify, parseEpoll, parseFanotify, parseInotify, type InotifyWatch } from './fdinfo.js';
+import { parseEpoll, parseFanotify, parseInotify, type InotifyWatch } from './fdinfo.js';
 import { comm, livePids, scanFds, type FdSink } from './procs.js';
-import { euidOf, readOr } from './procinfo.js';
+import { euidOf } from './procinfo.js';
 
 export interface ProcWatchers {
   pid: number;
@@ -44,6 +44,56 @@ export interface ScanOptions {
   keepWatches?: boolean;
 }
 
+const WATCH_LINE = Buffer.from('\ninotify ');
+
+/** How many lines of `buf` start with `start` ("\nword "), the first line included. */
+function countLines(buf: Buffer, start: Buffer): number {
+  let n = buf.subarray(0, start.length - 1).equals(start.subarray(1)) ? 1 : 0;
+  for (let i = buf.indexOf(start); i >= 0; i = buf.indexOf(start, i + start.length)) n++;
+  return n;
+}
+
+/** The offset just past the `max`-th line starting with `start` (or the end of `buf`). */
+function endOfLine(buf: Buffer, start: Buffer, max: number): number {
+  let i = -1;
+  for (let k = 0; k < max; k++) {
+    i = buf.indexOf(start, i + 1);
+    if (i < 0) return buf.length;
+  }
+  const nl = buf.indexOf(0x0a, i + start.length);
+  return nl < 0 ? buf.length : nl;
+}
+
+/** A buffer kept for reading fdinfo (grown as needed): one read of 12 MB of watches allocates nothing. */
+let infoBuf = Buffer.allocUnsafe(1 << 16);
+
+/** The bytes of a /proc file (valid until the next call), or null when it is gone. */
+function readInfo(path: string): Buffer | null {
+  let fd: number;
+  try {
+    fd = fs.openSync(path, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    let n = 0;
+    for (;;) {
+      if (n === infoBuf.length) {
+        const bigger = Buffer.allocUnsafe(infoBuf.length * 2);
+        infoBuf.copy(bigger, 0, 0, n);
+        infoBuf = bigger;
+      }
+      const r = fs.readSync(fd, infoBuf, n, infoBuf.length - n, null);
+      if (r === 0) return infoBuf.subarray(0, n);
+      n += r;
+    }
+  } catch {
+    return null;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 const KINDS: Record<string, 'inotify' | 'fanotify' | 'epoll'> = {
   'anon_inode:inotify': 'inotify', 'anon_inode:[fanotify]': 'fanotify', 'anon_inode:[eventpoll]': 'epoll',
 };
@@ -57,8 +107,8 @@ export class WatchersSink implements FdSink {
   fd(pid: number, fd: number, link: string): void {
     const kind = KINDS[link];
     if (!kind || pid === process.pid) return; // enospc itself (libuv's epoll) is not what the user asks about
-    const info = readOr(`/proc/${pid}/fdinfo/${fd}`);
-    if (info === null) return;
+    const raw = readInfo(`/proc/${pid}/fdinfo/${fd}`);
+    if (raw === null) return;
     const p = this.cur ??= {
       pid, comm: '', uid: -1, userns: 0,
       inotify: { instances: 0, watches: 0 }, fanotify: { groups: 0, marks: 0 }, epoll: { instances: 0, watches: 0 },
@@ -66,20 +116,21 @@ export class WatchersSink implements FdSink {
       ...(this.keepWatches ? { watchList: [] } : {}),
     };
     if (kind === 'inotify') {
-      // without the watch list, only the first 64 watches (the instance's fingerprint) are parsed
-      const w = parseInotify(info, this.keepWatches ? Infinity : 64);
-      const n = this.keepWatches ? w.length : countInotify(info);
+      // the watches are counted in the bytes, and only parsed for the watch list: 100k watches
+      // are 12 MB of text; the instance's fingerprint is the text of its first 16 watches
+      const n = countLines(raw, WATCH_LINE);
+      const first = raw.indexOf(WATCH_LINE);
       p.inotify.instances++;
       p.inotify.watches += n;
-      p.instances.push({ fd, watches: n, key: `${n}:${w.slice(0, 64).map((x) => `${x.wd}.${x.ino}.${x.sdev}`).join(',')}` });
+      p.instances.push({ fd, watches: n, key: `${n}:${first < 0 ? '' : raw.toString('latin1', first + 1, endOfLine(raw, WATCH_LINE, 16))}` });
       // not push(...w): a spread of 200k watches overflows the stack
-      if (p.watchList) for (const x of w) p.watchList.push(x);
+      if (p.watchList) for (const x of parseInotify(raw.toString('latin1'))) p.watchList.push(x);
     } else if (kind === 'fanotify') {
       p.fanotify.groups++;
-      p.fanotify.marks += parseFanotify(info).length;
+      p.fanotify.marks += parseFanotify(raw.toString('latin1')).length;
     } else {
       p.epoll.instances++;
-      p.epoll.watches += parseEpoll(info).length;
+      p.epoll.watches += parseEpoll(raw.toString('latin1')).length;
     }
   }
 
