@@ -202,9 +202,7 @@ describe('the HTTP server', () => {
   after(() => server?.close());
 
   const state = {
-    sample: () => { samples++; return sample(); },
-    forecasts: () => forecasts,
-    extra: () => extra,
+    metrics: () => { samples++; return metricsText(sample(), forecasts, extra); },
     api: (name: string) => (name === 'x' ? { hello: 'world', n: 1 } : undefined),
     apiNames: () => ['x'],
   };

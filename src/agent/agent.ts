@@ -15,6 +15,8 @@ export interface AgentState {
   sample: Sample | null;
   forecasts: Forecast[];
   writeErrors: number;
+  /** the exposition of all of it (/metrics, the textfile) */
+  metrics: string;
 }
 
 export interface AgentOptions {
@@ -132,8 +134,12 @@ export class Agent {
     this.wake?.();
   }
 
-  private publish(): void {
-    this.opts.publish?.({ sample: this.last, forecasts: this.forecasts, writeErrors: this.history.writeErrors });
+  /** The state now, its exposition rendered, handed to `publish`. */
+  private publish(): AgentState {
+    const writeErrors = this.history.writeErrors;
+    const state = { sample: this.last, forecasts: this.forecasts, writeErrors, metrics: metricsText(this.last, this.forecasts, { writeErrors, version: this.opts.version }) };
+    this.opts.publish?.(state);
+    return state;
   }
 
   /** One sample: taken, kept, forecast, written for the textfile collector. */
@@ -153,14 +159,14 @@ export class Agent {
       this.forecastRun = { collector: 'forecast', seconds: (performance.now() - t0) / 1000, success: true };
     }
     if (this.forecastRun) s.collectors.push(this.forecastRun);
+    const { metrics } = this.publish();
     if (this.opts.textfile) {
       try {
-        await writeTextfile(this.opts.textfile, metricsText(s, this.forecasts, { writeErrors: this.history.writeErrors, version: this.opts.version }));
+        await writeTextfile(this.opts.textfile, metrics);
       } catch (e) {
         this.opts.say(`enospc agent: ${(e as Error).message}`);
       }
     }
-    this.publish();
   }
 
   private sleep(ms: number): Promise<void> {

@@ -17,7 +17,7 @@ export class AgentStartError extends Error {
 export async function serveAgent(loop: LoopOptions, listen: Address, say: (line: string) => void): Promise<number> {
   const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: loop });
   const send = (m: ToWorker) => worker.postMessage(m);
-  let state: AgentState = { sample: null, forecasts: [], writeErrors: 0 };
+  let state: AgentState = { sample: null, forecasts: [], writeErrors: 0, metrics: '' };
   const asked = new Map<number, (points: Point[]) => void>();
   let nextId = 0;
   let ended: (code: number) => void = () => {};
@@ -48,9 +48,7 @@ export async function serveAgent(loop: LoopOptions, listen: Address, say: (line:
   let server: http.Server;
   try {
     server = await startServer(listen, {
-      sample: () => state.sample,
-      forecasts: () => state.forecasts,
-      extra: () => ({ writeErrors: state.writeErrors, version: loop.version }),
+      metrics: () => state.metrics,
       api: (name: string) => {
         const [what, query] = name.split('?', 2);
         if (what === 'sample') return state.sample;

@@ -2,14 +2,11 @@
 // GET / (a landing page). Every answer is made from the state the agent already holds: a scrape
 // never waits for a scan, so a hung mount or a slow census cannot stall Prometheus.
 import http from 'node:http';
-import { CONTENT_TYPE, metricsText, type Extra } from './metrics.js';
-import type { Forecast, Sample } from './types.js';
+import { CONTENT_TYPE } from './metrics.js';
 
 export interface ServerState {
-  /** the latest sample, null before the first */
-  sample(): Sample | null;
-  forecasts(): Forecast[];
-  extra(): Extra;
+  /** the exposition of the latest state (rendered once per sample, not per scrape) */
+  metrics(): string;
   /** the JSON of /api/<name> (or a promise of it), undefined when there is no such name */
   api(name: string): unknown;
   /** the API names to link from the landing page (optional) */
@@ -79,7 +76,7 @@ async function handle(state: ServerState, req: http.IncomingMessage, res: http.S
   }
   try {
     if (path === '/metrics') {
-      send(res, 200, CONTENT_TYPE, metricsText(state.sample(), state.forecasts(), state.extra()));
+      send(res, 200, CONTENT_TYPE, state.metrics());
     } else if (path === '/') {
       send(res, 200, 'text/html; charset=utf-8', landing(state.apiNames?.() ?? []));
     } else if (path.startsWith('/api/') && path.length > 5) {

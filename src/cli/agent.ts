@@ -1,9 +1,8 @@
 // enospc agent: the long-running sampler, history, forecasts and exporter (src/agent).
 import { parseSpan } from '../clean/rules.js';
-import { Agent } from '../agent/agent.js';
 import { AgentStartError, serveAgent } from '../agent/serve.js';
 import type { LoopOptions } from '../agent/worker.js';
-import { HistoryOpenError } from '../agent/history.js';
+import type { Agent as AgentType } from '../agent/agent.js';
 import { displayText } from '../shared/text.js';
 import { say } from './output.js';
 import { fail } from './fail.js';
@@ -44,7 +43,11 @@ export async function runAgent(flags: AgentFlags, version: string): Promise<numb
       throw e;
     }
   }
-  let agent: Agent;
+  // --once: the loop here (nothing to serve); its modules are loaded only now, so that the
+  // serving thread above holds no more than its server
+  const { Agent } = await import('../agent/agent.js') as { Agent: typeof AgentType };
+  const { HistoryOpenError } = await import('../agent/history.js');
+  let agent: AgentType;
   try {
     agent = Agent.open({ ...loop, say: tell });
   } catch (e) {
