@@ -33,4 +33,5 @@ export type { AnyCheck, Check, CheckContext, CheckId, Culprit, EvidenceById, Fin
 export { CHECKS } from './checks/index.js';
 export type { Severity } from './shared/levels.js';
 export type { Fix } from './shared/fix.js';
-export { doctorJson, doctorHuman, type DoctorJson } from './report/doctor.js';
+export { doctorJson, doctorHuman, type DoctorJson, type DoctorFinding } from './report/doctor.js';
+export type { DoctorForecasts, ForecastSource } from './agent/read.js';

@@ -30,6 +30,7 @@ function ended(r: Timed, ms: number, what: string): void {
 
 interface DoctorJson {
   exitCode: number;
+  forecasts?: { state: string; error: string | null };
   unknown: Array<{ what: string; error: string; kind: string }>;
   mounts: Array<{ path: string; error: string | null }>;
   findings: Array<{ id: string; severity: string; target: string }>;
@@ -64,6 +65,18 @@ describe('a FUSE mount whose server never answers', { skip: cannotHang ?? false 
     dir = (await hungMount('fuse', parent)).dir;
     const r = spawnSync('stat', ['-f', dir], { timeout: 1000, killSignal: 'SIGKILL' });
     assert.ok(r.signal !== null, 'statfs of the fixture must hang, or these tests prove nothing');
+  });
+
+  test('doctor --db on it: the history is not opened, one note, within 8 s', () => {
+    const db = `${dir}/history.db`;
+    const r = timed(['doctor', '--budget', '2', parent, '--db', db]);
+    ended(r, 8000, 'doctor --db');
+    assert.ok(r.stdout.split('\n').some((l) => l === `no forecasts: the agent's history ${db} could not be read: not opened: ${dir} (fuse) did not answer statfs in 5 s (a hung network or FUSE server?)`), r.stdout);
+    const j = timed(['doctor', '--json', '--budget', '2', parent, '--db', db]);
+    ended(j, 8000, 'doctor --json --db');
+    const json = JSON.parse(j.stdout) as DoctorJson;
+    assert.equal(json.forecasts?.state, 'failed');
+    assert.match(json.forecasts?.error ?? '', /^not opened: .* did not answer statfs/);
   });
 
   test('doctor: report, the mount named as unknown, exit 3, within 8 s', () => {

@@ -266,6 +266,42 @@ describe('history', { skip }, () => {
     assert.throws(() => History.open(path.join(dir, 'new.db')), /new\.db: written by another enospc \(schema version 99; this one knows 1\)$/);
   });
 
+  test('readOnly: reads what the writer wrote (its WAL too), creates and writes nothing, and opens nothing that is not a history', () => {
+    const dir = tmpfs('size=4m');
+    const file = path.join(dir, 'h.db');
+    const w = History.open(file);
+    for (let i = 0; i < 5; i++) w.record(sample(T0 + i * 15, [{ mp: '/a', used: 10 + i }]));
+    const listing = fs.readdirSync(dir).sort();
+    assert.deepEqual(listing, ['h.db', 'h.db-shm', 'h.db-wal'], 'the writer open, its samples in the WAL');
+    const r = History.open(file, { readOnly: true });
+    assert.deepEqual(r.series('inodes', '/a', 0).map((p) => p.used), [10, 11, 12, 13, 14]);
+    r.record(sample(T0 + 600, [{ mp: '/a', used: 99 }]));
+    assert.equal(r.compact(T0 + 7200), false);
+    r.close();
+    assert.deepEqual(fs.readdirSync(dir).sort(), listing);
+    w.close();
+    // the writer gone and its WAL checkpointed: the main file alone, opened without -wal or -shm
+    const alone = path.join(tmpfs('size=4m'), 'h.db');
+    fs.copyFileSync(file, alone);
+    const before = fs.statSync(alone).mtimeMs;
+    const a = History.open(alone, { readOnly: true });
+    assert.deepEqual(a.series('inodes', '/a', 0).map((p) => p.used), [10, 11, 12, 13, 14]);
+    assert.deepEqual(a.targets().map((t) => t.resource), ['blocks', 'inodes', 'inotify_watches']);
+    a.close();
+    assert.deepEqual(fs.readdirSync(path.dirname(alone)), ['h.db']);
+    assert.equal(fs.statSync(alone).mtimeMs, before);
+    const none = path.join(dir, 'none/h.db');
+    assert.throws(() => History.open(none, { readOnly: true }), (e: unknown) => e instanceof HistoryOpenError && /ENOENT/.test(e.reason));
+    assert.equal(fs.existsSync(path.dirname(none)), false);
+    fs.writeFileSync(path.join(dir, 'junk.db'), 'x'.repeat(200));
+    assert.throws(() => History.open(path.join(dir, 'junk.db'), { readOnly: true }), /not an SQLite database/);
+    const other = path.join(dir, 'other.db');
+    const db = new Database(other);
+    db.exec('CREATE TABLE t(x)');
+    db.close();
+    assert.throws(() => History.open(other, { readOnly: true }), /not an enospc history/);
+  });
+
   test('no temporary files (SQLITE_TMPDIR stays empty)', () => {
     assert.deepEqual(fs.readdirSync(SQLITE_TMP), []);
     assert.deepEqual(fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('etilqs_')), []);

@@ -91,3 +91,41 @@ export function openDatabase(file: string, prepare: (db: Db, sql: string) => Stm
     throw e;
   }
 }
+
+/** A file's path as an SQLite URI (file:...): the characters a URI gives a meaning to are escaped. */
+const uriOf = (file: string): string => `file:${file.replace(/[%?#]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
+
+/**
+ * Open the database at `file` to read it, creating nothing (doctor runs on full filesystems) and
+ * never waiting long (busy: `timeoutMs`). A read-only SQLite connection to a WAL database would
+ * create the -wal and -shm files when they are not there. So with the agent's -wal (not empty)
+ * and -shm there, it is read through them (read-only); else it is opened `immutable`, without
+ * locks or WAL: the agent is stopped or its WAL is checkpointed (every 5 minutes), so the main
+ * file holds everything, or all but what an agent that died left in a WAL without its -shm.
+ * Throws what failed: no such file, not a regular file (a FIFO would block), not SQLite, or
+ * another schema.
+ */
+export function openReadOnly(file: string, timeoutMs = 1000): Db {
+  if (!fs.statSync(file).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTFILE' });
+  const head = Buffer.alloc(100);
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  try { fs.readSync(fd, head, 0, 100, 0); } finally { fs.closeSync(fd); }
+  if (!head.subarray(0, 16).equals(Buffer.from('SQLite format 3\0'))) throw Object.assign(new Error('not an SQLite database'), { code: 'SQLITE_NOTADB' });
+  const walSize = (() => { try { return fs.statSync(`${file}-wal`).size; } catch { return 0; } })();
+  const throughWal = head[18] === 2 && walSize > 0 && fs.existsSync(`${file}-shm`);
+  const db = new Database(`${uriOf(file)}?${head[18] === 2 && !throughWal ? 'immutable=1' : 'mode=ro'}`, { timeout: timeoutMs });
+  try {
+    let v: [number] | undefined;
+    try {
+      v = db.prepare('SELECT version FROM schema_version').raw().get([]) as [number] | undefined;
+    } catch (e) {
+      if (/no such table/.test((e as Error).message)) throw Object.assign(new Error('not an enospc history (no schema_version table)'), { code: 'ESCHEMA' });
+      throw e;
+    }
+    if (v?.[0] !== SCHEMA_VERSION) throw Object.assign(new Error(`written by another enospc (schema version ${v?.[0] ?? 'none'}; this one knows ${SCHEMA_VERSION})`), { code: 'ESCHEMA' });
+    return db;
+  } catch (e) {
+    try { db.close(); } catch { /* closing what failed */ }
+    throw e;
+  }
+}

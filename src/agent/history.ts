@@ -12,15 +12,15 @@
 // Storage trouble never escapes record() or compact(): a failed write (no space, no inode, EIO,
 // read-only) is counted in writeErrors and the samples wait in memory (the last hour) until a
 // write works again. An unusable path at open() throws HistoryOpenError; a full filesystem at
-// open() does not: the history starts in memory and opens the file when there is room.
+// open() does not: the history starts in memory and opens the file when there is room. With
+// readOnly (doctor) it only reads, creating nothing (history-store.ts, openReadOnly).
 import path from 'node:path';
 import type { Point, Resource, Sample } from './types.js';
 import {
   type Cols, type Entry, type RecentPoints, type SegState, type StoredResource, FORECAST_RESOURCES, RESET, aggregate, bytes, decodeChunk,
   decodeRecent, emptyCols, encodeChunk, encodeRecent, extract, forget, labelsOf, mergeCols, newState, pushPoint, restore, seriesKey, splitKey,
 } from './history-data.js';
-
-import { type Db, type Stmt, BROKEN, HistoryOpenError, codeOf, describe, isFull, openDatabase } from './history-store.js';
+import { type Db, type Stmt, BROKEN, HistoryOpenError, codeOf, describe, isFull, openDatabase, openReadOnly } from './history-store.js';
 
 export type { StoredResource } from './history-data.js';
 export { HistoryOpenError } from './history-store.js';
@@ -41,6 +41,8 @@ const NEVER = Number.MAX_SAFE_INTEGER;
 export interface HistoryOptions {
   /** seconds between two writes of the latest sample (default 60; 0: every sample) */
   latestEverySeconds?: number;
+  /** read an existing database, creating and writing nothing (openReadOnly): record and compact do nothing */
+  readOnly?: boolean;
 }
 
 export class History {
@@ -59,6 +61,7 @@ export class History {
   private compactedHour = -1;
   private closed = false;
   private readonly latestEvery: number;
+  private readonly readOnly: boolean;
   /** prepared once per connection: libsql frees a statement's memory only when it is garbage */
   private stmts = new Map<string, Stmt>();
   /** failed writes (record, compact, close): enospc_history_write_errors_total */
@@ -67,9 +70,10 @@ export class History {
 
   private constructor(readonly file: string, opts: HistoryOptions) {
     this.latestEvery = opts.latestEverySeconds ?? 60;
+    this.readOnly = opts.readOnly ?? false;
   }
 
-  /** Open (or create) the history at `file`; throws HistoryOpenError when the path cannot be used. */
+  /** Open (or create; readOnly: only open) the history at `file`; throws HistoryOpenError when the path cannot be used. */
   static open(file: string, opts: HistoryOptions = {}): History {
     const h = new History(path.resolve(file), opts);
     h.connect(true);
@@ -87,13 +91,13 @@ export class History {
     let db: Db | null = null;
     try {
       this.stmts = new Map();
-      db = openDatabase(this.file, (d, sql) => this.st(d, sql));
+      db = this.readOnly ? openReadOnly(this.file) : openDatabase(this.file, (d, sql) => this.st(d, sql));
       this.load(db);
       this.db = db;
       return true;
     } catch (e) {
       try { db?.close(); } catch { /* closing what failed */ }
-      if (first && !isFull(e, dir)) throw new HistoryOpenError(this.file, describe(e), { cause: e });
+      if (first && (this.readOnly || !isFull(e, dir))) throw new HistoryOpenError(this.file, describe(e), { cause: e });
       this.lastWriteError = describe(e);
       return false;
     }
@@ -170,7 +174,7 @@ export class History {
 
   /** Store one sample. Never throws: when writing fails it waits in memory (see writeErrors). */
   record(sample: Sample): void {
-    if (this.closed) return;
+    if (this.closed || this.readOnly) return;
     try {
       const t = Math.floor(sample.t);
       if (!(t > this.lastT)) return; // not after the last one (the clock stepped back): dropped
@@ -256,7 +260,7 @@ export class History {
    * past its retention, checkpoint the WAL. The agent calls it every 5 minutes. Never throws.
    */
   compact(now = Date.now() / 1000): boolean {
-    if (this.closed || !this.flush() || !this.db) return false;
+    if (this.closed || this.readOnly || !this.flush() || !this.db) return false;
     try {
       const boundary = Math.floor(now / 3600) * 3600;
       if (this.openMin < boundary) {
@@ -390,11 +394,11 @@ export class History {
   /** Write what waits and close the file; samples that still cannot be written are lost (counted). */
   close(): void {
     if (this.closed) return;
-    this.flush(true);
+    if (!this.readOnly) this.flush(true);
     this.closed = true;
     // libsql closes the connection only once its statements are garbage (at exit, never): the
     // -wal and -shm files stay, the WAL empty
-    try { this.db?.exec('PRAGMA wal_checkpoint(TRUNCATE)'); this.db?.close(); } catch (e) { this.fail(e); }
+    try { if (!this.readOnly) this.db?.exec('PRAGMA wal_checkpoint(TRUNCATE)'); this.db?.close(); } catch (e) { this.fail(e); }
     this.db = null;
   }
 }

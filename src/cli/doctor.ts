@@ -2,6 +2,7 @@
 // The mount checks (a child process, see probe/guard.ts) start first, and the rest of doctor
 // loads while the child starts.
 import { startMountChecks } from '../doctor/targets.js';
+import { closedMountOf, closedWhy } from '../probe/mount-health.js';
 import { parseImageSpec } from '../probe/imagemagick.js';
 import { wantColor } from '../report/format.js';
 import { out } from './output.js';
@@ -15,6 +16,8 @@ export interface DoctorFlags {
   budget: string;
   orphanAge: string;
   image?: string;
+  /** the agent's history, read-only, for the findings' forecasts */
+  db: string;
 }
 
 export async function runDoctor(paths: string[], flags: DoctorFlags, version: string): Promise<number> {
@@ -27,6 +30,7 @@ export async function runDoctor(paths: string[], flags: DoctorFlags, version: st
   const mountChecks = startMountChecks(paths);
   const { PathError, doctor } = await importCommand<typeof import('../doctor/run.js')>(new URL('../doctor/run.js', import.meta.url));
   const { doctorHuman, doctorJson } = await importCommand<typeof import('../report/doctor.js')>(new URL('../report/doctor.js', import.meta.url));
+  const { doctorForecasts } = await importCommand<typeof import('../agent/read.js')>(new URL('../agent/read.js', import.meta.url));
   const progress = progressLine(flags.json, 0, 0); // stage names: every one shown
   let report;
   try {
@@ -44,7 +48,11 @@ export async function runDoctor(paths: string[], flags: DoctorFlags, version: st
   } finally {
     progress.clear();
   }
-  if (flags.json) out(JSON.stringify(doctorJson(report, version), null, 2) + '\n');
-  else out(doctorHuman(report, wantColor(process.stdout)));
+  // a history on a mount that did not answer (or an empty autofs mount point) is not touched: it would hang
+  const { health } = await mountChecks.done;
+  const closed = closedMountOf(flags.db, health);
+  const forecasts = doctorForecasts(flags.db, report.findings, report.mountFacts.map((f) => f.mount.mountPoint), closed ? { refuse: `not opened: ${closedWhy(closed, health)}` } : {});
+  if (flags.json) out(JSON.stringify(doctorJson(report, version, forecasts), null, 2) + '\n');
+  else out(doctorHuman(report, wantColor(process.stdout), forecasts));
   return report.exitCode;
 }

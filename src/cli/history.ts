@@ -2,8 +2,7 @@
 import fs from 'node:fs';
 import { parseSpan } from '../clean/rules.js';
 import { History, HistoryOpenError } from '../agent/history.js';
-import { forecast } from '../agent/forecast.js';
-import type { Resource } from '../agent/types.js';
+import { forecastsOf } from '../agent/read.js';
 import { FORECAST_SCHEMA, HISTORY_SCHEMA, forecastHuman, historyHuman, type ForecastJson, type HistoryJson } from '../report/history.js';
 import { wantColor } from '../report/format.js';
 import { displayText } from '../shared/text.js';
@@ -46,8 +45,7 @@ export function runForecast(flags: { db: string; json?: boolean }): number {
   const h = openHistory(flags.db);
   try {
     const now = Date.now() / 1000;
-    const forecasts = h.targets().filter((t) => FORECASTABLE.has(t.resource))
-      .map((t) => forecast(t.resource as Resource, t.target, h.series(t.resource, t.target, now - 7 * 86400), now));
+    const forecasts = forecastsOf(h, now);
     const j: ForecastJson = { schema: FORECAST_SCHEMA, now, forecasts };
     out(flags.json ? JSON.stringify(j, null, 2) + '\n' : forecastHuman(j, wantColor(process.stdout)));
     return forecasts.some((f) => f.state === 'filling') ? 1 : 0;

@@ -60,6 +60,9 @@ const program = new Command('enospc')
   .configureOutput({ outputError: (s, write) => write(s.split('\n')[0] + '\n') })
   .hook('preAction', (_, action) => { command = action.name(); });
 
+/** Where the agent keeps its history, and where doctor, history and forecast read it. */
+const DEFAULT_DB = '/var/lib/enospc/history.db';
+
 program.command('doctor')
   .description('check every filesystem cause of ENOSPC: evidence, culprit and fix for each')
   .argument('[path...]', 'look only at the mounts holding these paths (and scan these paths)')
@@ -67,8 +70,12 @@ program.command('doctor')
   .option('--budget <seconds>', 'time for scanning troubled mounts for culprits', '20')
   .option('--orphan-age <minutes>', 'files untouched this long and open in no process count as orphans', '60')
   .option('--image <WxH[xD][:rgba]>', 'image size for the ImageMagick pixel-cache arithmetic (default 12000x12000x16:rgba)')
+  .option('--db <file>', "the agent's history, for forecasts (read-only; nothing is said when there is none)", DEFAULT_DB)
   .addHelpText('after', `
 Exit status (Nagios style): 0 nothing wrong, 1 warning, 2 critical, 3 a check could not run.
+
+When the agent (enospc agent) keeps a history, a finding whose use it has been growing says
+when, at this rate, it is full. Forecasts never change the exit status.
 
 Examples:
   enospc doctor                 every real mount
@@ -161,9 +168,6 @@ Examples:
     const { runClean } = await load<typeof import('./clean.js')>('./clean.js');
     process.exitCode = runClean(path, flags);
   });
-
-/** Where the agent keeps its history, and where history and forecast read it. */
-const DEFAULT_DB = '/var/lib/enospc/history.db';
 
 program.command('agent')
   .description('sample every interval, keep the history, forecast, and serve Prometheus metrics (/metrics) and JSON (/api)')

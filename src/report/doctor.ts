@@ -1,11 +1,29 @@
 // `enospc doctor`: the JSON document and the human report.
 import type { DoctorReport, MountSummary, Unknown } from '../doctor/run.js';
-import type { Finding, Fix, MountFacts } from '../checks/types.js';
+import type { CheckId, Finding, FindingOf, Fix, MountFacts } from '../checks/types.js';
+import type { DoctorForecasts, ForecastSource } from '../agent/read.js';
+import type { Forecast } from '../agent/types.js';
 import { displayText } from '../shared/text.js';
 import { num, pct, style } from './format.js';
 import { culpritLines, evidenceLines } from './findings.js';
+import { forecastLines } from './history.js';
 
 export const DOCTOR_SCHEMA = 2;
+
+/**
+ * A finding as doctor --json gives it: the check's, and the forecast of the series it is about
+ * when the agent's history has one (src/agent/read.ts, findingSeries, says which series).
+ */
+export type DoctorFindingOf<K extends CheckId> = FindingOf<K> & {
+  /** the agent's forecast of what this finding is about, as `enospc forecast` makes it */
+  forecast?: Forecast;
+};
+
+/**
+ * Any finding of doctor --json.
+ * @discriminator id
+ */
+export type DoctorFinding = { [K in CheckId]: DoctorFindingOf<K> }[CheckId];
 
 /** `enospc doctor --json` (docs/json.md; schemas/doctor.schema.json). */
 export interface DoctorJson {
@@ -18,20 +36,26 @@ export interface DoctorJson {
   /** every mount looked at */
   mounts: MountSummary[];
   /** critical first, then warning, then info */
-  findings: Finding[];
+  findings: DoctorFinding[];
   /** what could not be checked */
   unknown: Unknown[];
+  /** where the findings' forecasts come from (the agent's history), or why there are none; absent when not looked for */
+  forecasts?: ForecastSource;
 }
 
-export function doctorJson(r: DoctorReport, version: string): DoctorJson {
+export function doctorJson(r: DoctorReport, version: string, forecasts?: DoctorForecasts): DoctorJson {
   return {
     schema: DOCTOR_SCHEMA,
     version,
     host: r.host,
     exitCode: r.exitCode,
     mounts: r.mounts,
-    findings: r.findings,
+    findings: r.findings.map((f) => {
+      const forecast = forecasts?.of.get(f);
+      return forecast ? { ...f, forecast } : f;
+    }),
     unknown: r.unknown,
+    ...(forecasts ? { forecasts: { source: forecasts.source, state: forecasts.state, error: forecasts.error, now: forecasts.now } } : {}),
   };
 }
 
@@ -68,7 +92,12 @@ function unknownLine(u: Unknown): string {
   return `${head}: ${displayText(u.what)}: ${displayText(u.error)}`;
 }
 
-export function doctorHuman(r: DoctorReport, color: boolean): string {
+/** The note when the agent's history is there but could not be read (none when there is none: no agent runs here). */
+function forecastNote(f: DoctorForecasts | undefined): string[] {
+  return f?.state === 'failed' ? [`no forecasts: the agent's history ${displayText(f.source)} could not be read: ${displayText(f.error ?? 'unknown error')}`] : [];
+}
+
+export function doctorHuman(r: DoctorReport, color: boolean, forecasts?: DoctorForecasts): string {
   const s = style(color);
   const out: string[] = [];
   const sev = (x: Finding) => (x.severity === 'critical' ? s.red('CRITICAL') : x.severity === 'warning' ? s.yellow('WARNING') : s.dim('info'));
@@ -78,11 +107,19 @@ export function doctorHuman(r: DoctorReport, color: boolean): string {
   }
   if (out.length === 0) out.push(s.bold(r.findings.some((x) => x.severity !== 'info') ? 'problems found:' : `no cause of ENOSPC found (${num(r.mounts.length)} mount${r.mounts.length === 1 ? '' : 's'} and the kernel's inotify, fanotify, epoll, IPC, mqueue and pty limits checked)`));
   for (const u of r.unknown) out.push(s.yellow(unknownLine(u)));
+  for (const line of forecastNote(forecasts)) out.push(s.dim(line));
+  /** a series' forecast is said once, at its first (worst) finding */
+  const said = new Set<Forecast>();
   const infos = r.findings.filter((x) => x.severity === 'info');
   for (const x of r.findings) {
     if (x.severity === 'info') continue;
     out.push('', `${sev(x)} ${x.id} ${displayText(x.target)}: ${displayText(x.title)}`);
     for (const line of evidenceLines(x, s)) out.push(s.dim(`    ${line}`));
+    const fc = forecasts?.of.get(x), lines = fc && !said.has(fc) ? forecastLines(fc, forecasts!.now) : null;
+    if (lines) {
+      said.add(fc!);
+      out.push(`    ${s.bold(lines[0])}`, s.dim(`    ${lines[1]}`));
+    }
     if (x.culprits?.length) out.push(...culpritLines(x.culprits, s, '    '));
     for (const fix of x.fix) out.push(...fixLines(fix));
   }

@@ -1,6 +1,6 @@
 // enospc history and enospc forecast, for a terminal and as JSON.
 import type { Forecast, Point, Resource } from '../agent/types.js';
-import { num } from '../shared/units.js';
+import { bytes, num } from '../shared/units.js';
 import { displayText } from '../shared/text.js';
 import { headedTable, style } from './format.js';
 
@@ -62,6 +62,32 @@ export function forecastWords(f: Forecast, now: number): string {
   return `not enough data${need ? ` (${need})` : ''}`;
 }
 
+/** What a series counts, after a rate; blocks are bytes. */
+const NOUN: Record<Resource, string> = { inodes: ' inodes', blocks: '', inotify_watches: ' watches', pattern: ' files' };
+
+/** A rate (per second) of a resource, per hour: "+1,200/h", bytes for blocks ("+12 MiB/h"); `noun`: "+1,200 inodes/h". */
+export function perHour(resource: Resource, perSecond: number, noun = false): string {
+  const r = Math.round(perSecond * 3600);
+  return `${r < 0 ? '-' : '+'}${resource === 'blocks' ? bytes(Math.abs(r)) : num(Math.abs(r))}${noun ? NOUN[resource] : ''}/h`;
+}
+
+/** "1,440 samples over 6 h": what a forecast was judged on. */
+export const judgedOn = (f: Forecast): string => `${num(f.samples)} samples over ${ago(f.spanSeconds)}`;
+
+/**
+ * A forecast as the lines of a doctor finding: when it is full, then the evidence, the trend with
+ * its interval and what it was judged on. Null when there is nothing to say: not filling, or
+ * full already ("~0 min": the finding says so).
+ */
+export function forecastLines(f: Forecast, now: number): [string, string] | null {
+  if (f.state !== 'filling' || f.slopePerSecond === null) return null;
+  if (f.exhaustionAt !== undefined && f.exhaustionAt - now < 30) return null;
+  const when = f.exhaustionAt === undefined ? 'growing, to no limit known' : forecastWords(f, now);
+  const [low, high] = [f.slopeLow, f.slopeHigh].map((x) => (x === null ? null : perHour(f.resource, x)));
+  const interval = low && high && low !== high ? ` (${low} to ${high})` : '';
+  return [`at this rate, ${when}`, `trend ${perHour(f.resource, f.slopePerSecond, true)}${interval}, judged on ${judgedOn(f)} of the agent's history`];
+}
+
 export function forecastHuman(j: ForecastJson, color: boolean): string {
   const s = style(color);
   if (!j.forecasts.length) return 'no history yet (is `enospc agent` running, with this --db?)\n';
@@ -69,8 +95,8 @@ export function forecastHuman(j: ForecastJson, color: boolean): string {
   const list = [...j.forecasts].sort((a, b) => order[a.state] - order[b.state] || (a.exhaustionAt ?? Infinity) - (b.exhaustionAt ?? Infinity));
   const rows = list.map((f) => [
     f.resource, displayText(f.target), f.state === 'filling' ? s.red(f.state) : f.state, forecastWords(f, j.now),
-    f.slopePerSecond === null ? '-' : `${f.slopePerSecond >= 0 ? '+' : ''}${num(Math.round(f.slopePerSecond * 3600))}/h`,
-    `${num(f.samples)} samples, ${ago(f.spanSeconds)}`,
+    f.slopePerSecond === null ? '-' : perHour(f.resource, f.slopePerSecond),
+    judgedOn(f),
   ]);
   return headedTable([['RESOURCE', 'TARGET', 'STATE', 'WHEN', 'TREND', 'JUDGED ON'], ...rows], [false, false, false, false, true, false], s).join('\n') + '\n';
 }
