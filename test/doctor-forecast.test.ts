@@ -232,7 +232,7 @@ describe('doctor\'s terminal report with forecasts', () => {
   const u = { blockSize: 4096, inodes: { total: 1000, free: 900, used: 100 }, blocks: { total: 1000, free: 80, avail: 80, used: 920 } };
   const ctx: CheckContext = { mounts: [{ mount: ext4, usage: u }, { mount: vdb, usage: u }], staleAfter: 3600, openFiles: null, host: hostFiles(), kernel: '6.1.0', arch: 'x64' };
   const findings = CHECKS.find((c) => c.id === 'blocks.full')!.run(ctx);
-  const report = { host: { kernel: '', arch: '', hostname: '', node: '' }, mounts: [], findings, unknown: [], exitCode: 1, mountFacts: [] };
+  const report = { host: { kernel: '', arch: '', hostname: '', node: '' }, mounts: [], findings, unknown: [], exitCode: 1, mountFacts: [], extraCensus: [] };
   const NOW = 1_800_000_000;
   const fc = (state: ForecastType['state'], target: string, more: Partial<ForecastType> = {}): ForecastType => ({
     resource: 'blocks', target, state, slopePerSecond: 1000, slopeLow: 800, slopeHigh: 1200, samples: 1440, spanSeconds: 6 * H, segmentStart: NOW - 6 * H, ...more,
