@@ -133,6 +133,16 @@ describe('forecast', () => {
     assert.equal(none.needSamples, FORECAST.minSamples);
   });
 
+  test('a history that stopped (the agent did) says nothing about now: insufficient_data', () => {
+    const rate = (LIMIT - 500) / (36 * H);
+    const pts = series((t) => 500 + rate * t, 9 * H);
+    assert.equal(forecast('inodes', '/tmp', pts, 9 * H + FORECAST.staleSeconds - 60).state, 'filling');
+    const f = forecast('inodes', '/tmp', pts, 9 * H + 3 * D);
+    assert.equal(f.state, 'insufficient_data');
+    assert.equal(f.exhaustionAt, undefined);
+    assert.equal(f.needSamples, FORECAST.minSamples);
+  });
+
   test('no limit: a state, no exhaustion', () => {
     const f = forecast('pattern', '/tmp:magick-*', series((t) => 500 + 0.5 * t, 6 * H, 20, 1, 0, null), 6 * H);
     assert.equal(f.state, 'filling');

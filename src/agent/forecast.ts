@@ -18,6 +18,8 @@ export const FORECAST = {
   /** fewer samples or a shorter span in the segment: insufficient_data */
   minSamples: 20,
   minSpanSeconds: 30 * 60,
+  /** the newest sample is older than this: the history stopped, insufficient_data */
+  staleSeconds: 15 * 60,
   /** the windows judged, back from now (clipped to the segment); the first is the recent one */
   windowsSeconds: [3600, 3 * 3600, 8 * 3600, 86400, 3 * 86400, 7 * 86400],
   /** a window's trend is extrapolated at most this many times its span (the full week's, any distance) */
@@ -199,6 +201,9 @@ export function forecast(resource: Resource, target: string, points: Point[], no
   const limit = seg.length ? seg[seg.length - 1]!.limit : null;
   const s = series(seg);
   const n = seg.length;
+  // a history that stopped (the agent did, or the series has no figures: a mount that does not
+  // answer) says nothing about now: as many samples as a new segment are needed
+  if (n && now - s.ts[n - 1]! > FORECAST.staleSeconds) return insufficient(base, n, s.ts[n - 1]! - s.ts[0]!, FORECAST.minSamples, FORECAST.minSpanSeconds);
   if (n < FORECAST.minSamples || s.ts[n - 1]! - s.ts[0]! < FORECAST.minSpanSeconds) return plain(base, s, 0, limit, now);
 
   // cleanup cycles over the last week: drops found by a zigzag on the binned series

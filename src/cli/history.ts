@@ -16,7 +16,7 @@ const FORECASTABLE = new Set<string>(['inodes', 'blocks', 'inotify_watches', 'pa
 function openHistory(db: string): History {
   if (!fs.existsSync(db)) fail(`no history at ${displayText(db)} (the agent writes it: enospc agent --db ${displayText(db)})`);
   try {
-    return History.open(db);
+    return History.open(db, { readOnly: true }); // it only looks: no schema made, no WAL files left
   } catch (e) {
     if (e instanceof HistoryOpenError) fail(e.message);
     throw e;
