@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { checkMounts } from '../probe/mount-health.js';
 import { GuardProcess } from '../probe/guard.js';
-import { PSEUDO_FSTYPES, type Mount } from '../probe/mounts.js';
+import { PSEUDO_FSTYPES, readMounts, type Mount } from '../probe/mounts.js';
 import { inotifyUsage } from '../probe/watch-users.js';
 import { kernelTables, watchLimits } from '../probe/sysctl.js';
 import { userName } from '../probe/users.js';
@@ -149,6 +149,8 @@ export class Sampler {
   watched(): string[] {
     if (this.opts.watch?.length) return this.opts.watch;
     const out = new Set<string>();
+    // before the first sample (the first census comes first): the tmpfs mounts of mountinfo
+    if (!this.lastMounts.length) for (const m of readMounts()) if (m.fstype === 'tmpfs' && sampled(m)) out.add(m.mountPoint);
     for (const m of this.lastMounts) {
       if (m.deviceError) continue;
       const full = m.files && m.filesFree !== null ? (m.files - m.filesFree) / m.files >= 0.8 : false;
@@ -166,7 +168,7 @@ export class Sampler {
     let t0 = performance.now();
     try {
       const watched = this.watched();
-      const report = await doctor({ alsoCensus: watched, budgetMs: budget, statfsTimeoutMs: timeout });
+      const report = await doctor({ alsoCensus: watched, budgetMs: budget, statfsTimeoutMs: timeout, censusThreads: 1 });
       this.findings = report.findings.filter((f) => RANK[f.severity] >= RANK.warning)
         .map((f) => ({ check: f.id, severity: f.severity as 'warning' | 'critical', target: f.target, title: f.title }));
       // the patterns of the watched paths: censused as a mount's root, or apart

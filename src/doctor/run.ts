@@ -41,6 +41,8 @@ export interface DoctorOptions {
    * left out.
    */
   alsoCensus?: string[];
+  /** threads for each census (default: the cores, at most 4); the agent uses 1 (many small trees, a bounded memory) */
+  censusThreads?: number;
   /** time for all censuses together, ms (default 20 s) */
   budgetMs?: number;
   /** statfs time limit per mount, ms (default 5 s) */
@@ -158,7 +160,7 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
     opts.onProgress?.(`scanning ${root}`);
     try {
       return await censusParallel(root, {
-        stat: true, limit: 10, budgetMs: left, staleAfter, livePids: pids, pidNames: pidNames(), mountPoints: walkMounts(root, health),
+        stat: true, limit: 10, budgetMs: left, staleAfter, ...(opts.censusThreads ? { threads: opts.censusThreads } : {}), livePids: pids, pidNames: pidNames(), mountPoints: walkMounts(root, health),
         ...(openComplete ? { openInodes: open!.byDev.get(`${mount.major}:${mount.minor}`) ?? new Set<number>() } : {}),
       });
     } catch (e) {
