@@ -357,7 +357,8 @@ while True:
   });
 
   test('a hung FUSE mount: enospc_filesystem_device_error 1, and scrapes still answer', { skip: cannotHang ?? false, timeout: 60_000 }, async () => {
-    const hung = (await hungMount('fuse')).dir;
+    const h = await hungMount('fuse');
+    const hung = h.dir;
     const db = tmpfs('size=64m,nr_inodes=1000');
     const a = await startAgent(['--db', `${db}/history.db`, '--interval', '500ms', '--census-interval', '1h']);
     const v = await until('device_error', async () => {
@@ -368,6 +369,7 @@ while True:
     }, 30_000);
     assert.equal(v, 1);
     a.proc.kill('SIGKILL');
+    h.stop(); // else every later test's census waits for it
   });
 
   test('--once --textfile: one sample, written, passes promtool', { timeout: 60_000 }, () => {
