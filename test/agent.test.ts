@@ -216,19 +216,21 @@ except OSError:
     children.push(saw);
     const cycles = linesOf(saw);
     const a = await startAgent(['--db', `${db}/history.db`, '--interval', '200ms', '--census-interval', '1h']);
-    const text = await until('a state', async () => {
+    const [text, f] = await until('a state', async () => {
       const t = await metrics(a.url);
       const s = stateOf(t, 'inodes', dir);
-      return s === 'filling' || s === 'not_growing' ? t : undefined;
+      return s === 'filling' || s === 'not_growing' ? [t, (await forecasts(a.url)).find((x) => x.resource === 'inodes' && x.target === dir)!] as const : undefined;
     }, 120_000);
     const now = Date.now() / 1000;
-    assert.equal(stateOf(text, 'inodes', dir), 'filling', JSON.stringify((await forecasts(a.url)).find((f) => f.resource === 'inodes' && f.target === dir)));
+    assert.equal(stateOf(text, 'inodes', dir), 'filling', JSON.stringify(f));
     // the truth: cycle k (from 0) peaks at 1 + N + G k inodes (the root's counts) at its end; the
     // peaks' line reaches L at the fractional cycle (L - 1 - N) / G
     const starts = cycles.map((l) => Number(l.split(' ')[0]));
     assert.ok(starts.length >= 5, `${starts.length} cycles`);
     const period = (starts[starts.length - 1]! - starts[0]!) / (starts.length - 1);
     const truth = starts[0]! + ((L - 1 - N) / G + 1) * period;
+    // judged by the cycles: the floor's slope, not the rises'
+    assert.ok(Math.abs(f.slopePerSecond! - G / period) <= 0.25 * G / period, `slope ${f.slopePerSecond} per s, the floor's ${G / period}`);
     const at = value(text, 'enospc_forecast_exhaustion_timestamp_seconds', { resource: 'inodes', target: dir })!;
     const earliest = value(text, 'enospc_forecast_exhaustion_earliest_timestamp_seconds', { resource: 'inodes', target: dir })!;
     assert.ok(Math.abs(at - truth) <= 0.25 * (truth - now) + period, `exhaustion ${(at - now).toFixed(1)} s from now, truth ${(truth - now).toFixed(1)} s (cycle ${period.toFixed(2)} s)`);
