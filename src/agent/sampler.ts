@@ -13,6 +13,7 @@ import { userName } from '../probe/users.js';
 import { doctor } from '../doctor/run.js';
 import { containers } from '../containers/run.js';
 import { RANK } from '../shared/levels.js';
+import { listMounts, oldMountId } from '../sys/libc.js';
 import type { MountSample, PatternSample, Sample, UserWatchSample } from './types.js';
 
 const GIB = 2 ** 30;
@@ -48,6 +49,30 @@ export function sampled(m: Mount): boolean {
   return !/^\/(dev|proc|sys|run\/credentials\/.+|var\/lib\/docker\/.+|var\/lib\/containers\/storage\/.+)($|\/)/.test(m.mountPoint);
 }
 
+/**
+ * Mount IDs that are never handed out again. mountinfo's are, as soon as a mount is gone: an
+ * unmount and a new mount at the same path between two samples keep the same one (and the
+ * history the same segment). The unique IDs (listmount and statmount, Linux 6.8) by mountinfo
+ * ID, each mount's asked once; an empty map on an older kernel (mountinfo's IDs are used then).
+ */
+class UniqueMountIds {
+  /** unique ID -> mountinfo ID, of the mounts seen last time */
+  private old = new Map<number, number>();
+
+  byMountinfoId(): Map<number, number> {
+    const ids = listMounts();
+    const next = new Map<number, number>();
+    if (typeof ids !== 'number') {
+      for (const u of ids) {
+        const o = this.old.get(u) ?? oldMountId(u);
+        if (o >= 0) next.set(u, o);
+      }
+    }
+    this.old = next;
+    return new Map([...next].map(([u, o]) => [o, u]));
+  }
+}
+
 export class Sampler {
   private patterns: PatternSample[] = [];
   private findings: Sample['findings'] = [];
@@ -62,6 +87,7 @@ export class Sampler {
   private watch: { at: number; seconds: number; users: UserWatchSample[]; limits: { inotifyWatches: number | null; inotifyInstances: number | null } } | null = null;
   /** one guard child for every sample's statfs */
   private readonly guard = new GuardProcess();
+  private readonly mountIds = new UniqueMountIds();
 
   constructor(private readonly opts: SamplerOptions = {}) {}
 
@@ -111,6 +137,7 @@ export class Sampler {
 
   private async mounts(): Promise<MountSample[]> {
     const { health } = await checkMounts({ timeoutMs: this.opts.statfsTimeoutMs ?? 5000, guard: this.guard });
+    const unique = this.mountIds.byMountinfoId();
     const out: MountSample[] = [];
     for (const m of health.visible) {
       if (!sampled(m)) continue;
@@ -124,7 +151,7 @@ export class Sampler {
         sizeBytes: size, availBytes: u ? u.blocks.avail * u.blockSize : null,
         deviceError: !u || r.error !== undefined,
         tmpfs: m.fstype === 'tmpfs' && u && size ? { nrInodesPerGib: Math.round(u.inodes.total / (size / GIB)), inode64: /(^|,)inode64(,|$)/.test(m.superOptions) } : null,
-        mountId: m.id,
+        mountId: unique.get(m.id) ?? m.id,
       });
     }
     return out;

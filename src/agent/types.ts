@@ -16,7 +16,7 @@ export interface MountSample {
   deviceError: boolean;
   /** tmpfs only: nr_inodes per GiB of size, and whether inode64 is on */
   tmpfs: { nrInodesPerGib: number; inode64: boolean } | null;
-  /** changes on every (re)mount: a new segment of its series starts */
+  /** changes on every (re)mount: a new segment of its series starts (the unique ID from Linux 6.8; mountinfo's, reused, before) */
   mountId: number;
 }
 

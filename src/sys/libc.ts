@@ -176,6 +176,48 @@ export function kcmpFile(pid1: number, pid2: number, fd1: number, fd2: number): 
   return r >= 0 ? r : -koffi.errno();
 }
 
+/** statmount and listmount have one number on every architecture (Linux 6.8, after the unification) */
+const SYS_STATMOUNT = 457;
+const SYS_LISTMOUNT = 458;
+const LSMT_ROOT = 0xffffffffffffffffn;
+const STATMOUNT_MNT_BASIC = 0x2;
+/** struct mnt_id_req, first version: size, spare, mnt_id, param */
+const mntReq = Buffer.alloc(24);
+const mntIds = Buffer.alloc(8 * 1024);
+/** struct statmount (only its fixed part is asked for) */
+const statmountBuf = Buffer.alloc(512);
+
+function mntRequest(id: bigint, param: bigint): Buffer {
+  mntReq.writeUInt32LE(24, 0);
+  mntReq.writeUInt32LE(0, 4);
+  mntReq.writeBigUInt64LE(id, 8);
+  mntReq.writeBigUInt64LE(param, 16);
+  return mntReq;
+}
+
+/**
+ * listmount(2) LSMT_ROOT: the unique 64-bit IDs of every mount of this mount namespace below our
+ * root (never handed out again, unlike mountinfo's). -errno (-ENOSYS before Linux 6.8).
+ */
+export function listMounts(): number[] | number {
+  const out: number[] = [];
+  let last = 0n;
+  for (;;) {
+    const n = Number(c_syscall(SYS_LISTMOUNT, 'void *', mntRequest(LSMT_ROOT, last), 'void *', mntIds, 'size_t', mntIds.length / 8, 'unsigned int', 0));
+    if (n < 0) return -koffi.errno();
+    for (let i = 0; i < n; i++) out.push(Number(last = mntIds.readBigUInt64LE(8 * i)));
+    if (n < mntIds.length / 8) return out;
+  }
+}
+
+/** statmount(2) STATMOUNT_MNT_BASIC of a unique mount ID: its mountinfo ID (reused once it is gone), or -errno. */
+export function oldMountId(unique: number): number {
+  const r = Number(c_syscall(SYS_STATMOUNT, 'void *', mntRequest(BigInt(unique), BigInt(STATMOUNT_MNT_BASIC)), 'void *', statmountBuf, 'size_t', statmountBuf.length, 'unsigned int', 0));
+  if (r < 0) return -koffi.errno();
+  // struct statmount: u64 mask at 8, u32 mnt_id_old at 56
+  return (statmountBuf.readBigUInt64LE(8) & BigInt(STATMOUNT_MNT_BASIC)) ? statmountBuf.readUInt32LE(56) : -ENOSYS;
+}
+
 /** statx(2) into `buf` (at least STATX_SIZE bytes). Returns 0 or -errno. */
 export function statx(dirfd: number, path: Buffer, flags: number, mask: number, buf: Buffer): number {
   return (c_statx(dirfd, path, flags, mask, buf) as number) === 0 ? 0 : -koffi.errno();
