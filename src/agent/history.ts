@@ -21,6 +21,7 @@ import {
   decodeRecent, emptyCols, encodeChunk, encodeRecent, extract, forget, labelsOf, mergeCols, newState, pushPoint, restore, seriesKey, splitKey,
 } from './history-data.js';
 import { type Db, type Stmt, BROKEN, HistoryOpenError, codeOf, describe, isFull, openDatabase, openReadOnly } from './history-store.js';
+import { compareText } from '../shared/text.js';
 
 export type { StoredResource } from './history-data.js';
 export { HistoryOpenError } from './history-store.js';
@@ -377,7 +378,7 @@ export class History {
     const keys = new Set(this.ids.keys());
     for (const e of this.queue) for (const k of e.keys) keys.add(k);
     return [...keys].map(splitKey).filter((s): s is { resource: Resource; target: string } => FORECAST_RESOURCES.has(s.resource))
-      .sort((a, b) => a.resource.localeCompare(b.resource) || a.target.localeCompare(b.target));
+      .sort((a, b) => compareText(a.resource, b.resource) || compareText(a.target, b.target));
   }
 
   /** The last sample recorded (this run, or from the database after a restart). */

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { checkMounts } from '../probe/mount-health.js';
 import { GuardProcess } from '../probe/guard.js';
 import { PSEUDO_FSTYPES, readMounts, type Mount } from '../probe/mounts.js';
-import { inotifyUsage } from '../probe/watch-users.js';
+import { inotifyUsage, type InotifyUsage } from '../probe/watch-users.js';
 import { kernelTables, watchLimits } from '../probe/sysctl.js';
 import { userName } from '../probe/users.js';
 import { doctor } from '../doctor/run.js';
@@ -84,7 +84,7 @@ export class Sampler {
   /** the mounts of the last sample, to choose the paths to watch */
   private lastMounts: MountSample[] = [];
   /** the last reading of the per-user watches: when, what it cost (s of wall time, nearly all CPU) */
-  private watch: { at: number; seconds: number; users: UserWatchSample[]; limits: { inotifyWatches: number | null; inotifyInstances: number | null } } | null = null;
+  private watch: { at: number; seconds: number; users: UserWatchSample[]; limits: { inotifyWatches: number | null; inotifyInstances: number | null }; usage: InotifyUsage } | null = null;
   /** one guard child for every sample's statfs */
   private readonly guard = new GuardProcess();
   private readonly mountIds = new UniqueMountIds();
@@ -116,7 +116,7 @@ export class Sampler {
       const watch = await timed('inotify', () => inotifyUsage(), null);
       if (watch) {
         this.watch = {
-          at: now, seconds: (performance.now() - t0) / 1000, limits: watch.limits,
+          at: now, seconds: (performance.now() - t0) / 1000, limits: watch.limits, usage: watch,
           users: watch.users.map((u) => ({
             user: u.user, uid: u.uid, inotifyWatches: u.watches, inotifyInstances: u.instances, fanotifyMarks: u.fanotifyMarks, epollWatches: u.epollWatches,
           })),
@@ -195,7 +195,10 @@ export class Sampler {
     let t0 = performance.now();
     try {
       const watched = this.watched();
-      const report = await doctor({ alsoCensus: watched, budgetMs: budget, statfsTimeoutMs: timeout, censusThreads: 1 });
+      // doctor's inotify checks judge the last reading of the watches (not read again)
+      const report = await doctor({
+        alsoCensus: watched, budgetMs: budget, statfsTimeoutMs: timeout, censusThreads: 1, ...(this.watch ? { watchUse: this.watch.usage } : {}),
+      });
       this.findings = report.findings.filter((f) => RANK[f.severity] >= RANK.warning)
         .map((f) => ({ check: f.id, severity: f.severity as 'warning' | 'critical', target: f.target, title: f.title }));
       // the patterns of the watched paths: censused as a mount's root, or apart

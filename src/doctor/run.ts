@@ -12,7 +12,7 @@ import { mountOf } from '../probe/mounts.js';
 import { walkMounts } from '../probe/mount-health.js';
 import { OpenFilesSink, comm, livePids, scanFds, type OpenFiles } from '../probe/procs.js';
 import { WatchersSink } from '../probe/watchers.js';
-import { usageOf } from '../probe/watch-users.js';
+import { usageOf, type InotifyUsage } from '../probe/watch-users.js';
 import { kernelTables } from '../probe/sysctl.js';
 import { hostFiles } from '../probe/host-files.js';
 import type { ImageSpec } from '../probe/imagemagick.js';
@@ -25,6 +25,7 @@ import { num } from '../shared/units.js';
 import { containers, placeStores } from '../containers/run.js';
 import { deniedStores, findStores } from '../containers/stores.js';
 import { mountTargets, pathTargets, startMountChecks, type MountChecks, type Target, type Unknown } from './targets.js';
+import { compareText } from '../shared/text.js';
 
 export { PathError, type Unknown } from './targets.js';
 
@@ -41,6 +42,8 @@ export interface DoctorOptions {
    * left out.
    */
   alsoCensus?: string[];
+  /** the watches as read already (the agent's last reading): every process's fdinfo is not read again */
+  watchUse?: InotifyUsage;
   /** threads for each census (default: the cores, at most 4); the agent uses 1 (many small trees, a bounded memory) */
   censusThreads?: number;
   /** time for all censuses together, ms (default 20 s) */
@@ -126,10 +129,10 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
   let watchUse: CheckContext['watchUse'] = null;
   try {
     const openSink = new OpenFilesSink(health);
-    const watchSink = new WatchersSink();
-    const unreadable = scanFds([openSink, watchSink], pids);
+    const watchSink = opts.watchUse ? null : new WatchersSink();
+    const unreadable = scanFds(watchSink ? [openSink, watchSink] : [openSink], pids);
     open = openSink.result(unreadable.length);
-    watchUse = usageOf(watchSink.result(unreadable));
+    watchUse = opts.watchUse ?? usageOf(watchSink!.result(unreadable));
     if (unreadable.length && !asRoot) {
       unknown.push({
         what: "other users' processes",
@@ -219,7 +222,7 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
       unknown.push({ what: check.id, error: (e as Error).message, kind: 'failed' });
     }
   }
-  findings.sort((a, b) => RANK[b.severity] - RANK[a.severity] || a.target.localeCompare(b.target) || a.id.localeCompare(b.id));
+  findings.sort((a, b) => RANK[b.severity] - RANK[a.severity] || compareText(a.target, b.target) || compareText(a.id, b.id));
   const worst = Math.max(-1, ...findings.map((x) => RANK[x.severity]));
   const exitCode = worst === 2 ? 2 : worst === 1 ? 1 : unknown.some((u) => u.kind === 'failed') ? 3 : 0;
 

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { layerDirNames, type StoreContainer, type StoreError, type StoreFacts, type StoreImage, type StoreLayer } from './store.js';
+import { compareText } from '../shared/text.js';
 
 const hex = (digest: string): string => digest.trim().replace(/^sha256:/, '');
 
@@ -50,7 +51,7 @@ export function readDockerStore(root: string): StoreFacts {
   };
   const list = (dir: string, optional = false): fs.Dirent[] => {
     try {
-      return fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
+      return fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => compareText(a.name, b.name));
     } catch (err) {
       if (!(optional && (err as NodeJS.ErrnoException).code === 'ENOENT')) errors.push({ file: dir, error: why(err) });
       return [];

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { readMagickPolicy, type MagickPolicy } from './imagemagick.js';
+import { compareText } from '../shared/text.js';
 
 export interface HostFiles {
   /** the policy.xml ImageMagick reads here (file null when none was found) */
@@ -29,7 +30,7 @@ function list(dir: string): string[] {
 /** PHP versions under /etc/php, newest first (8.10 after 8.9). */
 function phpVersions(etc: string): string[] {
   const key = (v: string) => v.split('.').map((x) => x.padStart(4, '0')).join('.');
-  return list(etc).filter((v) => /^\d+\.\d+$/.test(v)).sort((a, b) => key(b).localeCompare(key(a)));
+  return list(etc).filter((v) => /^\d+\.\d+$/.test(v)).sort((a, b) => compareText(key(b), key(a)));
 }
 
 function executable(file: string): boolean {
@@ -53,7 +54,7 @@ export function hostFiles(env: NodeJS.ProcessEnv = process.env, etc = '/etc'): H
     magickPolicy: () => once('magick', () => readMagickPolicy(env)),
     phpFpmPools: () => once('pools', () => php().flatMap((v) => {
       const dir = path.join(etc, 'php', v, 'fpm', 'pool.d');
-      const files = list(dir).filter((f) => f.endsWith('.conf')).sort((a, b) => (a === 'www.conf' ? -1 : b === 'www.conf' ? 1 : a.localeCompare(b)));
+      const files = list(dir).filter((f) => f.endsWith('.conf')).sort((a, b) => (a === 'www.conf' ? -1 : b === 'www.conf' ? 1 : compareText(a, b)));
       return files.map((f) => path.join(dir, f));
     })),
     phpFpmConfDirs: () => once('confd', () => php().map((v) => path.join(etc, 'php', v, 'fpm', 'conf.d')).filter((d) => list(d).length > 0 || fs.existsSync(d))),

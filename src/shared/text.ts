@@ -77,3 +77,11 @@ export function jsonName<F extends string>(field: F, name: Uint8Array): JsonName
   if (isUtf8(b)) return { [field]: b.toString('utf8') } as JsonName<F>;
   return { [field]: display(b), [field + 'Base64']: b.toString('base64') } as JsonName<F>;
 }
+
+/**
+ * Code-unit order of two strings (for sorting names and paths): localeCompare would map Node's
+ * ICU collation data into a long-running process, and a path's order need not follow a locale.
+ */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

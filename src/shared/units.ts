@@ -1,8 +1,22 @@
 // Numbers, sizes, durations and times as people read them: one spelling everywhere (reports,
 // finding titles, fixes).
 
+/**
+ * n with thousands separators and at most 3 decimals, exactly as n.toLocaleString('en-US') spells
+ * it, without ICU: a long-running agent that formats numbers would otherwise map ~5 MB of
+ * Node's ICU data for it.
+ */
 export function num(n: number): string {
-  return n.toLocaleString('en-US');
+  if (!Number.isFinite(n)) return Number.isNaN(n) ? 'NaN' : n > 0 ? '∞' : '-∞';
+  const abs = Math.abs(n);
+  if (abs >= 1e21) return n.toLocaleString('en-US'); // exponents in String(): rare enough
+  // rounded half away from zero on the shortest decimal form of n (as ICU does: 1.0005 -> 1.001)
+  const [i0, f0 = ''] = abs < 1e-6 ? ['0'] : String(abs).split('.');
+  let scaled = BigInt(i0! + f0.slice(0, 3).padEnd(3, '0'));
+  if ((f0[3] ?? '0') >= '5') scaled += 1n;
+  const digits = scaled.toString().padStart(4, '0');
+  const int = digits.slice(0, -3), frac = digits.slice(-3).replace(/0+$/, '');
+  return `${n < 0 || Object.is(n, -0) ? '-' : ''}${int.replace(/\B(?=(\d{3})+$)/g, ',')}${frac ? '.' + frac : ''}`;
 }
 
 /** "1 image", "3 images" (plural by adding s, or the given plural). */

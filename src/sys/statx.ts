@@ -1,7 +1,7 @@
 // struct statx (include/uapi/linux/stat.h). Its layout is the same on every architecture,
 // which is why the walker uses statx rather than fstatat's struct stat.
 import {
-  AT_EMPTY_PATH, AT_FDCWD, AT_STATX_DONT_SYNC, AT_SYMLINK_NOFOLLOW, DT_BLK, DT_CHR, DT_DIR, DT_FIFO, DT_LNK, DT_REG, DT_SOCK,
+  AT_EMPTY_PATH, AT_NO_AUTOMOUNT, AT_FDCWD, AT_STATX_DONT_SYNC, AT_SYMLINK_NOFOLLOW, DT_BLK, DT_CHR, DT_DIR, DT_FIFO, DT_LNK, DT_REG, DT_SOCK,
   DT_UNKNOWN, statx,
 } from './libc.js';
 
@@ -97,9 +97,13 @@ export function fstatx(fd: number, buf: Buffer, mask = STATX_BASIC_STATS): numbe
   return statx(fd, EMPTY, AT_EMPTY_PATH | AT_STATX_DONT_SYNC, mask, buf);
 }
 
-/** statx of `name` (NUL-terminated) in `dirfd`, never following a symlink. Returns 0 or -errno. */
+/**
+ * statx of `name` (NUL-terminated) in `dirfd`, never following a symlink, and never triggering an
+ * automount (an autofs mount point that appeared after the mounts were read would wait for its
+ * daemon for ever). Returns 0 or -errno.
+ */
 export function lstatxAt(dirfd: number, name: Buffer, buf: Buffer, mask = STATX_BASIC_STATS): number {
-  return statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC, mask, buf);
+  return statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_STATX_DONT_SYNC, mask, buf);
 }
 
 /** statx of an absolute `path` (NUL-terminated), following links (a /proc magic link to its file), without asking a network server. 0 or -errno. */
