@@ -42,6 +42,9 @@ const COMPACT_EVERY = 300;
 /** How often the forecasts are made again, s (at the nominal interval; each reads days of points). */
 const FORECAST_EVERY = 300;
 
+/** A not_growing series still this long (s) is not forecast again (the forecaster's recent window). */
+const STILL_FOR = 3600;
+
 /** The interval the forecaster's thresholds are made for (s): a shorter one scales them down. */
 const NOMINAL_INTERVAL = 15;
 
@@ -154,8 +157,15 @@ export class Agent {
     if (s.t - this.forecastAt >= FORECAST_EVERY * scale) {
       this.forecastAt = s.t;
       t0 = performance.now();
-      this.forecasts = targetsOf(s).map(({ resource, target }) =>
-        forecastScaled(resource, target, this.history.series(resource, target, s.t - FORECAST_SPAN * scale), s.t, scale));
+      // a series judged not_growing whose value has not moved for an hour cannot have turned to
+      // filling (that needs the last hour to grow): its forecast stands, and its days of points
+      // are not read again (most series of a large host are still)
+      const before = new Map(this.forecasts.map((f) => [`${f.resource}\0${f.target}`, f]));
+      this.forecasts = targetsOf(s).map(({ resource, target }) => {
+        const old = before.get(`${resource}\0${target}`), since = this.history.unchangedSince(resource, target);
+        if (old?.state === 'not_growing' && since !== undefined && s.t - since >= STILL_FOR * scale) return old;
+        return forecastScaled(resource, target, this.history.series(resource, target, s.t - FORECAST_SPAN * scale), s.t, scale);
+      });
       this.forecastRun = { collector: 'forecast', seconds: (performance.now() - t0) / 1000, success: true };
     }
     if (this.forecastRun) s.collectors.push(this.forecastRun);

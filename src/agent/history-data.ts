@@ -206,6 +206,9 @@ interface SeriesState {
   json: string;
   /** the time of its last point (a second point at one time is dropped) */
   t: number;
+  /** its last value, and since when it has had it (a new segment counts as a change); not kept over a restart */
+  v?: number;
+  since?: number;
 }
 
 /** What the next sample is compared with: kept in memory, loaded from the database at open. */
@@ -238,6 +241,10 @@ export function restore(state: SegState, resource: string, target: string, json:
   s.mount = mount === '' ? '' : Number(mount);
   s.lim = lim === '' ? null : Number(lim);
 }
+
+/** Since when a series has had its present value (this run), or undefined. */
+export const unchangedSince = (state: SegState, resource: string, target: string): number | undefined =>
+  state.series.get(resource)?.get(target)?.since;
 
 export const labelsOf = (state: SegState, key: string): string => {
   const { resource, target } = splitKey(key);
@@ -278,6 +285,7 @@ export function extract(sample: Sample, t: number, state: SegState): Entry {
       s.json = JSON.stringify(Object.fromEntries(names.map((n, i) => [n, s.labels![i]])));
       defs.push({ key: s.key, resource, target, labels: s.json });
     }
+    if (reset || s.v !== u) { s.v = u; s.since = t; }
     keys.push(s.key); used.push(u); lims.push(l ?? NaN); flags.push(reset ? RESET : 0);
   };
 

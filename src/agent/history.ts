@@ -17,7 +17,7 @@
 import path from 'node:path';
 import type { Point, Resource, Sample } from './types.js';
 import {
-  type Cols, type Entry, type RecentPoints, type SegState, type StoredResource, FORECAST_RESOURCES, RESET, aggregate, bytes, decodeChunk,
+  type Cols, type Entry, type RecentPoints, type SegState, type StoredResource, FORECAST_RESOURCES, RESET, aggregate, unchangedSince, bytes, decodeChunk,
   decodeRecent, emptyCols, encodeChunk, encodeRecent, extract, forget, labelsOf, mergeCols, newState, pushPoint, restore, seriesKey, splitKey,
 } from './history-data.js';
 import { type Db, type Stmt, BROKEN, HistoryOpenError, codeOf, describe, isFull, openDatabase, openReadOnly } from './history-store.js';
@@ -371,6 +371,11 @@ export class History {
       out.push(p);
     }
     return out.sort((a, b) => a.t - b.t);
+  }
+
+  /** Since when a series has had the value of its last point, as recorded this run (undefined: not known). */
+  unchangedSince(resource: Resource, target: string): number | undefined {
+    return unchangedSince(this.state, resource, target);
   }
 
   /** The series the forecaster reads (inodes, blocks, inotify_watches, pattern), sorted. */
