@@ -18,7 +18,7 @@ import type { MountSample, PatternSample, Sample, UserWatchSample } from './type
 
 const GIB = 2 ** 30;
 /** the share of one core the per-user watch reading may take at most (at the nominal interval) */
-const WATCH_COST_SHARE = 0.004;
+const WATCH_COST_SHARE = 0.003;
 /** the interval the agent's defaults are made for (s) */
 const NOMINAL_INTERVAL = 15;
 /** how often container stores are read for their ID-mapped copies */
@@ -197,7 +197,7 @@ export class Sampler {
       const watched = this.watched();
       // doctor's inotify checks judge the last reading of the watches (not read again)
       const report = await doctor({
-        alsoCensus: watched, budgetMs: budget, statfsTimeoutMs: timeout, censusThreads: 1, ...(this.watch ? { watchUse: this.watch.usage } : {}),
+        alsoCensus: watched, budgetMs: budget, statfsTimeoutMs: timeout, censusThreads: 1, guard: this.guard, ...(this.watch ? { watchUse: this.watch.usage } : {}),
       });
       this.findings = report.findings.filter((f) => RANK[f.severity] >= RANK.warning)
         .map((f) => ({ check: f.id, severity: f.severity as 'warning' | 'critical', target: f.target, title: f.title }));

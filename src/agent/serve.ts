@@ -4,10 +4,12 @@
 // the write in progress, then the server.
 import type http from 'node:http';
 import { Worker } from 'node:worker_threads';
-import { startServer, type Address } from './server.js';
-import type { AgentState } from './agent.js';
+import { RawJson, startServer, type Address } from './server.js';
 import type { FromWorker, LoopOptions, ToWorker } from './worker.js';
 import type { Point, Resource } from './types.js';
+
+/** The loop's V8 young generation, MB. */
+const YOUNG_MB = 4;
 
 /** Why the agent could not start (a database it cannot use), in one line. */
 export class AgentStartError extends Error {
@@ -15,9 +17,11 @@ export class AgentStartError extends Error {
 }
 
 export async function serveAgent(loop: LoopOptions, listen: Address, say: (line: string) => void): Promise<number> {
-  const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: loop });
+  // a young generation of 4 MB (V8's default grows to 32): the census's short-lived garbage is
+  // collected sooner, and the agent's RSS stays ~12 MB lower, for little more CPU
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: loop, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MB } });
   const send = (m: ToWorker) => worker.postMessage(m);
-  let state: AgentState = { sample: null, forecasts: [], writeErrors: 0, metrics: '' };
+  let state = { metrics: '', sample: new RawJson('null'), forecasts: new RawJson('[]') };
   const asked = new Map<number, (points: Point[]) => void>();
   let nextId = 0;
   let ended: (code: number) => void = () => {};
@@ -26,7 +30,7 @@ export async function serveAgent(loop: LoopOptions, listen: Address, say: (line:
     worker.on('message', (m: FromWorker) => {
       if (m.type === 'ready') resolve();
       else if (m.type === 'open-error') reject(new AgentStartError(m.message));
-      else if (m.type === 'state') state = m.state;
+      else if (m.type === 'state') state = { metrics: m.metrics, sample: new RawJson(m.sample), forecasts: new RawJson(m.forecasts) };
       else if (m.type === 'say') say(m.line);
       else if (m.type === 'series') {
         asked.get(m.id)?.(m.points);

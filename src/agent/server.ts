@@ -15,6 +15,11 @@ export interface ServerState {
 
 export interface Address { host: string; port: number }
 
+/** JSON already serialized (what the agent's loop posts), sent as it is. */
+export class RawJson {
+  constructor(readonly text: string) {}
+}
+
 const REASONS: Record<string, string> = {
   EADDRINUSE: 'the address is already in use',
   EACCES: 'permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)',
@@ -83,7 +88,7 @@ async function handle(state: ServerState, req: http.IncomingMessage, res: http.S
       const name = path.slice(5);
       const value = await state.api(name);
       if (value === undefined) send(res, 404, JSON_TYPE, JSON.stringify({ error: `no such API: ${name}` }) + '\n');
-      else send(res, 200, JSON_TYPE, JSON.stringify(value) + '\n');
+      else send(res, 200, JSON_TYPE, (value instanceof RawJson ? value.text : JSON.stringify(value)) + '\n');
     } else {
       send(res, 404, TEXT, `not found: ${path}\n`);
     }

@@ -2,7 +2,7 @@
 // through the guard, /proc reads, the census, SQLite, forecasts) happens here, so the main
 // thread's HTTP server answers every scrape at once from the last state this posts.
 import { parentPort, workerData } from 'node:worker_threads';
-import { Agent, type AgentOptions, type AgentState } from './agent.js';
+import { Agent, type AgentOptions } from './agent.js';
 import { HistoryOpenError } from './history.js';
 import type { Point, Resource } from './types.js';
 
@@ -13,7 +13,8 @@ export type ToWorker = { type: 'stop' } | { type: 'series'; id: number; resource
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'open-error'; message: string }
-  | { type: 'state'; state: AgentState }
+  /** the state as the server sends it: the exposition, the sample's and the forecasts' JSON */
+  | { type: 'state'; metrics: string; sample: string; forecasts: string }
   | { type: 'say'; line: string }
   | { type: 'series'; id: number; points: Point[] }
   | { type: 'done'; code: number };
@@ -27,7 +28,8 @@ function main(): void {
     agent = Agent.open({
       ...(workerData as LoopOptions),
       say: (line) => post({ type: 'say', line }),
-      publish: (state) => post({ type: 'state', state }),
+      // strings cross to the server's thread: it parses nothing and holds no object graphs
+      publish: (state) => post({ type: 'state', metrics: state.metrics, sample: JSON.stringify(state.sample), forecasts: JSON.stringify(state.forecasts) }),
     });
   } catch (e) {
     if (!(e instanceof HistoryOpenError)) throw e;

@@ -10,6 +10,7 @@ import os from 'node:os';
 import fs from 'node:fs';
 import { mountOf } from '../probe/mounts.js';
 import { walkMounts } from '../probe/mount-health.js';
+import type { GuardProcess } from '../probe/guard.js';
 import { OpenFilesSink, comm, livePids, scanFds, type OpenFiles } from '../probe/procs.js';
 import { WatchersSink } from '../probe/watchers.js';
 import { usageOf, type InotifyUsage } from '../probe/watch-users.js';
@@ -42,6 +43,8 @@ export interface DoctorOptions {
    * left out.
    */
   alsoCensus?: string[];
+  /** a guard child kept between runs (the agent's), instead of a new one */
+  guard?: GuardProcess;
   /** the watches as read already (the agent's last reading): every process's fdinfo is not read again */
   watchUse?: InotifyUsage;
   /** threads for each census (default: the cores, at most 4); the agent uses 1 (many small trees, a bounded memory) */
@@ -101,7 +104,7 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
   const given = opts.paths ?? [];
   // every real mount statfs'd, and the paths resolved, in one child that cannot hang this process
   const also = given.length ? [] : opts.alsoCensus ?? [];
-  const checks = opts.mountChecks ?? startMountChecks(given.length ? given : also, opts.statfsTimeoutMs);
+  const checks = opts.mountChecks ?? startMountChecks(given.length ? given : also, opts.statfsTimeoutMs, opts.guard);
   const unknown: Unknown[] = given.length ? [...checks.unknown] : [];
   const toResolve = checks.toResolve;
   opts.onProgress?.('statfs of every mount');

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { PSEUDO_FSTYPES, mountOf, readMounts, type Mount } from '../probe/mounts.js';
 import { checkMounts, closedWhy, mountsNow, type MountHealth } from '../probe/mount-health.js';
-import type { Resolved, UsageOrError } from '../probe/guard.js';
+import type { GuardProcess, Resolved, UsageOrError } from '../probe/guard.js';
 
 export interface Target {
   mount: Mount;
@@ -52,7 +52,7 @@ export interface MountChecks {
  * nothing mounted (found lexically from mountinfo) is not resolved: that would trigger the
  * automount, which waits for a daemon that may never answer.
  */
-export function startMountChecks(paths: string[] = [], timeoutMs = 5000): MountChecks {
+export function startMountChecks(paths: string[] = [], timeoutMs = 5000, guard?: GuardProcess): MountChecks {
   const all = readMounts();
   const before = mountsNow(all);
   const toResolve: string[] = [];
@@ -62,7 +62,7 @@ export function startMountChecks(paths: string[] = [], timeoutMs = 5000): MountC
     if (m?.fstype === 'autofs') unknown.push({ what: p, error: `not entered: ${closedWhy(m, before)}; access it first (ls ${m.mountPoint}) to have it checked`, kind: 'failed' });
     else toResolve.push(p);
   }
-  return { toResolve, unknown, done: checkMounts({ all, resolve: toResolve, timeoutMs }) };
+  return { toResolve, unknown, done: checkMounts({ all, resolve: toResolve, timeoutMs, ...(guard ? { guard } : {}) }) };
 }
 
 /** Mount points node_exporter leaves out by default. */
