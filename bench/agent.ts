@@ -117,10 +117,11 @@ async function main(): Promise<void> {
     const agent = await start([process.execPath, CLI, 'agent', '--listen', '127.0.0.1:0', '--db', path.join(base, 'db/history.db')],
       /serving (http:\S+)/);
     procs.push(agent.child);
-    // the first sample comes after the first census: measure from then on
+    // the first sample comes after the first census (and the start's loading): measure from then on
     for (let i = 0; i < 600; i++) {
+      // (the body ends in a newline: "null\n" before the first sample)
       const r = await fetch(agent.match.replace('/metrics', '/api/sample')).then((x) => x.text()).catch(() => 'null');
-      if (r !== 'null') break;
+      if (r.trim() !== 'null') break;
       await new Promise((r) => setTimeout(r, 500));
     }
     watched.push({ name: 'enospc agent', pid: agent.child.pid!, url: agent.match, cpu0: 0, cpu2: NaN, rss: [], kidsRss: [], hwm: 0, scrapes: [], failed: 0 });
