@@ -35,12 +35,16 @@ export interface SamplerOptions {
   intervalS?: number;
 }
 
+/** The boot ID: it cannot change while this process lives, so it is read once. */
+let boot: string | undefined;
 function bootId(): string {
+  if (boot !== undefined) return boot;
   try {
-    return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
   } catch {
-    return '';
+    boot = '';
   }
+  return boot;
 }
 
 /** Is mount `m` worth a series (a real filesystem, not one of the node_exporter exclusions)? */
@@ -84,7 +88,7 @@ export class Sampler {
   /** the mounts of the last sample, to choose the paths to watch */
   private lastMounts: MountSample[] = [];
   /** the last reading of the per-user watches: when, what it cost (s of wall time, nearly all CPU) */
-  private watch: { at: number; seconds: number; users: UserWatchSample[]; limits: { inotifyWatches: number | null; inotifyInstances: number | null }; usage: InotifyUsage } | null = null;
+  private watch: { at: number; seconds: number; users: UserWatchSample[]; usage: InotifyUsage } | null = null;
   /** one guard child for every sample's statfs */
   private readonly guard = new GuardProcess();
   private readonly mountIds = new UniqueMountIds();
@@ -116,7 +120,7 @@ export class Sampler {
       const watch = await timed('inotify', () => inotifyUsage(), null);
       if (watch) {
         this.watch = {
-          at: now, seconds: (performance.now() - t0) / 1000, limits: watch.limits, usage: watch,
+          at: now, seconds: (performance.now() - t0) / 1000, usage: watch,
           users: watch.users.map((u) => ({
             user: u.user, uid: u.uid, inotifyWatches: u.watches, inotifyInstances: u.instances, fanotifyMarks: u.fanotifyMarks, epollWatches: u.epollWatches,
           })),
@@ -130,7 +134,7 @@ export class Sampler {
     const tables = await timed('kernel_tables', () => Object.entries(kernelTables()).map(([table, t]) => ({ table, used: t.used, limit: t.limit })), []);
     return {
       t: now, bootId: bootId(), mounts, users, ...(watch && watch.at !== now ? { usersAt: watch.at } : {}),
-      limits: this.limits(watch?.limits),
+      limits: this.limits(watch?.usage.limits),
       tables, patterns: this.patterns, idmappedCopies: this.idmapped, findings: this.findings, collectors: [...collectors, ...this.census],
     };
   }
