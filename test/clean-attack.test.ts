@@ -225,7 +225,10 @@ f = open(sys.argv[1]); print('ready', flush=True); time.sleep(600)`, `${dir}/o-h
   });
 
   test('a 3,200-byte path whose ancestor is moved out of the root mid-run: nothing more is removed outside', async () => {
-    for (let round = 0; round < 3; round++) {
+    // a round counts when the run was frozen early in the bottom; on a loaded machine the run can get
+    // past d49 before the poll sees it (the race is the test's, not clean's), and that round is retried
+    let counted = 0;
+    for (let round = 0; round < 8 && counted < 3; round++) {
       const t = tmpfs('size=128m,nr_inodes=100000');
       const root = `${t}/root`;
       fs.mkdirSync(root);
@@ -246,12 +249,18 @@ for d in range(50):
       const run = cleanLater([root, '--match', '*', '--apply', '--no-log']);
       // the run is in the bottom (tmpfs lists the newest first: d49): freeze it, move the ancestor out, let it go on
       const firstDir = `${bottom}/d49`;
-      while (fs.readdirSync(firstDir).length === 1000) await sleep(1);
+      const started = () => { try { return fs.readdirSync(firstDir).length < 1000; } catch { return true; } };
+      while (!started()) await sleep(1);
       run.child.kill('SIGSTOP');
       fs.renameSync(`${root}/${name}`, `${t}/outside/${name}`);
       const atMove = count(`${t}/outside/${name}`);
       run.child.kill('SIGCONT');
       const r = await run.done;
+      if (atMove < total - 5000) {
+        console.log(`# round ${round}: the run was already ${total - atMove} entries in when frozen; not counted`);
+        continue;
+      }
+      counted++;
       const atEnd = count(`${t}/outside/${name}`);
       console.log(`# round ${round}: ${total} entries below the ancestor, ${atMove} left when it was moved out, ${atMove - atEnd} removed after`);
       assert.ok(r.status === 0 || r.status === 1, r.stderr);
@@ -259,6 +268,7 @@ for d in range(50):
       assert.ok(atMove - atEnd <= 1024, `round ${round}: ${atMove - atEnd} entries removed outside the root after the move (${atMove} there at the move, ${total} at the start)`);
       assert.ok(r.json.skipped['changed'] > 0, JSON.stringify(r.json.skipped));
     }
+    assert.equal(counted, 3, 'the run could not be frozen early enough in 8 rounds');
   });
 
   test('the same with the audit log: what goes after the move is at most one batch, and every removal has its line', async () => {
@@ -277,7 +287,8 @@ for d in range(20):
     const bottom = `${root}/${Array(20).fill('a').join('/')}`;
     const files = (d: string) => execFileSync('find', [d, '-type', 'f'], { maxBuffer: 64 << 20 }).toString().split('\n').filter(Boolean);
     const run = cleanLater([root, '--match', 'f*', '--apply', '--log', `${logDir}/clean.jsonl`]);
-    while (fs.readdirSync(`${bottom}/d19`).length === 1000) await sleep(1);
+    const started = () => { try { return fs.readdirSync(`${bottom}/d19`).length < 1000; } catch { return true; } };
+    while (!started()) await sleep(1);
     run.child.kill('SIGSTOP');
     fs.renameSync(`${root}/a`, `${t}/outside/a`);
     const atMove = new Set(files(`${t}/outside/a`));
