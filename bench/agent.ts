@@ -17,7 +17,7 @@ const INSTANCES = '/proc/sys/fs/inotify/max_user_instances';
 const TICK = Number(sh('getconf CLK_TCK')) || 100;
 const NODE_EXPORTER = ['prometheus-node-exporter', 'node_exporter'].find(has);
 
-interface Watched { name: string; pid: number; url: string; cpu0: number; cpu2: number; rss: number[]; kidsRss: number[]; hwm: number; scrapes: number[]; failed: number }
+interface Watched { name: string; pid: number; url: string; cpu0: number; cpu2: number; rss: number[]; kidsRss: number[]; pss: number[]; hwm: number; scrapes: number[]; failed: number }
 
 /** CPU seconds of a process, of its children that ended, and of those still running (the agent's kept guard child). */
 function cpuSeconds(pid: number): number {
@@ -45,6 +45,14 @@ function descendants(pid: number): number[] {
     }
   } catch { /* gone */ }
   return out;
+}
+/** Proportional set size (kB): shared pages (Node's binary, shared with the children) counted once in all. */
+function pssKb(pid: number): number {
+  try {
+    return Number(/^Pss:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
 }
 function statusKb(pid: number, field: string): number {
   let text = '';
@@ -124,11 +132,11 @@ async function main(): Promise<void> {
       if (r.trim() !== 'null') break;
       await new Promise((r) => setTimeout(r, 500));
     }
-    watched.push({ name: 'enospc agent', pid: agent.child.pid!, url: agent.match, cpu0: 0, cpu2: NaN, rss: [], kidsRss: [], hwm: 0, scrapes: [], failed: 0 });
+    watched.push({ name: 'enospc agent', pid: agent.child.pid!, url: agent.match, cpu0: 0, cpu2: NaN, rss: [], kidsRss: [], pss: [], hwm: 0, scrapes: [], failed: 0 });
     if (NODE_EXPORTER) {
       const ne = await start([NODE_EXPORTER, '--web.listen-address=127.0.0.1:19942'], /(Listening on)/i);
       procs.push(ne.child);
-      watched.push({ name: `node_exporter (${sh(`${NODE_EXPORTER} --version 2>&1 | head -1`).replace(/\s*\(.*$/, '')})`, pid: ne.child.pid!, url: 'http://127.0.0.1:19942/metrics', cpu0: 0, cpu2: NaN, rss: [], kidsRss: [], hwm: 0, scrapes: [], failed: 0 });
+      watched.push({ name: `node_exporter (${sh(`${NODE_EXPORTER} --version 2>&1 | head -1`).replace(/\s*\(.*$/, '')})`, pid: ne.child.pid!, url: 'http://127.0.0.1:19942/metrics', cpu0: 0, cpu2: NaN, rss: [], kidsRss: [], pss: [], hwm: 0, scrapes: [], failed: 0 });
     }
     for (const w of watched) w.cpu0 = cpuSeconds(w.pid);
     const t0 = performance.now();
@@ -139,7 +147,9 @@ async function main(): Promise<void> {
       if (now >= nextRss) {
         for (const w of watched) {
           w.rss.push(statusKb(w.pid, 'VmRSS'));
-          w.kidsRss.push(descendants(w.pid).reduce((a, k) => a + statusKb(k, 'VmRSS'), 0));
+          const d = descendants(w.pid);
+          w.kidsRss.push(d.reduce((a, k) => a + statusKb(k, 'VmRSS'), 0));
+          w.pss.push(d.reduce((a, k) => a + pssKb(k), pssKb(w.pid)));
         }
         nextRss += 2000;
       }
@@ -163,7 +173,7 @@ async function main(): Promise<void> {
       w.hwm = statusKb(w.pid, 'VmHWM');
       const s = [...w.scrapes].sort((a, b) => a - b);
       const p95 = s[Math.min(s.length - 1, Math.floor(s.length * 0.95))] ?? NaN;
-      return { w, cpu, steady, rssMed: median(w.rss) / 1024, anon: statusKb(w.pid, 'RssAnon') / 1024, file: statusKb(w.pid, 'RssFile') / 1024, rssMax: Math.max(...w.rss) / 1024, kids: Math.max(...w.kidsRss) / 1024, hwm: w.hwm / 1024, med: median(s), p95, max: s[s.length - 1] ?? NaN };
+      return { w, cpu, steady, rssMed: median(w.rss) / 1024, anon: statusKb(w.pid, 'RssAnon') / 1024, file: statusKb(w.pid, 'RssFile') / 1024, rssMax: Math.max(...w.rss) / 1024, kids: Math.max(...w.kidsRss) / 1024, pssMed: median(w.pss) / 1024, pssMax: Math.max(...w.pss) / 1024, hwm: w.hwm / 1024, med: median(s), p95, max: s[s.length - 1] ?? NaN };
     });
     const collectors = (await fetch(agent.match).then((r) => r.text()))
       .split('\n').filter((l) => l.startsWith('enospc_collector_duration_seconds{'))
@@ -174,13 +184,13 @@ async function main(): Promise<void> {
       '## enospc agent: what it costs', '',
       `Measured ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} by \`bench/agent.ts\` at ${commit} on ${cpuModel}, ${os.cpus().length} cores, kernel ${os.release()}, Node ${process.version}.`,
       '',
-      `The host: ${MOUNTS} tmpfs mounts (${FILES} files each, one with ${DIRS} directories) besides the machine's own, ${PROCS} \`sleep\` processes holding ${PROCS * PER} inotify watches. The agent at its defaults (sample every 15 s, census every 5 min over every tmpfs), its history on ${sh(`stat -f -c %T ${base}`)}; measured over ${MINUTES} min after its first sample, scraped every 5 s${NODE_EXPORTER ? ', with node_exporter (its defaults) running beside it and scraped as often' : ''}. CPU is the process's and its children's (the kept guard child for statfs, and doctor's own during a census) over the whole time; RSS is the agent's alone (its guard child's is given apart).`,
-      '', '| exporter | CPU, % of one core | after the first 2 min | RSS median MB | RSS max MB | VmHWM MB | its children, RSS max MB | scrape median ms | p95 ms | max ms | failed scrapes |', '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
-      ...rows.map((r) => `| ${r.w.name} | ${r.cpu.toFixed(2)} | ${r.steady.toFixed(2)} | ${r.rssMed.toFixed(1)} | ${r.rssMax.toFixed(1)} | ${r.hwm.toFixed(1)} | ${r.kids.toFixed(1)} | ${r.med.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.max.toFixed(1)} | ${r.w.failed} |`),
+      `The host: ${MOUNTS} tmpfs mounts (${FILES} files each, one with ${DIRS} directories) besides the machine's own, ${PROCS} \`sleep\` processes holding ${PROCS * PER} inotify watches. The agent at its defaults (sample every 15 s, census every 5 min over every tmpfs), its history on ${sh(`stat -f -c %T ${base}`)}; measured over ${MINUTES} min after its first sample, scraped every 5 s${NODE_EXPORTER ? ', with node_exporter (its defaults) running beside it and scraped as often' : ''}. CPU is the process's and its children's (the kept guard child for statfs, and the census's own process every 5 min) over the whole time; RSS is the agent's alone (its children's is given apart); PSS is the process's and its children's together, each shared page (Node's binary, mapped by all of them) counted once.`,
+      '', '| exporter | CPU, % of one core | after the first 2 min | RSS median MB | RSS max MB | VmHWM MB | its children, RSS max MB | with children, PSS median MB | PSS max MB | scrape median ms | p95 ms | max ms | failed scrapes |', '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+      ...rows.map((r) => `| ${r.w.name} | ${r.cpu.toFixed(2)} | ${r.steady.toFixed(2)} | ${r.rssMed.toFixed(1)} | ${r.rssMax.toFixed(1)} | ${r.hwm.toFixed(1)} | ${r.kids.toFixed(1)} | ${r.pssMed.toFixed(1)} | ${r.pssMax.toFixed(1)} | ${r.med.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.max.toFixed(1)} | ${r.w.failed} |`),
       '',
       `RSS at the end, by kind: ${rows.map((r) => `${r.w.name} ${r.anon.toFixed(1)} MB anonymous (its heaps), ${r.file.toFixed(1)} MB file-backed (${r.w.name.startsWith('enospc') ? "Node's own binary and libraries, shared with every Node process" : 'its binary'})`).join('; ')}.`, '',
       `The agent's collectors at the end (last run of each): ${collectors.join(', ')}.`, '',
-      `Targets: CPU <= 1%: ${a.cpu <= 1 ? 'PASS' : 'MISS'} (${a.cpu.toFixed(2)}% over the whole run, ${a.steady.toFixed(2)}% after the first 2 minutes); RSS <= 80 MB: ${a.rssMax <= 80 ? 'PASS' : 'MISS'} (max ${a.rssMax.toFixed(1)} MB during a census, median ${a.rssMed.toFixed(1)} MB); a scrape <= 50 ms: ${a.max <= 50 ? 'PASS' : `MISS`} (max ${a.max.toFixed(1)} ms, p95 ${a.p95.toFixed(1)} ms).`,
+      `Targets: CPU <= 1%: ${a.cpu <= 1 ? 'PASS' : 'MISS'} (${a.cpu.toFixed(2)}% over the whole run, ${a.steady.toFixed(2)}% after the first 2 minutes); RSS <= 80 MB: ${a.rssMax <= 80 ? 'PASS' : 'MISS'} (max ${a.rssMax.toFixed(1)} MB, median ${a.rssMed.toFixed(1)} MB; with its children, PSS max ${a.pssMax.toFixed(1)} MB); a scrape <= 50 ms: ${a.max <= 50 ? 'PASS' : `MISS`} (max ${a.max.toFixed(1)} ms, p95 ${a.p95.toFixed(1)} ms).`,
     ].join('\n');
     if (MINUTES >= 10) writeDoc('agent', section);
     console.log(section);
