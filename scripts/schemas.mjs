@@ -21,6 +21,8 @@ export const SCHEMAS = [
   { name: 'containers', type: 'ContainersJson', title: 'enospc containers --json' },
   { name: 'history', type: 'HistoryJson', title: 'enospc history --json' },
   { name: 'forecast', type: 'ForecastJson', title: 'enospc forecast --json' },
+  { name: 'catch', type: 'CatchJson', title: 'enospc catch --json' },
+  { name: 'catch-event', type: 'CatchLineJson', title: 'one line of enospc catch --events' },
 ];
 
 const RULE = 'Fields may be added; a field is never renamed or removed without raising `schema`.';

@@ -7,7 +7,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 export const SCHEMA_DIR = new URL('../../schemas/', import.meta.url).pathname;
 
 /** Commands whose --json output has a schema of the same name. */
-const JSON_COMMANDS = new Set(['doctor', 'top', 'inotify', 'trace', 'clean', 'containers', 'history', 'forecast']);
+const JSON_COMMANDS = new Set(['doctor', 'top', 'inotify', 'trace', 'clean', 'containers', 'history', 'forecast', 'catch']);
 
 /** Strict: a keyword ajv does not know, or a type it cannot check, is an error in the schema. */
 export function newAjv(): Ajv {
@@ -70,11 +70,11 @@ export function checkOutput(args: string[], stdout: string): void {
   const command = args[0] ?? '';
   const what = `enospc ${args.join(' ')}`;
   if (stdout.trim() === '' || !JSON_COMMANDS.has(command)) return;
-  if (command === 'trace' && args.includes('--events')) {
+  if ((command === 'trace' || command === 'catch') && args.includes('--events')) {
     const lines = stdout.split('\n').filter((l) => l !== '');
     lines.forEach((line, i) => {
       const value = parse(line, `line ${i + 1} of ${what}`);
-      assertSchema('trace-event', value, `line ${i + 1} of ${what}`);
+      assertSchema(`${command}-event`, value, `line ${i + 1} of ${what}`);
       const report = (value as { event: string }).event === 'report';
       assert.equal(report, i === lines.length - 1, `line ${i + 1} of ${what}: the report comes last, and only there`);
     });

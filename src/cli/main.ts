@@ -139,6 +139,28 @@ Examples:
     process.exitCode = await runTrace(path, flags);
   });
 
+program.command('catch')
+  .description('catch every system call that fails with ENOSPC, as it happens: the process, the call and the limit it hit')
+  .option('--duration <time>', 'stop after this long (60s, 5m, 1h); default: until Ctrl-C')
+  .option('--events', 'stream every failure as a JSON line; the report is the last line')
+  .option('--json', 'print the report as a JSON document at the end (see docs/json.md)')
+  .option('-n, --limit <n>', 'rows of the summary', '10')
+  .addHelpText('after', `
+Needs root and a kernel with system-call tracing (CONFIG_FTRACE_SYSCALLS): it reads the kernel's
+raw_syscalls:sys_exit event for ret == -28 in a trace instance of its own (tracefs, mounted if
+it is not), removed at the end. Calls that succeed cost nothing more.
+
+Exit status: 0 stopped (Ctrl-C, SIGTERM, --duration), 1 the trace could not be read to the end,
+2 bad input, not root, or no system-call tracing here.
+
+Examples:
+  enospc catch                           live lines until Ctrl-C, then the summary
+  enospc catch --duration 10m --json     who got ENOSPC in the next 10 minutes, and why`)
+  .action(async (flags) => {
+    const { runCatch } = await load<typeof import('./catch.js')>('./catch.js');
+    process.exitCode = await runCatch(flags);
+  });
+
 program.command('clean')
   .description('remove orphans safely: dry run first; never an open or locked file, never through a symlink, never across a mount')
   .argument('[path]', 'directory to clean (with --match and/or --older-than)')

@@ -4,20 +4,12 @@ import { traceHuman, traceJson, traceLive, traceReportLine } from '../report/tra
 import { wantColor } from '../report/format.js';
 import { inotifyUsage } from '../probe/watch-users.js';
 import { userName } from '../probe/users.js';
-import { parseSpan } from '../clean/rules.js';
 import { resolveRoot } from './root.js';
 import { fail, parseIntOption, UsageError } from './fail.js';
+import { parseDuration } from './duration.js';
 import { draw, onOutputLost, out, say } from './output.js';
 
 export interface TraceFlags { duration?: string; json?: boolean; events?: boolean; backend?: string; limit: string }
-
-/** `90`, `90s`, `500ms`, `5m`, `1h30m` as milliseconds (a systemd time span). */
-function parseDuration(text: string): number {
-  const v = parseSpan(text);
-  if (v === null) fail(`--duration takes a time like 60s, 5m, 1h or 500ms, not '${text}'`);
-  if (!(v > 0)) fail(`--duration must be more than 0, not '${text}'`);
-  return v;
-}
 
 /** The case-004 message: who holds this user's watches. */
 function noWatchesLeft(detail: string): string {

@@ -18,6 +18,7 @@ const c_flock = lib.func('int flock(int fd, int op)');
 const c_fcntl = lib.func('int fcntl(int fd, int cmd, ...)');
 const c_read = lib.func('long read(int fd, void *buf, size_t count)');
 const c_poll = lib.func('int poll(void *fds, unsigned long nfds, int timeout)');
+const c_clock_gettime = lib.func('int clock_gettime(int clk, void *ts)');
 const c_fanotify_init = lib.func('int fanotify_init(unsigned int flags, unsigned int event_f_flags)');
 const c_fanotify_mark = lib.func('int fanotify_mark(int fd, unsigned int flags, uint64_t mask, int dirfd, const char *path)');
 const c_fanotify_mark_fd = lib.func('int fanotify_mark(int fd, unsigned int flags, uint64_t mask, int dirfd, void *path)');
@@ -246,6 +247,14 @@ export function pollIn(fd: number, timeoutMs: number): number {
     return e === EINTR ? 0 : -e;
   }
   return r;
+}
+
+const CLOCK_BOOTTIME = 7;
+const tsBuf = Buffer.alloc(16);
+/** Seconds on CLOCK_BOOTTIME (the clock of a trace instance set to "boot"). */
+export function bootSeconds(): number {
+  c_clock_gettime(CLOCK_BOOTTIME, tsBuf);
+  return Number(tsBuf.readBigInt64LE(0)) + Number(tsBuf.readBigInt64LE(8)) / 1e9;
 }
 
 /** fanotify_init(2). Returns the fd, or -errno. */
