@@ -253,6 +253,59 @@ describe('enospc catch', { skip: cannotTrace, concurrency: false }, () => {
     assert.deepEqual(instances(), []);
   });
 
+  test('agent --catch: enospc_errors_total, the finding per command and call, doctor --db shows it; the instance goes with the agent', { timeout: 90_000 }, async () => {
+    const full = tmpfs('size=4m,nr_inodes=1');
+    const dbDir = tmpfs('size=16m,nr_inodes=1000');
+    const agent = spawn(process.execPath, [CLI, 'agent', '--catch', '--listen', '127.0.0.1:0', '--db', `${dbDir}/history.db`, '--interval', '1s', '--census-interval', '1h'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    agent.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    try {
+      for (let i = 0; i < 400 && !/serving http/.test(err); i++) await new Promise((r) => setTimeout(r, 50));
+      const url = /serving (http:\/\/\S+)\/metrics/.exec(err)?.[1];
+      assert.ok(url, err);
+      assert.deepEqual(instances(), [`enospc-${agent.pid}`]);
+      const d = await doer('enospc-probe-9', [`mkdir:${full}/a`, `mkdir:${full}/b`, `creat:${full}/c`]);
+      let text = '';
+      for (let i = 0; i < 100; i++) {
+        text = await (await fetch(`${url}/metrics`)).text();
+        if (text.includes('comm="enospc-probe-9",syscall="openat"')) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      await d.end();
+      assert.match(text, /^enospc_errors_total\{comm="enospc-probe-9",syscall="mkdir",cause="inodes\.full"\} 2$/m, text);
+      assert.match(text, /^enospc_errors_total\{comm="enospc-probe-9",syscall="openat",cause="inodes\.full"\} 1$/m);
+      assert.match(text, /^enospc_finding\{check="enospc\.caught",severity="critical",target="enospc-probe-9:mkdir"\} 1$/m);
+      assert.match(text, /^enospc_errors_lost_total 0$/m);
+      assert.match(text, /^enospc_collector_success\{collector="catch"\} 1$/m);
+      const sample = await (await fetch(`${url}/api/sample`)).json() as { findings: Array<{ check: string; title: string }> };
+      assert.ok(sample.findings.some((f) => f.check === 'enospc.caught' && f.title === `enospc-probe-9 got ENOSPC 2 times from mkdir in the last 5 min: inodes.full ${full}`), JSON.stringify(sample.findings));
+    } finally {
+      agent.kill('SIGTERM');
+      await once(agent, 'exit');
+    }
+    assert.deepEqual(instances(), []);
+    // doctor reads the agent's last sample from its history
+    const r = spawnSync(process.execPath, [CLI, 'doctor', full, '--db', `${dbDir}/history.db`], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    assert.match(r.stdout, new RegExp(`\\nCRITICAL enospc\\.caught enospc-probe-9:mkdir: enospc-probe-9 got ENOSPC 2 times from mkdir in the last 5 min: inodes\\.full ${full}\\n    caught by the agent \\(its sample of \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ\\); run 'enospc catch' to see each failure live\\n`), r.stdout);
+    const j = spawnSync(process.execPath, [CLI, 'doctor', full, '--db', `${dbDir}/history.db`, '--json'], { encoding: 'utf8' });
+    const doc = JSON.parse(j.stdout) as { forecasts: { caught: Array<{ target: string }> } };
+    assertSchema('doctor', doc);
+    assert.deepEqual(doc.forecasts.caught.map((c) => c.target).sort(), ['enospc-probe-9:mkdir', 'enospc-probe-9:openat']);
+  });
+
+  test('agent --catch as a user: one line says why, and the agent runs without it', { timeout: 30_000 }, async () => {
+    const dbDir = tmpfs('size=16m,nr_inodes=1000');
+    fs.chmodSync(dbDir, 0o777);
+    const agent = spawn(process.execPath, [CLI, 'agent', '--catch', '--listen', '127.0.0.1:0', '--db', `${dbDir}/history.db`], { stdio: ['ignore', 'ignore', 'pipe'], uid: NOBODY, gid: NOBODY, cwd: '/' });
+    let err = '';
+    agent.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    for (let i = 0; i < 400 && !/serving http/.test(err); i++) await new Promise((r) => setTimeout(r, 50));
+    agent.kill('SIGTERM');
+    await once(agent, 'exit');
+    assert.match(err, /^enospc agent: --catch: needs root: it reads the kernel's trace of system calls; the agent runs without it$/m);
+    assert.match(err, /serving http/);
+  });
+
   test('bad input and not root: one line, exit 2', () => {
     const bad = spawnSync(process.execPath, [CLI, 'catch', '--duration', 'soon'], { encoding: 'utf8' });
     assert.equal(bad.status, 2);

@@ -96,7 +96,7 @@ function assertFilling(r: ReturnType<typeof doctor>, mnt: string, db: string): v
   assert.match(r.human, /^ {4}trend \+1\d inodes\/h( \(\+\d+\/h to \+\d+\/h\))?, judged on [\d,]+ samples over \d+ h of the agent's history$/m);
   assert.ok(Number(m[2]) <= hours || m[3] === 'min', 'the earliest is no later');
   assert.doesNotMatch(r.human, /no forecasts/);
-  assert.deepEqual({ ...r.json.forecasts, now: 0 }, { source: db, state: 'read', error: null, now: 0 });
+  assert.deepEqual({ ...r.json.forecasts, now: 0 }, { source: db, state: 'read', error: null, now: 0, caught: [] });
   const f = r.json.findings.find((x) => x.id === 'inodes.full' && x.target === mnt)!;
   assert.equal(f.severity, 'warning');
   const fc = f.forecast!;
@@ -167,7 +167,7 @@ describe('enospc doctor --db: forecasts from the agent\'s history', { skip }, ()
     const dir = path.join(tempDir(), 'var/lib/enospc'), db = path.join(dir, 'history.db');
     const r = doctor(mnt, db);
     assert.doesNotMatch(r.human, /at this rate|forecast/);
-    assert.deepEqual(r.json.forecasts, { source: db, state: 'missing', error: null, now: r.json.forecasts.now });
+    assert.deepEqual(r.json.forecasts, { source: db, state: 'missing', error: null, now: r.json.forecasts.now, caught: [] });
     assert.ok(r.json.findings.every((f) => f.forecast === undefined));
     assert.equal(fs.existsSync(path.dirname(dir)), false, 'no directory made');
 
@@ -238,7 +238,7 @@ describe('doctor\'s terminal report with forecasts', () => {
     resource: 'blocks', target, state, slopePerSecond: 1000, slopeLow: 800, slopeHigh: 1200, samples: 1440, spanSeconds: 6 * H, segmentStart: NOW - 6 * H, ...more,
   });
   const render = (of: Array<[number, ForecastType]>, state: DoctorForecasts['state'] = 'read', error: string | null = null) =>
-    doctorHuman(report, false, { source: '/h.db', state, error, now: NOW, of: new Map(of.map(([i, f]) => [findings[i]!, f])) });
+    doctorHuman(report, false, { source: '/h.db', state, error, now: NOW, of: new Map(of.map(([i, f]) => [findings[i]!, f])), caught: [] });
 
   test('filling: when, with the trend in bytes and what it was judged on; nothing for the other states', () => {
     assert.equal(findings.length, 2);

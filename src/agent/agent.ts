@@ -28,6 +28,8 @@ export interface AgentOptions {
   /** node_exporter's textfile directory, or null */
   textfile: string | null;
   once: boolean;
+  /** also catch the system calls that fail with ENOSPC (a trace instance; root) */
+  catch?: boolean;
   version: string;
   /** told what happens (stderr) */
   say: (line: string) => void;
@@ -98,7 +100,9 @@ export class Agent {
   /** Open the history (throws a clear error for an unwritable path) and make the agent. */
   static open(opts: AgentOptions): Agent {
     const history = History.open(opts.db);
-    return new Agent(opts, history, new Sampler({ watch: opts.watch, intervalS: opts.intervalS }));
+    const sampler = new Sampler({ watch: opts.watch, intervalS: opts.intervalS, catch: opts.catch === true });
+    if (sampler.catchUnavailable) opts.say(`enospc agent: --catch: ${sampler.catchUnavailable}; the agent runs without it`);
+    return new Agent(opts, history, sampler);
   }
 
   /** Run until stopped (or one sample with --once). Resolves with the exit status. */

@@ -1,7 +1,7 @@
 // The Prometheus text exposition (format 0.0.4) of the latest sample and forecasts: what
 // GET /metrics answers and what the textfile collector reads. Written directly, no library:
 // one HELP and one TYPE line per family, its series together, label values escaped (\ " and
-// newline), base units, `_total` on the one counter, and no timestamps (Prometheus stamps the
+// newline), base units, `_total` on the counters, and no timestamps (Prometheus stamps the
 // scrape). A figure that is not known (null) leaves its series out rather than reporting 0.
 import type { Forecast, ForecastState, Sample } from './types.js';
 
@@ -98,6 +98,8 @@ function families() {
     duration: g('enospc_collector_duration_seconds', 'How long the collector took on its last run, in seconds.'),
     success: g('enospc_collector_success', '1 when the collector\'s last run succeeded, else 0.'),
     writeErrors: new Family('enospc_history_write_errors_total', 'counter', 'History writes that failed since the agent started.'),
+    errors: new Family('enospc_errors_total', 'counter', 'System calls that failed with ENOSPC since the agent started, by command (the first 20 seen, then "other"), call and cause (a doctor check id, or "unattributed").'),
+    errorsLost: new Family('enospc_errors_lost_total', 'counter', 'Failing system calls the kernel could not hand over to the agent (its trace buffer was full).'),
   };
 }
 
@@ -137,6 +139,8 @@ export function metricsText(sample: Sample | null, forecasts: Forecast[], extra:
     }
     for (const c of sample.idmappedCopies) f.idmapped.add({ store: c.store, image: c.image }, c.copies);
     for (const x of sample.findings) f.finding.add({ check: x.check, severity: x.severity, target: x.target }, 1);
+    for (const e of sample.errors?.totals ?? []) f.errors.add({ comm: e.comm, syscall: e.syscall, cause: e.cause }, e.count);
+    if (sample.errors) f.errorsLost.add({}, sample.errors.lost);
     for (const c of sample.collectors) {
       f.duration.add({ collector: c.collector }, c.seconds);
       f.success.add({ collector: c.collector }, c.success ? 1 : 0);

@@ -12,6 +12,9 @@ import type { Forecast, Resource } from './types.js';
 /** How far back a forecast reads: its longest window, and the cleanup cycles it looks for. */
 export const FORECAST_LOOKBACK_SECONDS = 7 * 86400;
 
+/** The agent's last sample tells of ENOSPC failures up to this long after it (s); older, it is stale. */
+const CAUGHT_FRESH_SECONDS = 900;
+
 /** A forecast series: the resource and target the metrics name it by. */
 export interface SeriesRef { resource: Resource; target: string }
 
@@ -81,6 +84,12 @@ export interface ForecastSource {
   error: string | null;
   /** when the forecasts were made (Unix s): what exhaustionAt and earliestAt are counted from */
   now: number;
+  /**
+   * system calls that failed with ENOSPC in the 5 minutes before the agent's last sample (agent
+   * --catch), one per command and call; empty when there were none, when the agent does not
+   * catch, or when its last sample is older than 15 minutes
+   */
+  caught: Array<{ target: string; title: string; at: number }>;
 }
 
 /** Doctor's forecasts: where they come from, and the forecast of each finding that has one. */
@@ -95,13 +104,13 @@ export interface DoctorForecasts extends ForecastSource {
  */
 export function doctorForecasts(file: string, findings: Finding[], mountPoints: string[], opts: { now?: number; refuse?: string } = {}): DoctorForecasts {
   const source = path.resolve(file), now = opts.now ?? Date.now() / 1000, of = new Map<Finding, Forecast>();
-  const failed = (error: string): DoctorForecasts => ({ source, state: 'failed', error, now, of });
+  const failed = (error: string): DoctorForecasts => ({ source, state: 'failed', error, now, of, caught: [] });
   if (opts.refuse !== undefined) return failed(opts.refuse);
   try {
     fs.statSync(source);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return { source, state: 'missing', error: null, now, of };
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { source, state: 'missing', error: null, now, of, caught: [] };
     return failed((e as Error).message);
   }
   let h: History;
@@ -117,7 +126,11 @@ export function doctorForecasts(file: string, findings: Finding[], mountPoints: 
       const fc = refs[i] ? made.get(keyOf(refs[i]!)) : undefined;
       if (fc) of.set(f, fc);
     });
-    return { source, state: 'read', error: null, now, of };
+    const last = h.latest();
+    const caught = last && now - last.t <= CAUGHT_FRESH_SECONDS
+      ? last.findings.filter((f) => f.check === 'enospc.caught').map((f) => ({ target: f.target, title: f.title, at: last.t }))
+      : [];
+    return { source, state: 'read', error: null, now, of, caught };
   } catch (e) {
     return failed((e as Error).message);
   } finally {

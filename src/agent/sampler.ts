@@ -14,6 +14,7 @@ import { doctor } from '../doctor/run.js';
 import { containers } from '../containers/run.js';
 import { RANK } from '../shared/levels.js';
 import { listMounts, oldMountId } from '../sys/libc.js';
+import { CatchCollector } from './catch-collector.js';
 import type { MountSample, PatternSample, Sample, UserWatchSample } from './types.js';
 
 const GIB = 2 ** 30;
@@ -33,6 +34,8 @@ export interface SamplerOptions {
   censusBudgetMs?: number;
   /** the sampling interval, s (a shorter one than 15 s allows the watch reading a larger share) */
   intervalS?: number;
+  /** also catch the system calls that fail with ENOSPC (catch-collector.ts) */
+  catch?: boolean;
 }
 
 /** The boot ID: it cannot change while this process lives, so it is read once. */
@@ -92,8 +95,16 @@ export class Sampler {
   /** one guard child for every sample's statfs */
   private readonly guard = new GuardProcess();
   private readonly mountIds = new UniqueMountIds();
+  private readonly catcher: CatchCollector | null = null;
+  /** why --catch could not be had here, or null */
+  readonly catchUnavailable: string | null = null;
 
-  constructor(private readonly opts: SamplerOptions = {}) {}
+  constructor(private readonly opts: SamplerOptions = {}) {
+    if (!opts.catch) return;
+    const c = CatchCollector.open(this.guard);
+    if (typeof c === 'string') this.catchUnavailable = c;
+    else this.catcher = c;
+  }
 
   /** The fast part, every interval. */
   async sample(now = Date.now() / 1000): Promise<Sample> {
@@ -132,10 +143,13 @@ export class Sampler {
     const watch = this.watch;
     const users = watch?.users ?? [];
     const tables = await timed('kernel_tables', () => Object.entries(kernelTables()).map(([table, t]) => ({ table, used: t.used, limit: t.limit })), []);
+    const caught = this.catcher ? await this.catcher.snapshot(now) : null;
+    if (caught) collectors.push(caught.collector);
     return {
       t: now, bootId: bootId(), mounts, users, ...(watch && watch.at !== now ? { usersAt: watch.at } : {}),
       limits: this.limits(watch?.usage.limits),
-      tables, patterns: this.patterns, idmappedCopies: this.idmapped, findings: this.findings, collectors: [...collectors, ...this.census],
+      tables, patterns: this.patterns, idmappedCopies: this.idmapped, findings: caught ? [...this.findings, ...caught.findings] : this.findings,
+      ...(caught ? { errors: caught.errors } : {}), collectors: [...collectors, ...this.census],
     };
   }
 
@@ -173,6 +187,7 @@ export class Sampler {
 
   /** Let the guard child go. */
   close(): void {
+    this.catcher?.close();
     this.guard.close();
   }
 

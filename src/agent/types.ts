@@ -61,6 +61,13 @@ export interface Sample {
   idmappedCopies: Array<{ store: string; image: string; copies: number }>;
   /** current doctor findings at warning or worse */
   findings: Array<{ check: string; severity: 'warning' | 'critical'; target: string; title: string }>;
+  /** system calls that failed with ENOSPC since the agent started (root, with system-call tracing; absent otherwise) */
+  errors?: {
+    /** by command (the first 20 commands seen, then "other"), call, and cause (a check id or "unattributed") */
+    totals: Array<{ comm: string; syscall: string; cause: string; count: number }>;
+    /** failures the kernel could not hand over (its buffer was full) */
+    lost: number;
+  };
   /** how each collector went this time */
   collectors: Array<{ collector: string; seconds: number; success: boolean }>;
 }

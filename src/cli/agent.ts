@@ -8,7 +8,7 @@ import { say } from './output.js';
 import { fail } from './fail.js';
 
 export interface AgentFlags {
-  listen: string; db: string; interval: string; censusInterval: string; watch?: string[]; textfile?: string; once?: boolean;
+  listen: string; db: string; interval: string; censusInterval: string; watch?: string[]; textfile?: string; once?: boolean; catch?: boolean;
 }
 
 /** ADDR:PORT (`127.0.0.1:9942`, `[::1]:9942`, `:9942` for every address). */
@@ -30,7 +30,7 @@ export async function runAgent(flags: AgentFlags, version: string): Promise<numb
   const censusIntervalS = seconds('--census-interval', flags.censusInterval);
   const listen = parseListen(flags.listen);
   const loop: LoopOptions = {
-    db: flags.db, intervalS, censusIntervalS, watch: flags.watch ?? [], textfile: flags.textfile ?? null, once: flags.once === true, version,
+    db: flags.db, intervalS, censusIntervalS, watch: flags.watch ?? [], textfile: flags.textfile ?? null, once: flags.once === true, catch: flags.catch === true && flags.once !== true, version,
   };
   const tell = (line: string) => say(line + '\n');
   if (!flags.once) {

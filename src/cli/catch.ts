@@ -41,7 +41,7 @@ export async function runCatch(flags: CatchFlags): Promise<number> {
   try {
     report = await c.done;
   } catch (e) {
-    if (e instanceof TracefsError) throw new UsageError(`enospc catch: ${e.message}`, 1);
+    if (e instanceof TracefsError) throw new UsageError(e.message, 1);
     throw e;
   } finally {
     if (timer) clearTimeout(timer);

@@ -200,6 +200,7 @@ program.command('agent')
   .option('--watch <path...>', 'paths whose top name patterns are kept (default: every tmpfs, /tmp, /var/tmp, mounts past 80% inodes)')
   .option('--textfile <dir>', "also write the metrics for node_exporter's textfile collector in DIR (enospc.prom)")
   .option('--once', 'one sample, write it (--textfile, the history), exit: for a systemd timer or cron')
+  .option('--catch', 'also count every system call that fails with ENOSPC (as enospc catch; root): enospc_errors_total and a finding per command (costs every system call on the host ~100 ns, see docs/benchmarks.md)')
   .addHelpText('after', `
 Exit status: 0 stopped (SIGTERM, SIGINT) or --once done, 2 bad input (address, port in use, database path, duration).`)
   .action(async (flags) => {

@@ -55,7 +55,7 @@ export function doctorJson(r: DoctorReport, version: string, forecasts?: DoctorF
       return forecast ? { ...f, forecast } : f;
     }),
     unknown: r.unknown,
-    ...(forecasts ? { forecasts: { source: forecasts.source, state: forecasts.state, error: forecasts.error, now: forecasts.now } } : {}),
+    ...(forecasts ? { forecasts: { source: forecasts.source, state: forecasts.state, error: forecasts.error, now: forecasts.now, caught: forecasts.caught } } : {}),
   };
 }
 
@@ -108,6 +108,11 @@ export function doctorHuman(r: DoctorReport, color: boolean, forecasts?: DoctorF
   if (out.length === 0) out.push(s.bold(r.findings.some((x) => x.severity !== 'info') ? 'problems found:' : `no cause of ENOSPC found (${num(r.mounts.length)} mount${r.mounts.length === 1 ? '' : 's'} and the kernel's inotify, fanotify, epoll, IPC, mqueue and pty limits checked)`));
   for (const u of r.unknown) out.push(s.yellow(unknownLine(u)));
   for (const line of forecastNote(forecasts)) out.push(s.dim(line));
+  // failures the agent caught (agent --catch): what already went wrong, before what may
+  for (const c of forecasts?.caught ?? []) {
+    out.push('', `${s.red('CRITICAL')} enospc.caught ${displayText(c.target)}: ${displayText(c.title)}`);
+    out.push(s.dim(`    caught by the agent (its sample of ${new Date(c.at * 1000).toISOString().replace(/\.\d+Z$/, 'Z')}); run 'enospc catch' to see each failure live`));
+  }
   /** a series' forecast is said once, at its first (worst) finding */
   const said = new Set<Forecast>();
   const infos = r.findings.filter((x) => x.severity === 'info');

@@ -141,3 +141,25 @@ export class EnospcInstance {
     }
   }
 }
+
+/**
+ * Root checked, tracefs mounted if need be, stale instances removed, our instance made: with
+ * what was done on the way (notes), and `close`, which removes the instance (and unmounts the
+ * tracefs mounted here). `close` also runs when the process exits without calling it.
+ */
+export function openInstance(bufferKb?: number): { inst: EnospcInstance; notes: string[]; close: () => void } {
+  if (process.geteuid?.() !== 0) throw new TracefsError('needs root: it reads the kernel\'s trace of system calls');
+  const notes: string[] = [];
+  const { root, mounted } = tracefsRoot();
+  if (mounted) notes.push(`mounted tracefs at ${root} (unmounted at the end)`);
+  const stale = removeStaleInstances(root);
+  if (stale.length) notes.push(`removed ${stale.length} trace instance(s) left by enospc runs that were killed: ${stale.join(', ')}`);
+  const inst = EnospcInstance.create(root, bufferKb);
+  const close = () => {
+    process.off('exit', close);
+    inst.remove();
+    if (mounted) unmountTracefs(root);
+  };
+  process.once('exit', close);
+  return { inst, notes, close };
+}

@@ -1,0 +1,74 @@
+// From what the trace pipe says (a thread, a call number, a time) to a CatchEvent: the process
+// behind the thread (read once while it lives), the call's name in its ABI, and the limit it
+// hit. Shared by `enospc catch` (reader thread) and the agent's catch collector (polling).
+import fs from 'node:fs';
+import { abiOf, syscallName, type Abi } from '../sys/syscalls.js';
+import { bootSeconds } from '../sys/libc.js';
+import type { GuardProcess } from '../probe/guard.js';
+import { procInfo, readOr, startTime, type ProcInfo } from '../probe/procinfo.js';
+import { userName } from '../probe/users.js';
+import { Attributor } from './attribute.js';
+import type { RawExit } from './parse.js';
+import type { CatchEvent } from './types.js';
+
+/** The thread group of thread `tid`, or `tid` when it is gone. */
+function tgidOf(tid: number): number {
+  const m = /^Tgid:\s+(\d+)/m.exec(readOr(`/proc/${tid}/status`) ?? '');
+  return m ? Number(m[1]) : tid;
+}
+
+export class Catcher {
+  private readonly attribute: Attributor;
+  private readonly procs = new Map<number, { info: ProcInfo; abi: Abi | null }>();
+  /** the instance's clock (CLOCK_BOOTTIME) to epoch seconds */
+  private readonly offset = Date.now() / 1000 - bootSeconds();
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(guard: GuardProcess) {
+    this.attribute = new Attributor(guard);
+  }
+
+  /** A pid is read once while it lives; a reused one (another start time) is read again. */
+  private who(tid: number): { info: ProcInfo; abi: Abi | null } {
+    const pid = tgidOf(tid);
+    const known = this.procs.get(pid);
+    if (known && known.info.start === startTime(pid)) return known;
+    const p = { info: procInfo(pid), abi: abiOf(pid) };
+    if (!p.info.gone) this.procs.set(pid, p);
+    if (this.procs.size > 4096) this.procs.delete(this.procs.keys().next().value!);
+    return p;
+  }
+
+  private async one(x: RawExit): Promise<CatchEvent> {
+    const { info, abi } = this.who(x.tid);
+    const syscall = syscallName(abi, x.nr);
+    const cause = await this.attribute.cause(syscall, { pid: info.pid, uid: info.uid, gone: info.gone });
+    return {
+      t: Math.round((x.ts + this.offset) * 1e6) / 1e6, pid: info.gone ? x.tid : info.pid, tid: x.tid,
+      // the comm the kernel recorded at the call: the process may have exec'd or exited since
+      comm: x.comm, uid: info.uid, user: info.uid === null ? null : userName(info.uid), unit: info.unit, container: info.container,
+      syscall, nr: x.nr, abi, gone: info.gone, cause,
+    };
+  }
+
+  /** The events of `exits`, in order (calls are attributed one after another, in the order they came). */
+  events(exits: RawExit[], each: (e: CatchEvent) => void): Promise<void> {
+    const next = this.chain.then(async () => {
+      for (const x of exits) each(await this.one(x));
+    });
+    this.chain = next.catch(() => {});
+    return next;
+  }
+
+  /** Resolves when every event handed over so far is attributed. */
+  idle(): Promise<unknown> {
+    return this.chain;
+  }
+}
+
+/** Is system-call tracing possible here (root, tracefs, the raw_syscalls event)? The reason when not. */
+export function catchUnavailable(): string | null {
+  if (process.geteuid?.() !== 0) return 'needs root';
+  for (const p of ['/sys/kernel/tracing', '/sys/kernel/debug/tracing']) if (fs.existsSync(`${p}/events/raw_syscalls/sys_exit`)) return null;
+  return fs.existsSync('/sys/kernel/tracing') ? null : 'this kernel has no tracefs';
+}
