@@ -7,7 +7,7 @@ import { read } from '../sys/libc.js';
 import { openInstance, TracefsError } from '../sys/tracefs.js';
 import type { GuardProcess } from '../probe/guard.js';
 import { Catcher } from '../catch/catcher.js';
-import { lost, parseExit, type RawExit } from '../catch/parse.js';
+import { exitsOf, PipeLines, type RawExit } from '../catch/parse.js';
 import type { CatchEvent } from '../catch/types.js';
 import type { Sample } from './types.js';
 
@@ -20,7 +20,7 @@ const EAGAIN = 11;
 export class CatchCollector {
   private readonly catcher: Catcher;
   private readonly buf = Buffer.alloc(64 << 10);
-  private rest = Buffer.alloc(0);
+  private readonly lines = new PipeLines();
   private readonly timer: NodeJS.Timeout;
   /** comm -> its label (itself, or "other" once TOP_COMMS have labels) */
   private readonly comms = new Map<string, string>();
@@ -56,14 +56,9 @@ export class CatchCollector {
         this.failure = `reading the trace pipe failed (errno ${-n})`;
         break;
       }
-      const chunk = this.rest.length ? Buffer.concat([this.rest, this.buf.subarray(0, n)]) : this.buf.subarray(0, n);
-      const end = chunk.lastIndexOf(10);
-      this.rest = Buffer.from(chunk.subarray(end + 1));
-      for (const line of chunk.toString('utf8', 0, end + 1).split('\n')) {
-        const x = parseExit(line);
-        if (x) exits.push(x);
-        else this.lostInPipe += lost(line);
-      }
+      const got = exitsOf(this.lines.push(this.buf.subarray(0, n)));
+      exits.push(...got.exits);
+      this.lostInPipe += got.lost;
     }
     if (exits.length) void this.catcher.events(exits, (e) => this.count(e));
   }

@@ -25,6 +25,33 @@ export function parseExit(line: string): RawExit | null {
   return { comm: m[1]!, tid: Number(m[2]), ts: Number(m[3]), nr: Number(m[4]), ret: Number(m[5]) };
 }
 
+/**
+ * Whole lines out of the pipe's reads (a read may end inside a line, and inside a name's UTF-8
+ * bytes): each `push` gives the lines completed by it.
+ */
+export class PipeLines {
+  private rest = Buffer.alloc(0);
+
+  push(data: Buffer): string[] {
+    const chunk = this.rest.length ? Buffer.concat([this.rest, data]) : data;
+    const end = chunk.lastIndexOf(10);
+    this.rest = Buffer.from(chunk.subarray(end + 1));
+    return end < 0 ? [] : chunk.toString('utf8', 0, end).split('\n');
+  }
+}
+
+/** The failing calls of `lines`, and the events they say were lost. */
+export function exitsOf(lines: string[]): { exits: RawExit[]; lost: number } {
+  const exits: RawExit[] = [];
+  let missed = 0;
+  for (const l of lines) {
+    const e = parseExit(l);
+    if (e) exits.push(e);
+    else missed += lost(l);
+  }
+  return { exits, lost: missed };
+}
+
 /** Events the pipe says it lost ("CPU:1 [LOST 42 EVENTS]"), or 0. */
 export function lost(line: string): number {
   const m = /\[LOST (\d+) EVENTS\]/.exec(line);

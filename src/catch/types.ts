@@ -19,13 +19,18 @@ export interface CatchEvent {
   pid: number;
   /** the thread that made the call */
   tid: number;
+  /** the thread's command name when it made the call (the kernel's record) */
   comm: string;
+  /** effective uid, as this (the host's) user namespace sees it; null when the process had exited */
   uid: number | null;
   user: string | null;
+  /** the systemd unit of its cgroup */
   unit: string | null;
+  /** a 64-hex container ID or "lxc:NAME" from its cgroup */
   container: string | null;
   /** the call's name (syscall_NNN when the table does not know the number) */
   syscall: string;
+  /** the call's number in its ABI */
   nr: number;
   /** x86_64, i386 (a 32-bit process on x86_64), aarch64 */
   abi: string | null;

@@ -1,37 +1,16 @@
 // `enospc catch`: the live line of each failure, the summary at the end, and the JSON shapes.
-import type { CatchCause, CatchEvent, CatchReport } from '../catch/types.js';
+import type { CatchEvent, CatchReport } from '../catch/types.js';
 import { display } from '../shared/text.js';
 import { num, style, headedTable } from './format.js';
 
 export const CATCH_SCHEMA = 1;
 
-/** One system call that failed with ENOSPC (docs/json.md). */
-export interface CatchEventJson {
+/** One system call that failed with ENOSPC (docs/json.md): the event, its time as ISO 8601. */
+export type CatchEventJson = {
   event: 'enospc';
   /** ISO 8601 time of the failure (the kernel's time stamp) */
   ts: string;
-  /** the process (thread group); the thread's id when the process had exited */
-  pid: number;
-  tid: number;
-  /** the thread's command name when it made the call */
-  comm: string;
-  /** effective uid; null when the process had exited */
-  uid: number | null;
-  user: string | null;
-  /** the systemd unit of its cgroup */
-  unit: string | null;
-  /** a 64-hex container ID or "lxc:NAME" from its cgroup */
-  container: string | null;
-  /** the call's name; syscall_NNN for a number newer than enospc's table */
-  syscall: string;
-  /** the call's number in its ABI */
-  nr: number;
-  /** x86_64, i386 (a 32-bit process on x86_64) or aarch64; null on another architecture */
-  abi: string | null;
-  /** the process had exited before enospc could look: user, unit, container unknown, mounts judged from enospc's namespace */
-  gone: boolean;
-  cause: CatchCause;
-}
+} & Omit<CatchEvent, 't'>;
 
 /** Failures of one command, call and cause. */
 export interface CatchSummaryJson {
@@ -67,10 +46,8 @@ export type CatchLineJson = CatchEventJson | CatchReportLineJson;
 const iso = (t: number) => new Date(t * 1000).toISOString();
 
 export function catchEventJson(e: CatchEvent): CatchEventJson {
-  return {
-    event: 'enospc', ts: iso(e.t), pid: e.pid, tid: e.tid, comm: e.comm, uid: e.uid, user: e.user, unit: e.unit, container: e.container,
-    syscall: e.syscall, nr: e.nr, abi: e.abi, gone: e.gone, cause: e.cause,
-  };
+  const { t, ...rest } = e;
+  return { event: 'enospc', ts: iso(t), ...rest };
 }
 
 export function catchJson(r: CatchReport): CatchJson {
