@@ -23,6 +23,7 @@ export const SCHEMAS = [
   { name: 'forecast', type: 'ForecastJson', title: 'enospc forecast --json' },
   { name: 'catch', type: 'CatchJson', title: 'enospc catch --json' },
   { name: 'catch-event', type: 'CatchLineJson', title: 'one line of enospc catch --events' },
+  { name: 'fleet', type: 'FleetJson', title: 'enospc fleet --json' },
 ];
 
 const RULE = 'Fields may be added; a field is never renamed or removed without raising `schema`.';

@@ -7,7 +7,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 export const SCHEMA_DIR = new URL('../../schemas/', import.meta.url).pathname;
 
 /** Commands whose --json output has a schema of the same name. */
-const JSON_COMMANDS = new Set(['doctor', 'top', 'inotify', 'trace', 'clean', 'containers', 'history', 'forecast', 'catch']);
+const JSON_COMMANDS = new Set(['doctor', 'top', 'inotify', 'trace', 'clean', 'containers', 'history', 'forecast', 'catch', 'fleet']);
 
 /** Strict: a keyword ajv does not know, or a type it cannot check, is an error in the schema. */
 export function newAjv(): Ajv {

@@ -208,6 +208,24 @@ Exit status: 0 stopped (SIGTERM, SIGINT) or --once done, 2 bad input (address, p
     process.exitCode = await runAgent(flags, pkg.version);
   });
 
+program.command('fleet')
+  .description('the hosts most at risk of ENOSPC first, from what their agents export to Prometheus')
+  .option('--prometheus <url>', 'the Prometheus that scrapes the agents (default: $ENOSPC_PROMETHEUS)')
+  .option('--json', 'print the JSON document (see docs/json.md)')
+  .option('-n, --limit <n>', 'hosts and rows per list', '10')
+  .addHelpText('after', `
+Exit status (Nagios): 0 nothing to see; 1 a host has a risk or a finding, or an agent is down;
+2 a host is critical or may run out within 4 h (its earliest forecast), or bad input (a wrong URL);
+3 unknown: Prometheus cannot be reached, is not Prometheus, or has no enospc metrics (one line).
+
+Examples:
+  enospc fleet --prometheus http://prometheus:9090
+  enospc fleet --prometheus http://prometheus:9090 --json | jq '.hosts[0]'`)
+  .action(async (flags) => {
+    const { runFleet } = await load<typeof import('./fleet.js')>('./fleet.js');
+    process.exitCode = await runFleet(flags);
+  });
+
 program.command('history')
   .description("use over time from the agent's database: every mount's inodes and blocks, users' watches, top patterns")
   .argument('[target]', 'a mount point, a user or a pattern (mountpoint:pattern); default: everything')
