@@ -115,6 +115,7 @@ scrape_configs:
     assert.ok(!doc.hosts[1]!.risks.some((x) => x.target === path.join(base, 'b')));
 
     const human = spawnSync(process.execPath, [CLI, 'fleet', '--prometheus', url], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    console.log(human.stdout.trimEnd().split('\n').map((l) => `# ${l}`).join('\n'));
     const lines = human.stdout.split('\n');
     assert.match(lines[0]!, /^enospc fleet: 2 hosts with an agent in http:\/\/127\.0\.0\.1:\d+, [12] with something to see$/);
     const row = lines.findIndex((l) => /^HOST +RESOURCE +TARGET +EARLIEST +EXPECTED +CULPRIT +RUN THERE$/.test(l));
