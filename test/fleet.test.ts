@@ -7,6 +7,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,8 +17,9 @@ import type { FleetJson } from '../src/report/fleet.js';
 
 const RULES = new URL('../../deploy/prometheus/enospc-rules.yml', import.meta.url).pathname;
 const hasProm = spawnSync('prometheus', ['--version']).status === 0;
+const AM = ['prometheus-alertmanager', 'alertmanager'].find((b) => spawnSync(b, ['--version']).status === 0);
 const hasUnshare = spawnSync('unshare', ['--mount', 'true']).status === 0;
-const skip = cannotMount ?? (!hasProm ? 'prometheus is not installed (.ci/run installs it)' : !hasUnshare ? 'unshare --mount is not permitted here' : undefined);
+const skip = cannotMount ?? (!hasProm ? 'prometheus is not installed (.ci/run installs it)' : !AM ? 'alertmanager is not installed (.ci/run installs prometheus-alertmanager)' : !hasUnshare ? 'unshare --mount is not permitted here' : undefined);
 
 const LEAK = `
 import os, sys, time
@@ -31,6 +33,7 @@ while True:
     time.sleep(max(0, t0 + i / rate - time.time()))`;
 
 const groups: ChildProcess[] = [];
+const closers: Array<() => void> = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function freePort(): Promise<number> {
@@ -67,18 +70,51 @@ describe('enospc fleet against a real Prometheus', { skip, concurrency: false },
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'enospc-fleet-'));
   after(() => {
     for (const g of groups) try { process.kill(-g.pid!, 'SIGKILL'); } catch { /* gone */ }
+    for (const c of closers) c();
     fs.rmSync(base, { recursive: true, force: true });
   });
 
-  test('two hosts, one leaking: fleet ranks it first with its pattern; every rule evaluates; its alert is pending, the other host has none', { timeout: 240_000 }, async () => {
-    for (const d of ['a', 'b', 'db', 'prom']) fs.mkdirSync(path.join(base, d));
+  test('two hosts, one leaking: fleet ranks it first with its pattern; every rule evaluates; its alert reaches Alertmanager and a webhook, the other host has none', { timeout: 240_000 }, async () => {
+    for (const d of ['a', 'b', 'db', 'prom', 'am']) fs.mkdirSync(path.join(base, d));
     const a = await host(path.join(base, 'a'), path.join(base, 'db', 'a.db'), 40);
     const b = await host(path.join(base, 'b'), path.join(base, 'db', 'b.db'), 0);
+    // the webhook receiver: what Alertmanager posts
+    const posted: Array<{ status: string; labels: Record<string, string>; annotations: Record<string, string> }> = [];
+    const hook = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => { body += d.toString(); });
+      req.on('end', () => {
+        posted.push(...(JSON.parse(body) as { alerts: typeof posted }).alerts);
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    closers.push(() => hook.close());
+    const amPort = await freePort();
+    fs.writeFileSync(path.join(base, 'alertmanager.yml'), `route:
+  receiver: test
+  group_by: [alertname, instance, target]
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: test
+    webhook_configs:
+      - url: http://127.0.0.1:${(hook.address() as net.AddressInfo).port}/hook
+`);
+    const am = spawn(AM!, [`--config.file=${path.join(base, 'alertmanager.yml')}`, `--storage.path=${path.join(base, 'am')}`, `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address='], { stdio: 'ignore', detached: true });
+    groups.push(am);
+    // the shipped rules with their \`for\` cut to 1 s (what \`for\` does is promtool's unit tests' business)
+    fs.writeFileSync(path.join(base, 'rules.yml'), fs.readFileSync(RULES, 'utf8').replace(/^(\s+)for: \d+m$/gm, '$1for: 1s'));
     const port = await freePort();
     fs.writeFileSync(path.join(base, 'prometheus.yml'), `global:
   scrape_interval: 1s
   evaluation_interval: 1s
-rule_files: ['${RULES}']
+rule_files: ['${path.join(base, 'rules.yml')}']
+alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: ['127.0.0.1:${amPort}']
 scrape_configs:
   - job_name: enospc
     static_configs:
@@ -127,11 +163,18 @@ scrape_configs:
     const all = rules.data.groups.flatMap((g) => g.rules);
     assert.equal(all.length, 18);
     for (const rule of all) assert.equal(rule.health, 'ok', `${rule.name}: ${rule.lastError}`);
-    // the filling alert is on its way (pending: `for` 5 m) for the leaking host, at critical, and for it alone
+    // the filling alert fires for the leaking host, at critical, and for it alone; Alertmanager posts it to the webhook
+    const isIt = (x: { labels: Record<string, string> }) => x.labels['alertname'] === 'EnospcFilesystemFillingUp' && x.labels['instance'] === a.instance && x.labels['target'] === target;
+    for (let i = 0; i < 60 && !posted.some(isIt); i++) await sleep(500);
+    const got = posted.find(isIt);
+    assert.ok(got, `the webhook got: ${JSON.stringify(posted.map((x) => x.labels))}`);
+    assert.equal(got.status, 'firing');
+    assert.deepEqual([got.labels['severity'], got.labels['resource'], got.labels['job']], ['critical', 'inodes', 'enospc']);
+    assert.match(got.annotations['summary']!, new RegExp(`^${target} on ${a.instance.replace(/\./g, '\\.')}: inodes may run out in `));
+    assert.match(got.annotations['description']!, /Most entries there: magick-\* \([\d.]+k? entries\)\.$/);
+    assert.equal(got.annotations['runbook'], `on ${a.instance}: enospc doctor ${target}`);
     const alerts = await (await fetch(`${url}/api/v1/alerts`)).json() as { data: { alerts: Array<{ labels: Record<string, string>; state: string }> } };
-    const fillingAlerts = alerts.data.alerts.filter((x) => x.labels['alertname'] === 'EnospcFilesystemFillingUp');
-    assert.ok(fillingAlerts.some((x) => x.labels['instance'] === a.instance && x.labels['target'] === target && x.labels['severity'] === 'critical' && x.labels['resource'] === 'inodes'), JSON.stringify(fillingAlerts));
-    assert.ok(!fillingAlerts.some((x) => x.labels['instance'] === b.instance && x.labels['target'] === path.join(base, 'b')));
+    assert.ok(!alerts.data.alerts.some((x) => x.labels['alertname'] === 'EnospcFilesystemFillingUp' && x.labels['instance'] === b.instance && x.labels['target'] === path.join(base, 'b')));
   });
 
   test('no Prometheus there, a wrong URL, a Prometheus without enospc: one line each, exit 3, 2, 3', { timeout: 60_000 }, async () => {
