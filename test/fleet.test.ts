@@ -195,7 +195,7 @@ scrape_configs:
     // every rule evaluates without error
     const rules = await (await fetch(`${url}/api/v1/rules`)).json() as { data: { groups: Array<{ rules: Array<{ name: string; health: string; lastError?: string }> }> } };
     const all = rules.data.groups.flatMap((g) => g.rules);
-    assert.equal(all.length, 18);
+    assert.equal(all.length, 19);
     for (const rule of all) assert.equal(rule.health, 'ok', `${rule.name}: ${rule.lastError}`);
     // the filling alert fires for the leaking host, at critical, and for it alone; Alertmanager posts it to the webhook
     const isIt = (x: { labels: Record<string, string> }) => x.labels['alertname'] === 'EnospcFilesystemFillingUp' && x.labels['instance'] === a.instance && x.labels['target'] === target;
