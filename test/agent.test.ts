@@ -9,6 +9,7 @@ import { CLI, cannotHang, cannotMount, enospc, hungMount, stopHung, tmpfs, unmou
 import type { Forecast, Sample } from '../src/agent/types.js';
 
 const children: ChildProcess[] = [];
+const LEAK = new URL('../../test/fixtures/leak.py', import.meta.url).pathname;
 
 interface Running { proc: ChildProcess; url: string; stderr: () => string }
 
@@ -79,17 +80,7 @@ function linesOf(c: ChildProcess): string[] {
 
 /** A child that creates `perSecond` files a second in `dir` (holding on while the filesystem is full). */
 function leak(dir: string, perSecond: number): ChildProcess {
-  const c = spawn('python3', ['-c', `
-import os, sys, time
-d = sys.argv[1]; rate = float(sys.argv[2]); i = 0; t0 = time.time()
-while True:
-    try:
-        open(os.path.join(d, 'magick-%08d' % i), 'w').close()
-    except OSError:
-        time.sleep(0.5); continue
-    i += 1
-    time.sleep(max(0, t0 + i / rate - time.time()))
-`, dir, String(perSecond)], { stdio: 'ignore' });
+  const c = spawn('python3', [LEAK, dir, String(perSecond)], { stdio: 'ignore' });
   children.push(c);
   return c;
 }

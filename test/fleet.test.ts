@@ -24,16 +24,7 @@ const AM = ['prometheus-alertmanager', 'alertmanager'].find((b) => spawnSync(b, 
 const hasUnshare = spawnSync('unshare', ['--mount', 'true']).status === 0;
 const skip = cannotMount ?? (!hasProm ? 'prometheus is not installed (.ci/run installs it)' : !AM ? 'alertmanager is not installed (.ci/run installs prometheus-alertmanager)' : !hasUnshare ? 'unshare --mount is not permitted here' : undefined);
 
-const LEAK = `
-import os, sys, time
-d = sys.argv[1]; rate = float(sys.argv[2]); i = 0; t0 = time.time()
-while True:
-    try:
-        open(os.path.join(d, 'magick-%08d' % i), 'w').close()
-    except OSError:
-        time.sleep(0.5); continue
-    i += 1
-    time.sleep(max(0, t0 + i / rate - time.time()))`;
+const LEAK = new URL('../../test/fixtures/leak.py', import.meta.url).pathname;
 
 const groups: ChildProcess[] = [];
 const closers: Array<() => void> = [];
@@ -51,7 +42,7 @@ function freePort(): Promise<number> {
 /** An agent in a mount namespace of its own, with a tmpfs at `dir` that only it sees; `leak`: files a second into it. */
 async function host(dir: string, db: string, leak: number): Promise<{ url: string; instance: string }> {
   const script = `mount -t tmpfs -o size=16m,nr_inodes=4000 tmpfs "$1" || exit 1
-${leak ? `python3 -c "$5" "$1" ${leak} &` : ''}
+${leak ? `python3 "$5" "$1" ${leak} &` : ''}
 exec "$2" "$3" agent --listen 127.0.0.1:0 --db "$4" --interval 200ms --census-interval 2s --watch "$1"`;
   const c = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', dir, process.execPath, CLI, db, LEAK], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   groups.push(c);
@@ -197,6 +188,11 @@ scrape_configs:
     const all = rules.data.groups.flatMap((g) => g.rules);
     assert.equal(all.length, 19);
     for (const rule of all) assert.equal(rule.health, 'ok', `${rule.name}: ${rule.lastError}`);
+    // and the recording rules return data (the inotify ratios only where some user holds watches)
+    for (const rule of all.filter((x) => x.name.startsWith('enospc:') && !x.name.startsWith('enospc:inotify_'))) {
+      assert.ok((await promQuery(url, rule.name)).length > 0, `${rule.name} has no data`);
+    }
+    assert.ok((await promQuery(url, `enospc:host_earliest_seconds_left:min{instance="${a.instance}"}`)).length === 1);
     // the filling alert fires for the leaking host, at critical, and for it alone; Alertmanager posts it to the webhook
     const isIt = (x: { labels: Record<string, string> }) => x.labels['alertname'] === 'EnospcFilesystemFillingUp' && x.labels['instance'] === a.instance && x.labels['target'] === target;
     for (let i = 0; i < 60 && !posted.some(isIt); i++) await sleep(500);
