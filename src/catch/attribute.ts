@@ -37,6 +37,8 @@ export class Attributor {
   private usage: { at: number; value: Promise<InotifyUsage> } | null = null;
   private tables: { at: number; value: ReturnType<typeof kernelTables> } | null = null;
   private readonly mounts = new Map<string, { at: number; value: Promise<Array<{ mount: Mount; usage: FsUsage | null }>> }>();
+  /** where each process was at work (its cwd's and open files' mounts), by pid, read at most once a second */
+  private readonly nearBy = new Map<number, { at: number; value: number[] }>();
 
   constructor(private readonly guard: GuardProcess) {}
 
@@ -78,6 +80,16 @@ export class Attributor {
    */
   private near(who: Who, seen: Array<{ mount: Mount }>): number[] {
     if (who.gone) return [];
+    const now = Date.now();
+    const hit = this.nearBy.get(who.pid);
+    if (hit && now - hit.at < FRESH_MS) return hit.value;
+    const value = this.readNear(who, seen);
+    this.nearBy.set(who.pid, { at: now, value });
+    if (this.nearBy.size > 4096) this.nearBy.delete(this.nearBy.keys().next().value!);
+    return value;
+  }
+
+  private readNear(who: Who, seen: Array<{ mount: Mount }>): number[] {
     const mounts = seen.map((s) => s.mount);
     const out: number[] = [];
     const add = (link: string) => {

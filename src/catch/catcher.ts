@@ -17,9 +17,14 @@ function tgidOf(tid: number): number {
   return m ? Number(m[1]) : tid;
 }
 
+/** How long a thread's process is taken as known without looking again, ms. */
+const RECHECK_MS = 1000;
+
 export class Catcher {
   private readonly attribute: Attributor;
   private readonly procs = new Map<number, { info: ProcInfo; abi: Abi | null }>();
+  /** thread -> its process, checked at most once a second (a failing loop makes thousands of calls a second) */
+  private readonly threads = new Map<number, { at: number; value: { info: ProcInfo; abi: Abi | null } }>();
   /** the instance's clock (CLOCK_BOOTTIME) to epoch seconds */
   private readonly offset = Date.now() / 1000 - bootSeconds();
   private chain: Promise<unknown> = Promise.resolve();
@@ -30,6 +35,16 @@ export class Catcher {
 
   /** A pid is read once while it lives; a reused one (another start time) is read again. */
   private who(tid: number): { info: ProcInfo; abi: Abi | null } {
+    const now = Date.now();
+    const hit = this.threads.get(tid);
+    if (hit && now - hit.at < RECHECK_MS) return hit.value;
+    const value = this.lookUp(tid);
+    this.threads.set(tid, { at: now, value });
+    if (this.threads.size > 4096) this.threads.delete(this.threads.keys().next().value!);
+    return value;
+  }
+
+  private lookUp(tid: number): { info: ProcInfo; abi: Abi | null } {
     const pid = tgidOf(tid);
     const known = this.procs.get(pid);
     if (known && known.info.start === startTime(pid)) return known;
