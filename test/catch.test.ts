@@ -236,21 +236,21 @@ describe('enospc catch', { skip: cannotTrace, concurrency: false }, () => {
 
   test('after SIGTERM the instance is gone; after SIGKILL the next run removes it', { timeout: 30_000 }, async () => {
     let run = await startCatch([]);
-    assert.deepEqual(instances(), [`enospc-${run.child.pid}`]);
+    assert.deepEqual(instances(), [`enospc-${run.child.pid}`], run.stderr());
     run.child.kill('SIGTERM');
     await run.stdout;
-    assert.deepEqual(instances(), []);
+    assert.deepEqual(instances(), [], `after SIGTERM: ${run.stderr()}`);
     run = await startCatch([]);
     const killed = run.child.pid!;
     run.child.kill('SIGKILL');
     await run.stdout;
-    assert.deepEqual(instances(), [`enospc-${killed}`]);
+    assert.deepEqual(instances(), [`enospc-${killed}`], `after SIGKILL: ${run.stderr()}`);
     run = await startCatch([]);
     assert.match(run.stderr(), new RegExp(`removed 1 trace instance\\(s\\) left by enospc runs that were killed: enospc-${killed}`));
-    assert.deepEqual(instances(), [`enospc-${run.child.pid}`]);
+    assert.deepEqual(instances(), [`enospc-${run.child.pid}`], run.stderr());
     run.child.kill('SIGTERM');
     await run.stdout;
-    assert.deepEqual(instances(), []);
+    assert.deepEqual(instances(), [], `after the last SIGTERM: ${run.stderr()}`);
   });
 
   test('agent --catch: enospc_errors_total, the finding per command and call, doctor --db shows it; the instance goes with the agent', { timeout: 90_000 }, async () => {
