@@ -148,10 +148,10 @@ scrape_configs:
     const rules = (await (await fetch(`${url}/api/v1/rules`)).json()) as { data: { groups: Array<{ name: string; evaluationTime: number; rules: Array<{ health: string }> }> } };
     const groups = rules.data.groups.map((g) => `${g.name} ${(g.evaluationTime * 1000).toFixed(0)} ms`).join(', ');
     const healthy = rules.data.groups.every((g) => g.rules.every((r) => r.health === 'ok'));
-    const head = Number((await q(url, 'prometheus_tsdb_head_series'))[0]?.value[1] ?? NaN);
-    const rss = Number((await q(url, 'process_resident_memory_bytes{job="enospc"}'))[0]?.value[1] ?? NaN);
+    // Prometheus's own figures, from its /metrics (it does not scrape itself here)
+    const own = await (await fetch(`${url}/metrics`)).text();
+    const head = Number(/^prometheus_tsdb_head_series (\S+)$/m.exec(own)?.[1] ?? NaN);
     const promRss = Number(/^VmRSS:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${prom.pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
-    void rss;
     const cpuModel = fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1]?.trim() ?? 'unknown CPU';
     const section = [
       '## enospc fleet: 1,000 hosts in one Prometheus', '',
