@@ -27,6 +27,8 @@ export class CatchCollector {
   private readonly totals = new Map<string, { comm: string; syscall: string; cause: string; count: number }>();
   /** the events of the last RECENT_S seconds (the oldest dropped as time goes) */
   private recent: CatchEvent[] = [];
+  /** where the kept events start in `recent` (the ones before have been dropped) */
+  private first = 0;
   private lostInPipe = 0;
   private failure: string | null = null;
 
@@ -74,8 +76,14 @@ export class CatchCollector {
     const t = this.totals.get(key);
     if (t) t.count++;
     else this.totals.set(key, { comm, syscall: e.syscall, cause, count: 1 });
+    // the newest 10,000 kept: the oldest dropped by moving the start, the array cut only now and
+    // then (a shift per event would copy 10,000 entries each time in a burst)
     this.recent.push(e);
-    if (this.recent.length > 10_000) this.recent.shift();
+    if (this.recent.length - this.first > 10_000) this.first++;
+    if (this.first >= 10_000) {
+      this.recent = this.recent.slice(this.first);
+      this.first = 0;
+    }
   }
 
   /** What the sample carries: the counters, the last 5 minutes by command and call, how the collector went. */
@@ -83,7 +91,8 @@ export class CatchCollector {
     const t0 = performance.now();
     this.poll();
     await this.catcher.idle();
-    this.recent = this.recent.filter((e) => e.t >= now - RECENT_S);
+    this.recent = this.recent.slice(this.first).filter((e) => e.t >= now - RECENT_S);
+    this.first = 0;
     const groups = new Map<string, { comm: string; syscall: string; count: number; causes: Map<string, number>; detail: string }>();
     for (const e of this.recent) {
       const key = `${e.comm}\0${e.syscall}`;

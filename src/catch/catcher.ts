@@ -1,7 +1,6 @@
 // From what the trace pipe says (a thread, a call number, a time) to a CatchEvent: the process
 // behind the thread (read once while it lives), the call's name in its ABI, and the limit it
 // hit. Shared by `enospc catch` (reader thread) and the agent's catch collector (polling).
-import fs from 'node:fs';
 import { abiOf, syscallName, type Abi } from '../sys/syscalls.js';
 import { bootSeconds } from '../sys/libc.js';
 import type { GuardProcess } from '../probe/guard.js';
@@ -79,11 +78,4 @@ export class Catcher {
   idle(): Promise<unknown> {
     return this.chain;
   }
-}
-
-/** Is system-call tracing possible here (root, tracefs, the raw_syscalls event)? The reason when not. */
-export function catchUnavailable(): string | null {
-  if (process.geteuid?.() !== 0) return 'needs root';
-  for (const p of ['/sys/kernel/tracing', '/sys/kernel/debug/tracing']) if (fs.existsSync(`${p}/events/raw_syscalls/sys_exit`)) return null;
-  return fs.existsSync('/sys/kernel/tracing') ? null : 'this kernel has no tracefs';
 }

@@ -10,7 +10,6 @@ import type { ReaderInput, ReaderMessage } from './reader.js';
 import type { CatchEvent, CatchReport, CatchSummaryRow } from './types.js';
 
 export { TracefsError };
-export { catchUnavailable } from './catcher.js';
 
 /** Events kept for the report (the summary counts every one). */
 const KEEP = 10_000;

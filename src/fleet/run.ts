@@ -5,6 +5,7 @@
 // patterns growing on several hosts, users near the inotify limit, hung mounts, agents down.
 import { FleetError, Prometheus, type Series } from './prometheus.js';
 import { compareText } from '../shared/text.js';
+import { RANK } from '../shared/levels.js';
 
 export { FleetError };
 
@@ -44,7 +45,6 @@ export interface FleetReport {
 }
 
 const FILLING = 'enospc_forecast_state{state="filling"} == 1';
-const RANK: Record<string, number> = { critical: 2, warning: 1 };
 
 const key = (...parts: string[]) => parts.join('\0');
 
@@ -95,7 +95,7 @@ export async function fleet(url: string): Promise<FleetReport> {
 
   for (const h of hosts.values()) {
     h.risks.sort((a, b) => a.earliestSeconds - b.earliestSeconds);
-    h.findings.sort((a, b) => RANK[b.severity]! - RANK[a.severity]! || compareText(a.check, b.check) || compareText(a.target, b.target));
+    h.findings.sort((a, b) => RANK[b.severity] - RANK[a.severity] || compareText(a.check, b.check) || compareText(a.target, b.target));
     h.hungMounts.sort();
   }
   const soonest = (h: FleetHost) => h.risks[0]?.earliestSeconds ?? Infinity;
