@@ -5,6 +5,8 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { once } from 'node:events';
 import { CLI, NOBODY, cannotMount, tmpfs, unmountAll } from './helpers.js';
 import { assertSchema } from './json-schema.js';
@@ -219,6 +221,25 @@ describe('enospc catch', { skip: cannotTrace, concurrency: false }, () => {
     assert.equal(e.length, 1, JSON.stringify(doc.events));
     assert.equal(e[0]!.user, 'nobody');
     assert.deepEqual([e[0]!.cause.check, e[0]!.cause.target], ['inodes.full', noInodes]);
+  });
+
+  test('a process in a mount namespace of its own: judged by the mounts it sees, not by enospc\'s', { timeout: 60_000 }, async () => {
+    // a directory that is empty here; in the process's namespace, a tmpfs with no free inode on it
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'enospc-ns-'));
+    try {
+      const run = await startCatch(['--json']);
+      const d = await doer('enospc-probe-10', [`mkdir:${dir}/x`], {
+        wrap: ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs -o size=1m,nr_inodes=1 tmpfs "$0" && exec "$@"', dir],
+      });
+      assert.deepEqual(d.results, ['ENOSPC']);
+      const doc = await stopJson(run);
+      await d.end();
+      const e = doc.events.filter((x) => x.comm === 'enospc-probe-10');
+      assert.equal(e.length, 1, JSON.stringify(doc.events));
+      assert.deepEqual([e[0]!.cause.check, e[0]!.cause.target], ['inodes.full', dir], e[0]!.cause.detail);
+    } finally {
+      fs.rmdirSync(dir);
+    }
   });
 
   test('nothing is invented when nothing fails; the instance is gone after --duration', { timeout: 30_000 }, async () => {

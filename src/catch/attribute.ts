@@ -8,8 +8,16 @@ import type { GuardProcess } from '../probe/guard.js';
 import { statfsGuarded } from '../probe/guard.js';
 import { kernelTables } from '../probe/sysctl.js';
 import { inotifyUsage, type InotifyUsage } from '../probe/watch-users.js';
-import { readOr } from '../probe/procinfo.js';
 import type { CatchCause } from './types.js';
+
+/** A process's mount namespace ("mnt:[4026531832]"), or null when it cannot be read. */
+function nsOf(pid: number | 'self'): string | null {
+  try {
+    return fs.readlinkSync(`/proc/${pid}/ns/mnt`);
+  } catch {
+    return null;
+  }
+}
 
 /** How a call can fail with ENOSPC. */
 type Kind = 'name' | 'data' | 'inotify.watches' | 'inotify.instances' | 'fanotify.marks' | 'epoll.watches' | 'ipc.sem' | 'ipc.shm' | 'ipc.msg' | 'mqueue.queues';
@@ -40,6 +48,9 @@ export class Attributor {
   /** where each process was at work (its cwd's and open files' mounts), by pid, read at most once a second */
   private readonly nearBy = new Map<number, { at: number; value: number[] }>();
 
+  /** enospc's own mount namespace: a process in it is judged by enospc's own view of the mounts */
+  private readonly ownNs = nsOf('self');
+
   constructor(private readonly guard: GuardProcess) {}
 
   async cause(syscall: string, who: Who): Promise<CatchCause> {
@@ -50,9 +61,13 @@ export class Attributor {
     return { check: null, target: null, detail: `unattributed: ${syscall} is not a call enospc knows the limits of` };
   }
 
-  /** The mounts the process sees (its mount namespace, through /proc/PID/root), with statfs of each. */
+  /**
+   * The mounts the process sees (its mount namespace, through /proc/PID/root), with statfs of
+   * each; kept a second per namespace, so the processes of one namespace share one reading.
+   */
   private seen(who: Who): Promise<Array<{ mount: Mount; usage: FsUsage | null }>> {
-    const key = who.gone ? 'self' : readOr(`/proc/${who.pid}/ns/mnt`) === null ? 'self' : `${who.pid}`;
+    const ns = who.gone ? null : nsOf(who.pid);
+    const key = ns === null || ns === this.ownNs ? 'self' : ns;
     const now = Date.now();
     const hit = this.mounts.get(key);
     if (hit && now - hit.at < FRESH_MS) return hit.value;
