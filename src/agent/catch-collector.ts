@@ -3,11 +3,10 @@
 // non-blocking; an empty read costs one system call), attributed as `enospc catch` does, and
 // counted: per command, call and cause since the agent started (enospc_errors_total), and the
 // last 5 minutes, which make a critical finding per command and call.
-import { read } from '../sys/libc.js';
 import { openInstance, TracefsError } from '../sys/tracefs.js';
 import type { GuardProcess } from '../probe/guard.js';
 import { Catcher } from '../catch/catcher.js';
-import { exitsOf, PipeLines, type RawExit } from '../catch/parse.js';
+import { TracePipe } from '../catch/pipe.js';
 import type { CatchEvent } from '../catch/types.js';
 import type { Sample } from './types.js';
 
@@ -15,12 +14,10 @@ import type { Sample } from './types.js';
 const TOP_COMMS = 20;
 /** What "recent" is: the finding's window, s. */
 const RECENT_S = 300;
-const EAGAIN = 11;
 
 export class CatchCollector {
   private readonly catcher: Catcher;
-  private readonly buf = Buffer.alloc(64 << 10);
-  private readonly lines = new PipeLines();
+  private readonly pipe: TracePipe;
   private readonly timer: NodeJS.Timeout;
   /** comm -> its label (itself, or "other" once TOP_COMMS have labels) */
   private readonly comms = new Map<string, string>();
@@ -34,6 +31,7 @@ export class CatchCollector {
 
   private constructor(private readonly opened: ReturnType<typeof openInstance>, guard: GuardProcess) {
     this.catcher = new Catcher(guard);
+    this.pipe = new TracePipe(opened.inst.pipe);
     this.timer = setInterval(() => this.poll(), 1000);
     this.timer.unref();
   }
@@ -50,19 +48,10 @@ export class CatchCollector {
 
   /** Read what the pipe holds now, and attribute it. */
   poll(): void {
-    const exits: RawExit[] = [];
-    for (;;) {
-      const n = read(this.opened.inst.pipe, this.buf);
-      if (n === -EAGAIN || n === 0) break;
-      if (n < 0) {
-        this.failure = `reading the trace pipe failed (errno ${-n})`;
-        break;
-      }
-      const got = exitsOf(this.lines.push(this.buf.subarray(0, n)));
-      exits.push(...got.exits);
-      this.lostInPipe += got.lost;
-    }
-    if (exits.length) void this.catcher.events(exits, (e) => this.count(e));
+    const r = this.pipe.drain();
+    if (r.errno !== null) this.failure = `reading the trace pipe failed (errno ${r.errno})`;
+    this.lostInPipe += r.lost;
+    if (r.exits.length) void this.catcher.events(r.exits, (e) => this.count(e));
   }
 
   private count(e: CatchEvent): void {

@@ -2,33 +2,28 @@
 // the main thread, which owns it and removes the instance) and posts the failing calls in
 // batches. It stops when told (a shared flag), after reading what is queued.
 import { parentPort, workerData } from 'node:worker_threads';
-import { pollIn, read } from '../sys/libc.js';
-import { exitsOf, PipeLines, type RawExit } from './parse.js';
+import { pollIn } from '../sys/libc.js';
+import type { RawExit } from './parse.js';
+import { TracePipe } from './pipe.js';
 
 export interface ReaderInput { fd: number; stop: Int32Array }
 export type ReaderMessage = { type: 'exits'; exits: RawExit[]; lost: number } | { type: 'end'; error?: string };
 
-const EAGAIN = 11;
-
 function main(): void {
   const { fd, stop } = workerData as ReaderInput;
   const port = parentPort!;
-  const buf = Buffer.alloc(64 << 10);
-  const lines = new PipeLines();
+  const pipe = new TracePipe(fd);
   for (;;) {
     const stopping = Atomics.load(stop, 0) === 1;
     if (!stopping) pollIn(fd, 200);
-    const n = read(fd, buf);
-    if (n === -EAGAIN || n === 0) {
-      if (stopping) break;
-      continue;
-    }
-    if (n < 0) {
-      port.postMessage({ type: 'end', error: `reading the trace pipe failed (errno ${-n})` } satisfies ReaderMessage);
+    // a batch of at most 1 MiB a time, so the main thread gets events while a burst goes on
+    const r = pipe.drain(16);
+    if (r.exits.length || r.lost) port.postMessage({ type: 'exits', exits: r.exits, lost: r.lost } satisfies ReaderMessage);
+    if (r.errno !== null) {
+      port.postMessage({ type: 'end', error: `reading the trace pipe failed (errno ${r.errno})` } satisfies ReaderMessage);
       return;
     }
-    const { exits, lost } = exitsOf(lines.push(buf.subarray(0, n)));
-    if (exits.length || lost) port.postMessage({ type: 'exits', exits, lost } satisfies ReaderMessage);
+    if (stopping && r.empty) break;
   }
   port.postMessage({ type: 'end' } satisfies ReaderMessage);
 }
