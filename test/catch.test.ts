@@ -59,6 +59,15 @@ async function stopJson(r: Running): Promise<CatchJson> {
   return doc;
 }
 
+/** Stop the catch, let the doer end, and give the doer's events: exactly one is expected. */
+async function eventsOf(run: Running, d: { pid: number; end: () => Promise<void> }): Promise<CatchEventJson[]> {
+  const doc = await stopJson(run);
+  await d.end();
+  const e = doc.events.filter((x) => x.pid === d.pid);
+  assert.equal(e.length, 1, JSON.stringify(doc.events));
+  return e;
+}
+
 const instances = () => (fs.existsSync(`${TRACING}/instances`) ? fs.readdirSync(`${TRACING}/instances`).filter((n) => n.startsWith('enospc-')) : []);
 
 describe('enospc catch', { skip: cannotTrace, concurrency: false }, () => {
@@ -172,10 +181,7 @@ describe('enospc catch', { skip: cannotTrace, concurrency: false }, () => {
       fs.writeFileSync(WATCHES, saved);
     }
     assert.deepEqual(d.results, ['ENOSPC']);
-    const doc = await stopJson(run);
-    await d.end();
-    const e = doc.events.filter((x) => x.pid === d.pid);
-    assert.equal(e.length, 1, JSON.stringify(doc.events));
+    const e = await eventsOf(run, d);
     assert.equal(e[0]!.syscall, 'inotify_add_watch');
     assert.equal(e[0]!.user, 'nobody');
     assert.deepEqual([e[0]!.cause.check, e[0]!.cause.target], ['inotify.watches', 'nobody']);
@@ -201,10 +207,7 @@ describe('enospc catch', { skip: cannotTrace, concurrency: false }, () => {
       }
     }
     assert.deepEqual(d.results, ['ENOSPC']);
-    const doc = await stopJson(run);
-    await d.end();
-    const e = doc.events.filter((x) => x.pid === d.pid);
-    assert.equal(e.length, 1, JSON.stringify(doc.events));
+    const e = await eventsOf(run, d);
     assert.equal(e[0]!.syscall, 'semget');
     assert.equal(e[0]!.cause.check, 'ipc.sem');
   });
