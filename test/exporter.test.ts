@@ -204,7 +204,6 @@ describe('the HTTP server', () => {
   const state = {
     metrics: () => { samples++; return metricsText(sample(), forecasts, extra); },
     api: (name: string) => (name === 'x' ? { hello: 'world', n: 1 } : undefined),
-    apiNames: () => ['x'],
   };
 
   test('listens on 127.0.0.1:0', async () => {
@@ -231,13 +230,21 @@ describe('the HTTP server', () => {
     assert.ok(sorted[10]! < 500, `median scrape ${sorted[10]} ms`);
   });
 
-  test('GET / is a landing page linking /metrics and the API', async () => {
+  test('GET / is the page, its script and styles under /assets, with ETags', async () => {
     const r = await fetch(`${url}/`);
     assert.equal(r.status, 200);
     assert.match(r.headers.get('content-type')!, /^text\/html/);
     const body = await r.text();
     assert.match(body, /href="\/metrics"/);
-    assert.match(body, /href="\/api\/x"/);
+    for (const [asset, type] of [['/assets/app.js', /^text\/javascript/], ['/assets/style.css', /^text\/css/], ['/assets/vendor/uPlot.esm.js', /^text\/javascript/]] as const) {
+      assert.ok(body.includes(asset) || asset.includes('vendor'), asset);
+      const a = await fetch(url + asset);
+      assert.equal(a.status, 200, asset);
+      assert.match(a.headers.get('content-type')!, type);
+      const etag = a.headers.get('etag')!;
+      await a.arrayBuffer();
+      assert.equal((await fetch(url + asset, { headers: { 'If-None-Match': etag } })).status, 304, asset);
+    }
   });
 
   test('GET /api/<name> is JSON, 404 when there is no such name', async () => {

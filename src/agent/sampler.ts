@@ -13,6 +13,9 @@ import { userName } from '../probe/users.js';
 import { doctor } from '../doctor/run.js';
 import { containers } from '../containers/run.js';
 import { RANK } from '../shared/levels.js';
+import { textOf } from '../shared/text.js';
+import { signatureOf } from '../checks/signatures.js';
+import type { ProcWatchers } from '../probe/watchers.js';
 import { listMounts, oldMountId } from '../sys/libc.js';
 import { CatchCollector } from './catch-collector.js';
 import type { MountSample, PatternSample, Sample, UserWatchSample } from './types.js';
@@ -80,6 +83,13 @@ class UniqueMountIds {
   }
 }
 
+/** The processes holding the most inotify watches, most first (the page shows them per user). */
+function topHolders(processes: ProcWatchers[]): NonNullable<UserWatchSample['top']> {
+  return processes.filter((p) => p.inotify.watches > 0 || p.inotify.instances > 0)
+    .sort((a, b) => b.inotify.watches - a.inotify.watches || a.pid - b.pid).slice(0, 5)
+    .map((p) => ({ pid: p.pid, comm: p.comm, watches: p.inotify.watches, instances: p.inotify.instances }));
+}
+
 export class Sampler {
   private patterns: PatternSample[] = [];
   private findings: Sample['findings'] = [];
@@ -134,6 +144,7 @@ export class Sampler {
           at: now, seconds: (performance.now() - t0) / 1000, usage: watch,
           users: watch.users.map((u) => ({
             user: u.user, uid: u.uid, inotifyWatches: u.watches, inotifyInstances: u.instances, fanotifyMarks: u.fanotifyMarks, epollWatches: u.epollWatches,
+            top: topHolders(u.processes),
           })),
         };
       }
@@ -219,7 +230,7 @@ export class Sampler {
         alsoCensus: watched, budgetMs: budget, statfsTimeoutMs: timeout, censusThreads: 1, guard: this.guard, ...(this.watch ? { watchUse: this.watch.usage } : {}),
       });
       this.findings = report.findings.filter((f) => RANK[f.severity] >= RANK.warning)
-        .map((f) => ({ check: f.id, severity: f.severity as 'warning' | 'critical', target: f.target, title: f.title }));
+        .map((f) => ({ check: f.id, severity: f.severity as 'warning' | 'critical', target: f.target, title: f.title, evidence: f.evidence, fix: f.fix }));
       // the patterns of the watched paths: censused as a mount's root, or apart
       const roots = new Set(watched);
       const censused = [
@@ -232,7 +243,8 @@ export class Sampler {
           const orphans = p.pidDead !== null && p.pidAlive !== null ? p.pidDead : p.stale;
           patterns.push({
             mountpoint: mount.mountPoint, pattern: p.pattern.toString('utf8'), files: p.count, orphans,
-            owners: (p.owners ?? []).slice(0, 3).map((o) => userName(o.uid)), producer: null,
+            owners: (p.owners ?? []).slice(0, 3).map((o) => userName(o.uid)),
+            producer: signatureOf(textOf(p.example), p.topDirs[0] ? textOf(p.topDirs[0].path) : '')?.name ?? null,
           });
         }
       }

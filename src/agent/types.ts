@@ -1,6 +1,7 @@
 // What the agent knows at one moment (a sample), what it keeps over time (series), and what it
 // says about the future (forecasts). The sampler makes samples, the history stores them, the
 // forecaster reads series, and the exporter and the API render the latest of everything.
+import type { Fix } from '../shared/fix.js';
 
 /** One mount at one sample (statfs; null figures when it failed or timed out). */
 export interface MountSample {
@@ -28,6 +29,8 @@ export interface UserWatchSample {
   inotifyInstances: number;
   fanotifyMarks: number;
   epollWatches: number;
+  /** the processes holding the most inotify watches (at most 5), most first */
+  top?: Array<{ pid: number; comm: string; watches: number; instances: number }>;
 }
 
 /** A top name pattern of a watched path, from the last census. */
@@ -59,8 +62,8 @@ export interface Sample {
   patterns: PatternSample[];
   /** ID-mapped layer copies per store and image (hourly) */
   idmappedCopies: Array<{ store: string; image: string; copies: number }>;
-  /** current doctor findings at warning or worse */
-  findings: Array<{ check: string; severity: 'warning' | 'critical'; target: string; title: string }>;
+  /** current doctor findings at warning or worse, with doctor's evidence and fixes (as in doctor --json) */
+  findings: Array<{ check: string; severity: 'warning' | 'critical'; target: string; title: string; evidence?: object; fix?: Fix[] }>;
   /** system calls that failed with ENOSPC since the agent started (root, with system-call tracing; absent otherwise) */
   errors?: {
     /** by command (the first 20 commands seen, then "other"), call, and cause (a check id or "unattributed") */
@@ -102,4 +105,17 @@ export interface Forecast {
   spanSeconds: number;
   /** when the segment judged began (a reboot, a remount or a change of the limit starts one) */
   segmentStart: number;
+}
+
+/** GET /api/status: what the page needs to know about the agent itself (docs/json.md). */
+export interface AgentStatus {
+  version: string;
+  host: string;
+  /** the agent's clock (Unix s), so a page can tell staleness whatever the browser's clock */
+  now: number;
+  startedAt: number;
+  /** the time of the last sample, null before the first */
+  sampleAt: number | null;
+  intervalS: number;
+  censusIntervalS: number;
 }

@@ -14,7 +14,7 @@ export type FromWorker =
   | { type: 'ready' }
   | { type: 'open-error'; message: string }
   /** the state as the server sends it: the exposition, the sample's and the forecasts' JSON */
-  | { type: 'state'; metrics: string; sample: string; forecasts: string }
+  | { type: 'state'; metrics: string; sample: string; forecasts: string; at: number | null }
   | { type: 'say'; line: string }
   | { type: 'series'; id: number; points: Point[] }
   | { type: 'done'; code: number };
@@ -29,7 +29,7 @@ function main(): void {
       ...(workerData as LoopOptions),
       say: (line) => post({ type: 'say', line }),
       // strings cross to the server's thread: it parses nothing and holds no object graphs
-      publish: (state) => post({ type: 'state', metrics: state.metrics, sample: JSON.stringify(state.sample), forecasts: JSON.stringify(state.forecasts) }),
+      publish: (state) => post({ type: 'state', metrics: state.metrics, sample: JSON.stringify(state.sample), forecasts: JSON.stringify(state.forecasts), at: state.sample?.t ?? null }),
     });
   } catch (e) {
     if (!(e instanceof HistoryOpenError)) throw e;

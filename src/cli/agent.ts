@@ -1,6 +1,8 @@
 // enospc agent: the long-running sampler, history, forecasts and exporter (src/agent).
 import { parseSpan } from '../clean/rules.js';
 import { AgentStartError, serveAgent } from '../agent/serve.js';
+import { isLoopback } from '../agent/server.js';
+import { loadWebConfig, WebConfigError, type WebConfig } from '../agent/web-config.js';
 import type { LoopOptions } from '../agent/worker.js';
 import type { Agent as AgentType } from '../agent/agent.js';
 import { displayText } from '../shared/text.js';
@@ -8,7 +10,7 @@ import { say } from './output.js';
 import { fail } from './fail.js';
 
 export interface AgentFlags {
-  listen: string; db: string; interval: string; censusInterval: string; watch?: string[]; textfile?: string; once?: boolean; catch?: boolean;
+  listen: string; webConfig?: string; db: string; interval: string; censusInterval: string; watch?: string[]; textfile?: string; once?: boolean; catch?: boolean;
 }
 
 /** ADDR:PORT (`127.0.0.1:9942`, `[::1]:9942`, `:9942` for every address). */
@@ -34,9 +36,21 @@ export async function runAgent(flags: AgentFlags, version: string): Promise<numb
   };
   const tell = (line: string) => say(line + '\n');
   if (!flags.once) {
+    let web: WebConfig | null = null;
+    if (flags.webConfig !== undefined) {
+      try {
+        web = loadWebConfig(flags.webConfig);
+      } catch (e) {
+        if (e instanceof WebConfigError) fail(`--web-config ${displayText(flags.webConfig)}: ${e.message}`);
+        throw e;
+      }
+    }
+    if (!isLoopback(listen.host) && !web?.users.size) {
+      tell(`enospc agent: warning: listening on ${listen.host} without authentication: whoever reaches the port sees process names, users and paths (--web-config with basic_auth_users, docs/agent.md)`);
+    }
     // the loop in a worker thread, the server here
     try {
-      return await serveAgent(loop, listen, tell);
+      return await serveAgent(loop, listen, tell, web);
     } catch (e) {
       // a database it cannot use; an address it cannot bind (in use, no permission, no such address)
       if (e instanceof AgentStartError || (e instanceof Error && e.message.startsWith('cannot listen on '))) fail(e.message);

@@ -193,7 +193,8 @@ Examples:
 
 program.command('agent')
   .description('sample every interval, keep the history, forecast, and serve Prometheus metrics (/metrics) and JSON (/api)')
-  .option('--listen <addr:port>', 'where to serve /metrics and /api', '127.0.0.1:9942')
+  .option('--listen <addr:port>', 'where to serve the page (/), /metrics and /api', '127.0.0.1:9942')
+  .option('--web-config <file>', "TLS and basic auth, in the format of Prometheus' exporter-toolkit (node_exporter's --web.config.file)")
   .option('--db <file>', 'the history database (SQLite)', DEFAULT_DB)
   .option('--interval <duration>', 'time between samples', '15s')
   .option('--census-interval <duration>', 'time between censuses of the watched paths and doctor runs', '5m')
@@ -202,7 +203,10 @@ program.command('agent')
   .option('--once', 'one sample, write it (--textfile, the history), exit: for a systemd timer or cron')
   .option('--catch', 'also count every system call that fails with ENOSPC (as enospc catch; root): enospc_errors_total and a finding per command (costs every system call on the host ~100 ns, see docs/benchmarks.md)')
   .addHelpText('after', `
-Exit status: 0 stopped (SIGTERM, SIGINT) or --once done, 2 bad input (address, port in use, database path, duration).`)
+The page at / and /api show process names, users and paths: on an address other than loopback,
+protect them with --web-config (basic_auth_users, tls_server_config; see docs/agent.md).
+
+Exit status: 0 stopped (SIGTERM, SIGINT) or --once done, 2 bad input (address, port in use, database path, duration, web config).`)
   .action(async (flags) => {
     const { runAgent } = await load<typeof import('./agent.js')>('./agent.js');
     process.exitCode = await runAgent(flags, pkg.version);
