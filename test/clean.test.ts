@@ -9,7 +9,7 @@ import { parseAge, parseRules, parseSpan, RuleError } from '../src/clean/rules.j
 import { compileGlob, GlobError } from '../src/clean/glob.js';
 import { jobsFromRules } from '../src/clean/plan.js';
 import { parseLocks } from '../src/probe/locks.js';
-import { cannotMount, enospc, tmpfs, unmountAll } from './helpers.js';
+import { NOBODY, cannotMount, enospc, tmpfs, unmountAll } from './helpers.js';
 
 const FIXTURES = new URL('../../test/fixtures/', import.meta.url).pathname;
 const children: ChildProcess[] = [];
@@ -295,7 +295,8 @@ for i in range(1000000):
     const rules = `${dir}.conf`;
     fs.writeFileSync(rules, `r ${dir}/magick-*\nbogus line here\n`);
     for (const args of [['--rules', rules, '--apply', '--strict'], ['/', '--match', '*'], ['/proc', '--match', '*'], ['/sys', '--older-than', '1d'], ['/dev', '--match', 'x'],
-      [dir], [dir, '--older-than', 'soon'], [`${dir}/missing`, '--match', '*'], [dir, '--match', 'a/b']]) {
+      [dir], [dir, '--older-than', 'soon'], [`${dir}/missing`, '--match', '*'], [dir, '--match', 'a/b'],
+      [dir, '--match', ''], [dir, '--match', '['], [dir, '--match', 'x[a-'], [dir, '--match', 'x', '--no-log', '--log', `${dir}.log`]]) {
       const r = enospc(['clean', ...args]);
       assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
@@ -303,6 +304,37 @@ for i in range(1000000):
     assert.match(enospc(['clean', '--rules', rules, '--apply']).stderr, new RegExp(`${rules}:2: unknown modifier`));
     assert.deepEqual(fs.readdirSync(dir), ['magick-1']);
     fs.rmSync(rules);
+  });
+
+  test('an empty rules file says so, and a literal bracket is matched as \\[', () => {
+    const dir = tmpfs('size=1m,nr_inodes=100');
+    fs.writeFileSync(`${dir}/empty.conf`, '# nothing here\n');
+    const r = enospc(['clean', '--rules', `${dir}/empty.conf`]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^enospc: no line of \S+empty\.conf cleans anything/);
+    fs.writeFileSync(`${dir}/[x`, '');
+    const b = clean([dir, '--match', '\\[x']);
+    assert.equal(b.status, 0, b.stderr);
+    assert.equal(b.json.removed.files, 1);
+  });
+
+  test('as a normal user in a sticky directory: other users\' files are not "would remove" (the kernel would refuse)', () => {
+    const dir = tmpfs('size=1m,nr_inodes=100');
+    fs.chmodSync(dir, 0o1777);
+    fs.writeFileSync(`${dir}/f-root`, '');
+    fs.writeFileSync(`${dir}/f-nobody`, '');
+    fs.chownSync(`${dir}/f-nobody`, NOBODY, NOBODY);
+    // --force-unseen: without it, other users' files are already kept because their processes are unseen
+    const dry = enospc(['clean', dir, '--match', 'f-*', '--force-unseen', '--json'], { uid: NOBODY });
+    assert.equal(dry.status, 0, dry.stderr);
+    const j = JSON.parse(dry.stdout) as CleanJson;
+    assert.deepEqual([j.removed.files, j.skipped.denied], [1, 1]);
+    const human = enospc(['clean', dir, '--match', 'f-*', '--force-unseen'], { uid: NOBODY });
+    assert.match(human.stdout, /1 of other users in a sticky directory \(not permitted\)/);
+    const r = enospc(['clean', dir, '--match', 'f-*', '--force-unseen', '--apply', '--no-log'], { uid: NOBODY });
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    assert.deepEqual(fs.readdirSync(dir), ['f-root']);
   });
 
   test('--emit-rule prints the tmpfiles.d line', () => {

@@ -17,7 +17,7 @@
 // are made here from the shared items.
 import { patternBuf, patternInto } from '../scan/pattern.js';
 import {
-  S_BUILTIN, S_CHANGED, S_ERRNO, S_LOCKED, S_MOUNT, S_MOVED, S_OPEN, S_REMOVED, S_UNLINK_ERRNO, S_UNSEEN, S_YOUNG, checkItems, holdItems,
+  S_BUILTIN, S_CHANGED, S_DENIED, S_ERRNO, S_LOCKED, S_MOUNT, S_MOVED, S_OPEN, S_REMOVED, S_UNLINK_ERRNO, S_UNSEEN, S_YOUNG, checkItems, holdItems,
   itemPath, logLines, notRemovedLines, unlinkItems, type Items, type RemoveCtx,
 } from './remove.js';
 import { Helper, SPLIT } from './helper.js';
@@ -104,6 +104,7 @@ export class Batches {
         case S_MOUNT: to.kept('mount'); break;
         case S_UNSEEN: to.kept('unseen'); break;
         case S_BUILTIN: to.kept('builtin'); break;
+        case S_DENIED: to.kept('denied'); break;
         default:
           if (code >= S_UNLINK_ERRNO) {
             if (code - S_UNLINK_ERRNO === ENOENT) to.kept('changed'); else to.failed(path, code - S_UNLINK_ERRNO);

@@ -20,7 +20,7 @@ import { openRootFd } from '../probe/root-fd.js';
 import { T_DIR, Walker, direntIno, type DirPath, type EntryType, type WalkVisitor } from '../scan/walker.js';
 import { patternBuf, patternInto } from '../scan/pattern.js';
 import { fdPlan } from '../scan/parallel.js';
-import { MASK, MAX_ITEMS, NAME_BYTES, isOld, sharedItems, type RemoveCtx } from './remove.js';
+import { MASK, MAX_ITEMS, NAME_BYTES, S_ISVTX, isOld, sharedItems, type RemoveCtx } from './remove.js';
 import { Batches } from './batch.js';
 import { logLine, notRemovedLine, type AuditLog } from './audit.js';
 import { FRESH_MS, Guard } from './guard.js';
@@ -84,6 +84,15 @@ interface DirState {
   times: Buffer;
   /** a file (not a directory) in it was removed */
   fileRemoved: boolean;
+  /** sticky, another user's, and we are not root: the only owner whose entries may go (else -1) */
+  stickyOwner: number;
+}
+
+const EUID = process.geteuid?.() ?? 0;
+
+/** A directory's stickyOwner (see DirState) from its statx. */
+function stickyOwnerOf(dst: Buffer): number {
+  return EUID !== 0 && (statMode(dst) & S_ISVTX) !== 0 && statUid(dst) !== EUID ? EUID : -1;
 }
 
 /**
@@ -141,7 +150,7 @@ class Cleaner implements WalkVisitor {
       this.guard.keepOwn(statInoNum(this.st));
     }
     const cutoff = job.age === null ? Infinity : (opts.now ?? Date.now()) - job.age;
-    this.ctx = { cutoff, ageBy: job.ageBy, rootMnt: -1, open: new Set(), mapped: new Set(), locked: new Set(), sockets: new Set(), ownerOnly: -1 };
+    this.ctx = { cutoff, ageBy: job.ageBy, rootMnt: -1, open: new Set(), mapped: new Set(), locked: new Set(), sockets: new Set(), ownerOnly: -1, stickyOwner: -1 };
     this.rootParts = job.root.toString('latin1').split('/').filter(Boolean).length;
     this.mountRoot = isMountRoot(rootFd, this.st);
     this.batches = new Batches(this.items, this.ctx, this.log, {
@@ -260,6 +269,7 @@ class Cleaner implements WalkVisitor {
       return;
     }
     const path = () => this.pathOf(dir.node);
+    this.ctx.stickyOwner = dir.stickyOwner;
     // once the log's fdatasync is done, the place once more: last before the unlinks
     this.batches.run(fd, count, this.opts.apply, this.log ? path() : null, () => this.inPlace(depth, fd));
     this.batches.account(count, path, {
@@ -281,6 +291,7 @@ class Cleaner implements WalkVisitor {
     this.freshGuard();
     if (this.guard.inUse(s.ino)) { this.keep('open', depth - 1); return; }
     if (this.ctx.ownerOnly >= 0 && statUid(st) !== this.ctx.ownerOnly) { this.keep('unseen', depth - 1); return; }
+    if (parent.stickyOwner >= 0 && statUid(st) !== parent.stickyOwner) { this.keep('denied', depth - 1); return; }
     const pattern = patternBuf.toString('latin1', 0, patternInto(nameZ, 0, nameZ.length - 1));
     const path = () => s.node.bytes();
     if (!this.opts.apply) { this.tally.removed(pattern, true, 0, path); return; }
@@ -314,13 +325,13 @@ class Cleaner implements WalkVisitor {
     const node = this.walker.pathNode(depth);
     if (depth === 0) {
       if ((statMask(dst) & STATX_MNT_ID) !== 0) this.ctx.rootMnt = statMntId(dst);
-      this.states[0] = { candidate: false, inherit: job.mode === 'contents' && !job.belowFirst, old: false, kept: 0, skip: false, ino: statInoNum(dst), node, mtime: statMtimeMs(dst), times: statTimes(dst), fileRemoved: false };
+      this.states[0] = { candidate: false, inherit: job.mode === 'contents' && !job.belowFirst, old: false, kept: 0, skip: false, ino: statInoNum(dst), node, mtime: statMtimeMs(dst), times: statTimes(dst), fileRemoved: false, stickyOwner: stickyOwnerOf(dst) };
       return true;
     }
     this.chain.entered(depth);
     const nameZ = this.walker.nameOf(depth);
     const p = this.states[depth - 1]!;
-    const state: DirState = { candidate: false, inherit: false, old: false, kept: 0, skip: false, ino: statInoNum(dst), node, mtime: statMtimeMs(dst), times: statTimes(dst), fileRemoved: false };
+    const state: DirState = { candidate: false, inherit: false, old: false, kept: 0, skip: false, ino: statInoNum(dst), node, mtime: statMtimeMs(dst), times: statTimes(dst), fileRemoved: false, stickyOwner: stickyOwnerOf(dst) };
     this.states[depth] = state;
     // below a directory that moved out of its place, nothing is entered
     if (p.skip) { state.skip = true; this.keep('changed', depth - 1); return false; }

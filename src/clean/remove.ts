@@ -25,6 +25,8 @@ export const S_MOUNT = 5;
 export const S_UNSEEN = 6;
 /** what systemd-tmpfiles never removes: a device, a file with the sticky bit, a live unix socket */
 export const S_BUILTIN = 8;
+/** another user's, in a sticky directory not ours, and we are not root: unlink would be refused (EPERM) */
+export const S_DENIED = 9;
 /** passed the check and was logged, but its directory was then found moved out of the root: not unlinked */
 export const S_MOVED = 7;
 /** S_ERRNO + errno: the check failed (statx) */
@@ -78,6 +80,8 @@ export interface RemoveCtx {
   sockets: Set<number>;
   /** when some processes could not be seen: the only owner whose files may go; else -1 */
   ownerOnly: number;
+  /** in a sticky directory of another user, not root: the only owner whose files the kernel lets us unlink; else -1 */
+  stickyOwner: number;
 }
 
 export function isOld(st: Buffer, dir: boolean, ageBy: AgeBy, cutoff: number): boolean {
@@ -93,7 +97,7 @@ export function isOld(st: Buffer, dir: boolean, ageBy: AgeBy, cutoff: number): b
 const S_IFSOCK = 0o140000;
 const S_IFCHR = 0o020000;
 const S_IFBLK = 0o060000;
-const S_ISVTX = 0o1000;
+export const S_ISVTX = 0o1000;
 
 /** What systemd-tmpfiles never removes, whatever its age: devices, files with the sticky bit, live unix sockets. */
 function builtinKeep(mode: number, ino: number, ctx: RemoveCtx): boolean {
@@ -120,6 +124,7 @@ export function checkItems(dirfd: number, it: Items, from: number, to: number, c
     if (ctx.locked.has(ino)) { it.status[i] = S_LOCKED; continue; }
     if (ctx.open.has(ino) || ctx.mapped.has(ino)) { it.status[i] = S_OPEN; continue; }
     if (ctx.ownerOnly >= 0 && statUid(st) !== ctx.ownerOnly) { it.status[i] = S_UNSEEN; continue; }
+    if (ctx.stickyOwner >= 0 && statUid(st) !== ctx.stickyOwner) { it.status[i] = S_DENIED; continue; }
     it.size[i] = statSize(st);
     it.mtime[i] = statMtimeMs(st);
     it.uid[i] = statUid(st);

@@ -3,7 +3,7 @@
 import { errnoName } from '../sys/libc.js';
 
 /** builtin: what systemd-tmpfiles never removes either (devices, sticky-bit files, live sockets, lost+found and quota and journal files at a mount root) */
-export type SkipReason = 'open' | 'locked' | 'young' | 'changed' | 'mount' | 'excluded' | 'builtin' | 'unseen' | 'error';
+export type SkipReason = 'open' | 'locked' | 'young' | 'changed' | 'mount' | 'excluded' | 'builtin' | 'unseen' | 'denied' | 'error';
 
 export interface CleanTotals {
   entries: number;
@@ -32,7 +32,7 @@ export interface CleanResult {
 export function emptyResult(apply: boolean): CleanResult {
   return {
     apply, removed: { entries: 0, files: 0, dirs: 0, bytes: 0 },
-    skipped: { open: 0, locked: 0, young: 0, changed: 0, mount: 0, excluded: 0, builtin: 0, unseen: 0, error: 0 },
+    skipped: { open: 0, locked: 0, young: 0, changed: 0, mount: 0, excluded: 0, builtin: 0, unseen: 0, denied: 0, error: 0 },
     patterns: new Map(), errors: [], unreadableProcs: 0, unseen: null, stopped: null,
   };
 }

@@ -68,6 +68,9 @@ function stop(result: CleanResult, log: AuditLog, e: LogError): void {
 }
 
 export function runClean(target: string | undefined, flags: CleanFlags): number {
+  // --no-log and --log FILE set one value (the last wins): given both, say so
+  const args = process.argv.slice(2);
+  if (args.includes('--no-log') && args.some((a) => a === '--log' || a.startsWith('--log='))) fail('--log FILE and --no-log contradict each other: give one');
   const limit = parseIntOption('--limit', flags.limit, 1);
   const parsed = flags.olderThan === undefined ? null : parseAge(flags.olderThan);
   if (typeof parsed === 'string' || parsed?.belowFirst || (flags.olderThan !== undefined && parsed?.age === null)) {
@@ -87,6 +90,12 @@ export function runClean(target: string | undefined, flags: CleanFlags): number 
   if (byRules) {
     ({ jobs, refusals, warnings } = jobsOfRules(flags));
     for (const w of warnings) say(`enospc: ${w}\n`);
+    if (!jobs.length && !refusals.length && !flags.json) {
+      // nothing to run: say so, rather than a report of nothing
+      const files = [...(flags.rules ?? []).map(displayText), ...(flags.systemRules ? ['the system rules'] : [])].join(', ');
+      say(`enospc: no line of ${files} cleans anything (cleaning lines: d, D, v, q, Q, C, e, x, X with an age${flags.remove ? '; r, R' : ''})\n`);
+      return warnings.length ? 1 : 0;
+    }
     mounts = mountsNow();
   } else {
     const { root, fd, mounts: now } = openRootOrFail(argBytes(target!), 'nothing there to clean');
@@ -95,7 +104,12 @@ export function runClean(target: string | undefined, flags: CleanFlags): number 
     checkRoot(displayText(target!), root);
     if (flags.match === undefined && age === null) fail('say what may go: --match GLOB and/or --older-than AGE (everything below PATH is never the default)');
     const match = flags.match === undefined ? undefined : argBytes(flags.match);
+    if (match?.length === 0) fail("--match takes a name pattern ('magick-*'), not an empty one");
     if (match?.includes(47)) fail(`--match takes a name pattern without '/': '${display(match)}'`);
+    // fnmatch takes an unclosed '[' as itself; on a command line it is far likelier a mistake
+    if (match && /\[/.test(match.toString('latin1').replace(/\\[\s\S]/g, '').replace(/\[[!^]?\]?[^\]]*\]/g, ''))) {
+      fail(`--match '${display(match)}': a '[' opens a character class that is never closed (write '\\[' for a bracket itself)`);
+    }
     let job: CleanJob;
     try {
       job = adHocJob(root, match, age, parsed?.ageBy);

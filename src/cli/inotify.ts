@@ -6,6 +6,7 @@ import { inotifyHuman, inotifyJson } from '../report/inotify.js';
 import { wantColor } from '../report/format.js';
 import { out } from './output.js';
 import { fail } from './fail.js';
+import { displayText } from '../shared/text.js';
 
 export interface InotifyFlags { user?: string; pid?: string; paths?: boolean; json?: boolean }
 
@@ -19,7 +20,8 @@ export function runInotify(flags: InotifyFlags): void {
   let pids: Set<number> | undefined;
   if (flags.pid !== undefined) {
     const pid = Number(flags.pid);
-    if (!/^\d+$/.test(flags.pid) || !fs.existsSync(`/proc/${pid}`)) fail(`no such process: ${flags.pid}`);
+    if (!/^\d+$/.test(flags.pid) || pid < 1) fail(`--pid takes a process ID (a whole number of at least 1), not '${displayText(flags.pid)}'`);
+    if (!fs.existsSync(`/proc/${pid}`)) fail(`no such process: ${pid}`);
     pids = new Set([pid]);
   }
   const usage = inotifyUsage({ ...(pids ? { pids } : {}), paths: flags.paths === true, ...(uid !== undefined ? { uid } : {}) });

@@ -57,7 +57,8 @@ const program = new Command('enospc')
   .description('Find out why Linux says "No space left on device" while df shows free space.')
   .version(pkg.version, '-V, --version')
   .exitOverride()
-  .configureOutput({ outputError: (s, write) => write(s.split('\n')[0] + '\n') })
+  // one prefix for every error, the option parser's too ("error: unknown option" otherwise)
+  .configureOutput({ outputError: (s, write) => write(s.split('\n')[0]!.replace(/^error: /, 'enospc: ') + '\n') })
   .hook('preAction', (_, action) => { command = action.name(); });
 
 /** Where the agent keeps its history, and where doctor, history and forecast read it. */

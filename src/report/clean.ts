@@ -65,6 +65,8 @@ export interface CleanJson {
     builtin: number;
     /** another user's, kept because some processes could not be seen (see `unseen`; --force-unseen) */
     unseen: number;
+    /** another user's in a sticky directory of another user, while not root: the kernel would refuse the unlink (EPERM) */
+    denied: number;
     /** see errors */
     error: number;
   };
@@ -125,7 +127,7 @@ export function cleanHuman(x: CleanReport, color: boolean, limit: number): strin
   if (r.stopped) out.push(s.red(`stopped: ${r.stopped.message}`));
   out.push(`${r.apply ? 'removed' : 'would remove'} ${num(rm.entries)} entries (${num(rm.files)} files, ${num(rm.dirs)} directories, ${bytes(rm.bytes)}) in ${(x.elapsedMs / 1000).toFixed(1)} s`);
   const k = r.skipped;
-  out.push(`kept: ${num(k.open)} open in a process, ${num(k.locked)} locked, ${num(k.young)} too young, ${num(k.changed)} changed during the run, ${num(k.mount)} mount points, ${num(k.excluded)} with a rule of their own, ${num(k.builtin)} devices, sockets or sticky (never removed), ${num(k.unseen)} of other users (processes unseen), ${num(k.error)} errors`);
+  out.push(`kept: ${num(k.open)} open in a process, ${num(k.locked)} locked, ${num(k.young)} too young, ${num(k.changed)} changed during the run, ${num(k.mount)} mount points, ${num(k.excluded)} with a rule of their own, ${num(k.builtin)} devices, sockets or sticky (never removed), ${num(k.unseen)} of other users (processes unseen), ${num(k.denied)} of other users in a sticky directory (not permitted), ${num(k.error)} errors`);
   if (r.unseen) out.push(s.yellow(`cannot see every process: ${r.unseen}; files they use may be missed, so other users' files were kept${k.unseen ? '' : ' (none met)'} unless --force-unseen`));
   const pats = patternsOf(r).slice(0, limit);
   if (pats.length) {

@@ -21,7 +21,7 @@ export class InotifyUnavailable extends Error {
 
 export class InotifySource implements Source {
   readonly backend = 'inotify' as const;
-  readonly notes = ['inotify gives no process: pids and commands are unknown (run as root for fanotify)'];
+  readonly notes = ['inotify gives no process: pids and commands are unknown'];
   readonly stats: SourceStats = { raw: 0, overflows: 0, dropped: 0, unresolved: 0, unwatched: 0 };
   readonly fd: number;
   private readonly wds = new Map<number, string>();

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import { userName } from '../probe/users.js';
 import type { ProcInfo } from '../probe/procinfo.js';
 import type { Lifecycle } from './lifecycle.js';
-import type { Backend, SourceStats } from './types.js';
+import { textBytes, type Backend, type SourceStats } from './types.js';
 
 /** Leaked names listed in the report; the total is always given. */
 export const LEAKED_LISTED = 10_000;
@@ -67,7 +67,14 @@ function exists(path: string): boolean {
     fs.lstatSync(path);
     return true;
   } catch {
-    return false;
+    // a name that is not UTF-8 is held as text with \xHH escapes (nameText): look for its bytes
+    if (!/\\x[0-9a-f]{2}/.test(path)) return false;
+    try {
+      fs.lstatSync(textBytes(path));
+      return true;
+    } catch {
+      return false;
+    }
   }
 }
 

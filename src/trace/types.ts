@@ -67,3 +67,15 @@ export function nameText(b: Buffer): string {
   for (const c of b) s += c >= 0x80 || c === 92 ? `\\x${c.toString(16).padStart(2, '0')}` : String.fromCharCode(c);
   return s;
 }
+
+/** The bytes of a path made of nameText names: \xHH back to the byte (the inverse where a name was not UTF-8). */
+export function textBytes(text: string): Buffer {
+  const parts: Buffer[] = [];
+  let last = 0;
+  for (const m of text.matchAll(/\\x([0-9a-f]{2})/g)) {
+    parts.push(Buffer.from(text.slice(last, m.index), 'utf8'), Buffer.from([parseInt(m[1]!, 16)]));
+    last = m.index! + 4;
+  }
+  parts.push(Buffer.from(text.slice(last), 'utf8'));
+  return Buffer.concat(parts);
+}

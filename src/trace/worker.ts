@@ -32,7 +32,10 @@ function open(): Source {
     why = 'not root';
   }
   const s = new InotifySource(root);
-  if (why) s.notes.unshift(`fanotify not used (${why}): inotify instead`);
+  // why there are no pids, and what would give them
+  if (why === 'not root') s.notes[0] += ' (run as root for fanotify)';
+  else if (why) s.notes.unshift(`fanotify not used (${why}): inotify instead`);
+  else s.notes[0] += ' (chosen with --backend inotify; fanotify, the default as root, gives them)';
   return s;
 }
 
