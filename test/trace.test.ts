@@ -182,6 +182,25 @@ describe('enospc trace', { skip: cannotMount ?? false }, () => {
     assert.ok(report.notes.some((n) => /no process/.test(n)));
   });
 
+  for (const backend of ['fanotify', 'inotify']) {
+    test(`${backend}: a leaked file whose name is not UTF-8 is leaked, not vanished; the notes say why there are no pids`, async () => {
+      const dir = tmpfs('size=1m,nr_inodes=100');
+      const t = await startTrace([dir, '--json', '--backend', backend]);
+      const name = Buffer.concat([Buffer.from(`${dir}/bad-`), Buffer.from([0xff, 0xfe]), Buffer.from('.tmp')]);
+      fs.writeFileSync(name, '');
+      await new Promise((r) => setTimeout(r, 300));
+      const report = await stopTrace(t);
+      assert.equal(report.totals.vanished, 0);
+      assert.equal(report.leaked.total, 1);
+      assert.ok(report.leaked.files[0]!.path.startsWith(`${dir}/bad-`), report.leaked.files[0]!.path);
+      if (backend === 'inotify') {
+        // as root, chosen by hand: not "run as root"
+        assert.ok(report.notes.every((n) => !/run as root/.test(n)), report.notes.join('; '));
+        assert.ok(report.notes.some((n) => /--backend inotify/.test(n)), report.notes.join('; '));
+      }
+    });
+  }
+
   test('inotify: a directory made during the trace is watched, and what is made in it at once is seen', async () => {
     const dir = tmpfs('size=16m,nr_inodes=5000');
     const t = await startTrace([dir, '--json', '--backend', 'inotify']);

@@ -14,6 +14,7 @@ import { doctor } from '../doctor/run.js';
 import { containers } from '../containers/run.js';
 import { RANK } from '../shared/levels.js';
 import { textOf } from '../shared/text.js';
+import { config, excludedMount } from '../shared/config.js';
 import { signatureOf } from '../checks/signatures.js';
 import type { ProcWatchers } from '../probe/watchers.js';
 import { listMounts, oldMountId } from '../sys/libc.js';
@@ -55,7 +56,7 @@ function bootId(): string {
 
 /** Is mount `m` worth a series (a real filesystem, not one of the node_exporter exclusions)? */
 export function sampled(m: Mount): boolean {
-  if (PSEUDO_FSTYPES.has(m.fstype) || m.fstype === 'devtmpfs' || m.fstype === 'squashfs' || m.fstype === 'overlay') return false;
+  if (PSEUDO_FSTYPES.has(m.fstype) || m.fstype === 'devtmpfs' || m.fstype === 'squashfs' || m.fstype === 'overlay' || excludedMount(m.mountPoint)) return false;
   return !/^\/(dev|proc|sys|run\/credentials\/.+|var\/lib\/docker\/.+|var\/lib\/containers\/storage\/.+)($|\/)/.test(m.mountPoint);
 }
 
@@ -214,7 +215,9 @@ export class Sampler {
       if (m.fstype === 'tmpfs' || full || m.mountpoint === '/tmp' || m.mountpoint === '/var/tmp') out.add(m.mountpoint);
     }
     for (const p of ['/tmp', '/var/tmp']) if (fs.existsSync(p)) out.add(p);
-    return [...out];
+    // the configuration's extra paths; the excluded mounts' are not watched
+    for (const p of config().watch) out.add(p);
+    return [...out].filter((p) => !excludedMount(p));
   }
 
   /** The slow part, every census interval: one doctor run gives the findings of every mount and the patterns of the watched paths. */
@@ -227,7 +230,7 @@ export class Sampler {
       const watched = this.watched();
       // doctor's inotify checks judge the last reading of the watches (not read again)
       const report = await doctor({
-        alsoCensus: watched, budgetMs: budget, statfsTimeoutMs: timeout, censusThreads: 1, guard: this.guard, ...(this.watch ? { watchUse: this.watch.usage } : {}),
+        alsoCensus: watched, budgetMs: budget, staleAfter: config().orphanAgeMinutes * 60, statfsTimeoutMs: timeout, censusThreads: 1, guard: this.guard, ...(this.watch ? { watchUse: this.watch.usage } : {}),
       });
       this.findings = report.findings.filter((f) => RANK[f.severity] >= RANK.warning)
         .map((f) => ({ check: f.id, severity: f.severity as 'warning' | 'critical', target: f.target, title: f.title, evidence: f.evidence, fix: f.fix }));

@@ -4,10 +4,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Agent, type AgentOptions } from './agent.js';
 import { HistoryOpenError } from './history.js';
+import { setConfig, type Config } from '../shared/config.js';
 import type { Point, Resource } from './types.js';
 
 /** The loop's options as they cross to the worker (no functions). */
-export type LoopOptions = Omit<AgentOptions, 'say' | 'publish'>;
+export type LoopOptions = Omit<AgentOptions, 'say' | 'publish'> & { config?: Config };
 
 export type ToWorker = { type: 'stop' } | { type: 'series'; id: number; resource: Resource; target: string; since: number };
 export type FromWorker =
@@ -23,10 +24,13 @@ function main(): void {
   const port = parentPort;
   if (!port) throw new Error('agent/worker.js runs as a worker thread');
   const post = (m: FromWorker) => port.postMessage(m);
+  // the configuration read by the command, again in this thread (module state is per thread)
+  const { config, ...loop } = workerData as LoopOptions;
+  if (config) setConfig(config);
   let agent: Agent;
   try {
     agent = Agent.open({
-      ...(workerData as LoopOptions),
+      ...loop,
       say: (line) => post({ type: 'say', line }),
       // strings cross to the server's thread: it parses nothing and holds no object graphs
       publish: (state) => post({ type: 'state', metrics: state.metrics, sample: JSON.stringify(state.sample), forecasts: JSON.stringify(state.forecasts), at: state.sample?.t ?? null }),

@@ -7,6 +7,7 @@ import type { LoopOptions } from '../agent/worker.js';
 import type { Agent as AgentType } from '../agent/agent.js';
 import { displayText } from '../shared/text.js';
 import { say } from './output.js';
+import { config } from '../shared/config.js';
 import { fail } from './fail.js';
 
 export interface AgentFlags {
@@ -32,7 +33,7 @@ export async function runAgent(flags: AgentFlags, version: string): Promise<numb
   const censusIntervalS = seconds('--census-interval', flags.censusInterval);
   const listen = parseListen(flags.listen);
   const loop: LoopOptions = {
-    db: flags.db, intervalS, censusIntervalS, watch: flags.watch ?? [], textfile: flags.textfile ?? null, once: flags.once === true, catch: flags.catch === true && flags.once !== true, version,
+    config: config(), db: flags.db, intervalS, censusIntervalS, watch: flags.watch ?? [], textfile: flags.textfile ?? null, once: flags.once === true, catch: flags.catch === true && flags.once !== true, version,
   };
   const tell = (line: string) => say(line + '\n');
   if (!flags.once) {

@@ -10,11 +10,12 @@ import { progressLine } from './progress.js';
 import { describeCode, fail, parseIntOption } from './fail.js';
 import { importCommand } from './load.js';
 import { refuseBadPath } from './root.js';
+import { config } from '../shared/config.js';
 
 export interface DoctorFlags {
   json?: boolean;
   budget: string;
-  orphanAge: string;
+  orphanAge?: string;
   image?: string;
   /** the agent's history, read-only, for the findings' forecasts */
   db: string;
@@ -22,7 +23,7 @@ export interface DoctorFlags {
 
 export async function runDoctor(paths: string[], flags: DoctorFlags, version: string): Promise<number> {
   const budget = parseIntOption('--budget', flags.budget, 0);
-  const orphanAge = parseIntOption('--orphan-age', flags.orphanAge, 0);
+  const orphanAge = flags.orphanAge !== undefined ? parseIntOption('--orphan-age', flags.orphanAge, 0) : config().orphanAgeMinutes;
   const image = flags.image === undefined ? undefined : parseImageSpec(flags.image);
   if (image === null) fail(`--image takes WIDTHxHEIGHT[xDEPTH][:gray|rgb|rgba|cmyk|cmyka], not '${flags.image}'`);
   // the paths are resolved there too: one on a dead mount must not hang doctor

@@ -27,7 +27,7 @@ const load = <T>(file: string) => importCommand<T>(new URL(file, import.meta.url
 const { guardOutput, say } = await boot(load<typeof import('./output.js')>('./output.js'));
 const { UsageError } = await boot(load<typeof import('./fail.js')>('./fail.js'));
 const { DEFAULT_LOG } = await boot(load<typeof import('../clean/job.js')>('../clean/job.js'));
-const { Command, CommanderError, Option } = await boot(importCommand<typeof import('commander')>(new URL(import.meta.resolve('commander'))));
+const { Argument, Command, CommanderError, Option } = await boot(importCommand<typeof import('commander')>(new URL(import.meta.resolve('commander'))));
 
 // `enospc top / | head`, `> /dev/full`: exit 1, quietly (src/cli/output.ts)
 guardOutput();
@@ -59,7 +59,25 @@ const program = new Command('enospc')
   .exitOverride()
   // one prefix for every error, the option parser's too ("error: unknown option" otherwise)
   .configureOutput({ outputError: (s, write) => write(s.split('\n')[0]!.replace(/^error: /, 'enospc: ') + '\n') })
-  .hook('preAction', (_, action) => { command = action.name(); });
+  .option('--config <file>', 'the configuration file: excluded mounts and paths, watched paths, orphan age, thresholds (default: /etc/enospc/config.toml when it exists; options given on the command line win)')
+  .hook('preAction', async (_, action) => {
+    command = action.name();
+    if (command === 'completion' || command === 'man') return;
+    const { ConfigError, DEFAULT_CONFIG, loadConfig, setConfig } = await load<typeof import('../shared/config.js')>('../shared/config.js');
+    const given = program.opts<{ config?: string }>().config;
+    try {
+      setConfig(loadConfig(given ?? DEFAULT_CONFIG, given !== undefined));
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      throw new UsageError(`${given !== undefined ? '--config ' : ''}${given ?? DEFAULT_CONFIG}: ${e.message}`);
+    }
+  })
+  .addHelpText('after', `
+Exit status, for every command (each command's --help gives its own): 2 bad input (one line on
+stderr, nothing done); 1 stdout closed early (enospc top / | head) or too few file descriptors;
+70 an internal error (a bug: please report the line it printed).
+
+The manual: man enospc. Completion: enospc completion bash|zsh|fish. Configuration: docs/config.md.`)
 
 /** Where the agent keeps its history, and where doctor, history and forecast read it. */
 const DEFAULT_DB = '/var/lib/enospc/history.db';
@@ -69,7 +87,7 @@ program.command('doctor')
   .argument('[path...]', 'look only at the mounts holding these paths (and scan these paths)')
   .option('--json', 'print the JSON document (see docs/json.md)')
   .option('--budget <seconds>', 'time for scanning troubled mounts for culprits', '20')
-  .option('--orphan-age <minutes>', 'files untouched this long and open in no process count as orphans', '60')
+  .option('--orphan-age <minutes>', 'files untouched this long and open in no process count as orphans (default: 60, or orphan_age in the configuration)')
   .option('--image <WxH[xD][:rgba]>', 'image size for the ImageMagick pixel-cache arithmetic (default 12000x12000x16:rgba)')
   .option('--db <file>', "the agent's history, for forecasts (read-only; nothing is said when there is none)", DEFAULT_DB)
   .addHelpText('after', `
@@ -97,6 +115,9 @@ program.command('inotify')
 The kernel charges every watch to the user (euid) that created the inotify instance, in its
 user namespace and up the chain: all of a user's processes share one fs.inotify.max_user_watches.
 
+Exit status: 0 read (also when some processes could not be read: they are counted), 2 bad input
+(no such user or process).
+
 Examples:
   enospc inotify                 per user, then per process
   enospc inotify --user alice --paths`)
@@ -112,6 +133,10 @@ program.command('top')
   .option('--json', 'print the JSON document (see docs/json.md)')
   .option('--threads <n>', 'threads to walk with (default: cores, at most 4)')
   .addHelpText('after', `
+Exit status: 0 done (also with unreadable subtrees: counted and said), 2 bad input (no such
+directory, permission denied at PATH, a kernel pseudo filesystem, an autofs mount point with
+nothing mounted).
+
 Examples:
   enospc top /tmp                  patterns and directories by inode count
   enospc top /tmp --stat           ... with bytes, empty files, owners and ages
@@ -131,6 +156,9 @@ program.command('trace')
 As root, fanotify gives the pid, command, user and systemd unit or container of each event.
 Otherwise inotify watches every directory below PATH (one watch each) and pids are unknown.
 Ctrl-C ends the trace and prints the report; a second Ctrl-C quits at once.
+
+Exit status: 0 stopped (Ctrl-C, SIGTERM, --duration) and reported, 2 bad input or the trace
+cannot start (fanotify without root, no inotify watches or instances left), 130 a second Ctrl-C.
 
 Examples:
   enospc trace /tmp --duration 60s        which patterns leak, and who makes them
@@ -237,6 +265,8 @@ program.command('history')
   .option('--db <file>', 'the history database', DEFAULT_DB)
   .option('--since <duration>', 'how far back', '24h')
   .option('--json', 'print the JSON document (see docs/json.md)')
+  .addHelpText('after', `
+Exit status: 0 shown, 2 bad input (no database, no history of TARGET, a bad duration).`)
   .action(async (target: string | undefined, flags) => {
     const { runHistory } = await load<typeof import('./history.js')>('./history.js');
     process.exitCode = runHistory(target, flags);
@@ -273,6 +303,29 @@ Examples:
   .action(async (flags) => {
     const { runContainers } = await load<typeof import('./containers.js')>('./containers.js');
     process.exitCode = await runContainers(flags);
+  });
+
+program.command('completion')
+  .description('print the shell completion script for bash, zsh or fish')
+  .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh', 'fish']))
+  .addHelpText('after', `
+Install it (as root), or source it from your shell's startup file:
+  enospc completion bash > /etc/bash_completion.d/enospc
+  enospc completion zsh > /usr/local/share/zsh/site-functions/_enospc
+  enospc completion fish > /etc/fish/completions/enospc.fish
+
+Exit status: 0, 2 bad input.`)
+  .action(async (shell: 'bash' | 'zsh' | 'fish') => {
+    const { completion } = await load<typeof import('./docgen.js')>('./docgen.js');
+    process.stdout.write(completion(program, shell));
+  });
+
+// the manual page, made from this same tree (npm run build writes dist/man/enospc.1 with it)
+program.command('man', { hidden: true })
+  .option('--date <yyyy-mm-dd>', 'the date on the page')
+  .action(async (flags: { date?: string }) => {
+    const { manPage } = await load<typeof import('./docgen.js')>('./docgen.js');
+    process.stdout.write(manPage(program, pkg.version, flags.date ?? new Date().toISOString().slice(0, 10)));
   });
 
 /** One line for an error no command handled; the exit status. */

@@ -27,6 +27,13 @@ import { containers, placeStores } from '../containers/run.js';
 import { deniedStores, findStores } from '../containers/stores.js';
 import { mountTargets, pathTargets, startMountChecks, type MountChecks, type Target, type Unknown } from './targets.js';
 import { compareText } from '../shared/text.js';
+import { config } from '../shared/config.js';
+import type { WalkMount } from '../probe/mounts.js';
+
+/** The configuration's excluded paths, as the walker's mount points it never enters (each counts as one entry, unopened). */
+function excludedPaths(): WalkMount[] {
+  return config().excludePaths.map((p) => ({ path: Buffer.from(p.replace(/(.)\/+$/, '$1')).toString('latin1'), major: 0, minor: 0, enter: false }));
+}
 
 export { PathError, type Unknown } from './targets.js';
 
@@ -166,7 +173,7 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
     opts.onProgress?.(`scanning ${root}`);
     try {
       return await censusParallel(root, {
-        stat: true, limit: 10, budgetMs: left, staleAfter, ...(opts.censusThreads ? { threads: opts.censusThreads } : {}), livePids: pids, pidNames: pidNames(), mountPoints: walkMounts(root, health),
+        stat: true, limit: 10, budgetMs: left, staleAfter, ...(opts.censusThreads ? { threads: opts.censusThreads } : {}), livePids: pids, pidNames: pidNames(), mountPoints: [...walkMounts(root, health), ...excludedPaths()],
         ...(openComplete ? { openInodes: open!.byDev.get(`${mount.major}:${mount.minor}`) ?? new Set<number>() } : {}),
       });
     } catch (e) {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { PSEUDO_FSTYPES, mountOf, readMounts, type Mount } from '../probe/mounts.js';
 import { checkMounts, closedWhy, mountsNow, type MountHealth } from '../probe/mount-health.js';
 import type { GuardProcess, Resolved, UsageOrError } from '../probe/guard.js';
+import { excludedMount } from '../shared/config.js';
 
 export interface Target {
   mount: Mount;
@@ -79,7 +80,7 @@ const devOf = (m: Mount): string => `${m.major}:${m.minor}`;
 export function mountTargets(health: MountHealth, unknown: Unknown[]): Target[] {
   const byDev = new Map<string, Mount[]>();
   for (const m of health.all) {
-    if (EXCLUDED_FSTYPES.has(m.fstype) || EXCLUDED_MOUNTPOINTS.test(m.mountPoint)) continue;
+    if (EXCLUDED_FSTYPES.has(m.fstype) || EXCLUDED_MOUNTPOINTS.test(m.mountPoint) || excludedMount(m.mountPoint)) continue;
     const list = byDev.get(devOf(m));
     if (list) list.push(m);
     else byDev.set(devOf(m), [m]);
