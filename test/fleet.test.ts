@@ -157,7 +157,7 @@ scrape_configs:
     // the host's soonest risk: its mount's inodes, or the pattern filling them
     const mine = lines.slice(row + 1).find((l) => l.startsWith(`${a.instance} `));
     assert.ok(mine, human.stdout);
-    assert.match(mine, new RegExp(`^${a.instance.replace(/\./g, '\\.')} +(inodes +${target} +in \\S+ +in \\S+ +magick-\\* +enospc doctor ${target}|pattern +${target}:magick-\\* +in \\S+ +in \\S+ +magick-\\* +enospc top ${target} --stat)$`));
+    assert.match(mine, new RegExp(`^${a.instance.replace(/\./g, '\\.')} +(inodes +${target} +in \\d+ \\w+(?: \\d+ \\w+)? +in \\d+ \\w+(?: \\d+ \\w+)? +magick-\\* +enospc doctor ${target}|pattern +${target}:magick-\\* +in \\d+ \\w+(?: \\d+ \\w+)? +in \\d+ \\w+(?: \\d+ \\w+)? +magick-\\* +enospc top ${target} --stat)$`));
 
     // every Grafana panel's query evaluates against this Prometheus, for the leaking host and its mount, with data where there should be
     const dash = JSON.parse(fs.readFileSync(DASHBOARD, 'utf8')) as {

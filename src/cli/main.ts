@@ -194,7 +194,7 @@ program.command('clean')
   .description('remove orphans safely: dry run first; never an open or locked file, never through a symlink, never across a mount')
   .argument('[path]', 'directory to clean (with --match and/or --older-than)')
   .option('--match <glob>', "names to remove, at any depth (e.g. 'magick-*'); a matching directory goes with its contents")
-  .option('--older-than <age>', 'only what is older than this (2h, 10d, 1h30m) by all of atime, mtime, ctime, btime; m:2h for mtime alone (tmpfiles age-by)')
+  .option('--older-than <age>', 'only what is older than this (2h, 10d, 1h30m) by all of atime, mtime, ctime and btime (a directory: atime, mtime, btime), as systemd-tmpfiles; m:2h for mtime alone (tmpfiles age-by letters)')
   .option('--rules <file...>', 'tmpfiles.d rule files, cleaned as systemd-tmpfiles --clean does (d, D, v, q, Q, C, e, x, X with an age)')
   .option('--system-rules', 'the rules in /etc/tmpfiles.d, /run/tmpfiles.d, /usr/local/lib/tmpfiles.d and /usr/lib/tmpfiles.d')
   .option('--remove', 'with rules: also remove the paths of r and R lines and empty D directories (systemd-tmpfiles --remove)')
@@ -208,6 +208,8 @@ program.command('clean')
   .option('--json', 'print the JSON document (see docs/json.md)')
   .option('-n, --limit <n>', 'rows per list', '10')
   .addHelpText('after', `
+Refused: /, /proc, /sys, /dev and below (/dev/shm too).
+
 Exit status: 0 done, 1 some removals failed or some rule lines were skipped (named on stderr), 2 bad input (nothing removed).
 
 Examples:

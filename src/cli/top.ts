@@ -1,6 +1,6 @@
 // enospc top PATH: what uses the inodes under PATH.
 import { censusParallel } from '../scan/parallel.js';
-import { fsUsage } from '../probe/mounts.js';
+import { PSEUDO_FSTYPES, fsUsage } from '../probe/mounts.js';
 import { checkMounts, walkMounts } from '../probe/mount-health.js';
 import { topHuman, topJson, type TopView } from '../report/top.js';
 import { wantColor } from '../report/format.js';
@@ -55,7 +55,12 @@ export async function runTop(path: string, flags: TopFlags): Promise<void> {
   } catch {
     usage = undefined;
   }
-  const input = { census: result, mount, usage };
+  // crossing mounts: each filesystem entered has its own inode and space figures
+  const crossed = flags.crossMounts
+    ? mounts.visible.filter((m) => m.mountPoint.startsWith(root === '/' ? '/' : root + '/') && m.mountPoint !== root && !mounts.dead.has(m.id) && !PSEUDO_FSTYPES.has(m.fstype))
+      .map((m) => ({ mount: m, usage: mounts.usage.get(m.id)?.usage ?? null }))
+    : [];
+  const input = { census: result, mount, usage, ...(crossed.length ? { crossed } : {}) };
   if (flags.json) out(JSON.stringify(topJson(input), null, 2) + '\n');
   else out(topHuman(input, view, wantColor(process.stdout)));
 }

@@ -2,7 +2,7 @@
 import type { CleanResult } from '../clean/cleaner.js';
 import type { CleanJob } from '../clean/job.js';
 import { display, displayText, jsonName } from '../shared/text.js';
-import { bytes, num, style, headedTable } from './format.js';
+import { bytes, count, elapsed, num, style, headedTable } from './format.js';
 
 export const CLEAN_SCHEMA = 1;
 
@@ -125,16 +125,16 @@ export function cleanHuman(x: CleanReport, color: boolean, limit: number): strin
   const state = r.stopped ? 'STOPPED' : r.apply ? 'removed' : 'dry run, nothing removed (add --apply to remove)';
   const out = [s.bold(`enospc clean ${roots.join(' ') || '(no directory to clean)'}: ${state}`)];
   if (r.stopped) out.push(s.red(`stopped: ${r.stopped.message}`));
-  out.push(`${r.apply ? 'removed' : 'would remove'} ${num(rm.entries)} entries (${num(rm.files)} files, ${num(rm.dirs)} directories, ${bytes(rm.bytes)}) in ${(x.elapsedMs / 1000).toFixed(1)} s`);
+  out.push(`${r.apply ? 'removed' : 'would remove'} ${count(rm.entries, 'entry', 'entries')} (${count(rm.files, 'file')}, ${count(rm.dirs, 'directory', 'directories')}, ${bytes(rm.bytes)}) in ${elapsed(x.elapsedMs)}`);
   const k = r.skipped;
   out.push(`kept: ${num(k.open)} open in a process, ${num(k.locked)} locked, ${num(k.young)} too young, ${num(k.changed)} changed during the run, ${num(k.mount)} mount points, ${num(k.excluded)} with a rule of their own, ${num(k.builtin)} devices, sockets or sticky (never removed), ${num(k.unseen)} of other users (processes unseen), ${num(k.denied)} of other users in a sticky directory (not permitted), ${num(k.error)} errors`);
   if (r.unseen) out.push(s.yellow(`cannot see every process: ${r.unseen}; files they use may be missed, so other users' files were kept${k.unseen ? '' : ' (none met)'} unless --force-unseen`));
   const pats = patternsOf(r).slice(0, limit);
   if (pats.length) {
     out.push('');
-    const rows = [['PATTERN', 'ENTRIES', 'BYTES', 'EXAMPLES']];
-    for (const p of pats) rows.push([display(Buffer.from(p.pattern, 'latin1')), num(p.entries), bytes(p.bytes), p.sample.slice(0, 2).map((q) => display(q)).join(', ')]);
-    out.push(...headedTable(rows, [false, true, true, false], s));
+    const rows = [['COUNT', 'PATTERN', 'BYTES', 'EXAMPLES']];
+    for (const p of pats) rows.push([num(p.entries), display(Buffer.from(p.pattern, 'latin1')), bytes(p.bytes), p.sample.slice(0, 2).map((q) => display(q)).join(', ')]);
+    out.push(...headedTable(rows, [true, false, true, false], s));
   }
   if (r.errors.length) out.push('', ...r.errors.slice(0, limit).map((e) => s.red(`error: ${display(e.path)}: ${displayText(e.error)}`)));
   if (x.log) out.push('', s.dim(`audit log: ${displayText(x.log)}`));

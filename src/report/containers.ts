@@ -6,7 +6,7 @@ import type { StoreError } from '../probe/store.js';
 import { mapText } from '../containers/analyze.js';
 import type { Advice } from '../containers/explain.js';
 import { fixLines } from './doctor.js';
-import { bytes, count, num, pct, style, headedTable, type Style } from './format.js';
+import { bytes, count, elapsed, num, pct, style, headedTable, type Style } from './format.js';
 
 export const CONTAINERS_SCHEMA = 1;
 
@@ -245,7 +245,7 @@ export function containersHuman(r: ContainersReport, color: boolean, limit: numb
   const out: string[] = [...denied, ...(denied.length ? [''] : [])];
   for (const st of r.stores) out.push(...storeHuman(st, s, limit, r.podman), '');
   const sc = r.scan;
-  out.push(s.dim(`counted ${count(sc.counted, 'layer directory', 'layer directories')} in ${(sc.elapsedMs / 1000).toFixed(1)} s` +
+  out.push(s.dim(`counted ${count(sc.counted, 'layer directory', 'layer directories')} in ${elapsed(sc.elapsedMs)}` +
     (sc.outOfTime ? `; the ${sc.budgetMs / 1000} s budget ran out: ${num(sc.partial)} partly counted (≥), ${num(sc.estimated)} estimated from a copy with the same content (~), ${num(sc.notCounted)} not counted (?); --budget for more` : '')));
   return out.join('\n') + '\n';
 }

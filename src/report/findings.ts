@@ -4,7 +4,7 @@
 import type { CheckId, Culprit, Finding, FindingOf } from '../checks/types.js';
 import type { ScanEvidence } from '../checks/scan.js';
 import type { StoreEvidence } from '../checks/containers.js';
-import { bytes, count, num, pct } from '../shared/units.js';
+import { bytes, count, elapsed, num, pct } from '../shared/units.js';
 import { displayText } from '../shared/text.js';
 import { headedTable, type Style } from './format.js';
 
@@ -13,7 +13,7 @@ type Render<K extends CheckId> = (f: FindingOf<K>, s: Style) => string[];
 /** "scanned 1,200 entries in 0.4 s", and when the budget cut it, how much of the mount that was. */
 export function scanLine(scan: ScanEvidence | null): string[] {
   if (!scan) return [];
-  const t = `scanned ${num(scan.entries)} entries of ${displayText(scan.root)} in ${(scan.elapsedMs / 1000).toFixed(1)} s`;
+  const t = `scanned ${num(scan.entries)} entries of ${displayText(scan.root)} in ${elapsed(scan.elapsedMs)}`;
   if (!scan.partial) return [t];
   const share = scan.mountInodesUsed ? ` (${pct(Math.min(scan.entries, scan.mountInodesUsed), scan.mountInodesUsed)} of the ${num(scan.mountInodesUsed)} inodes in use)` : '';
   return [`${t}${share}: PARTIAL, the time budget ran out; the counts below are a floor (--budget for more)`];

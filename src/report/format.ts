@@ -1,9 +1,15 @@
 // Small formatting helpers shared by the human renderers.
 
-export { num, count, pct, bytes, span, iso } from '../shared/units.js';
+import { middle } from '../shared/units.js';
+
+export { num, count, pct, bytes, span, elapsed, ageOf, middle, iso } from '../shared/units.js';
+
+/** A cell of a table other than its last is shortened in the middle past this many characters (docs/style.md). */
+export const CELL_MAX = 60;
 
 /** Right-aligned and left-aligned columns. */
 export function table(rows: string[][], alignRight: boolean[]): string[] {
+  rows = rows.map((r) => r.map((c, i) => (i < r.length - 1 ? middle(c, CELL_MAX) : c)));
   const widths: number[] = [];
   for (const r of rows) r.forEach((c, i) => { widths[i] = Math.max(widths[i] ?? 0, [...c].length); });
   return rows.map((r) => r.map((c, i) => {

@@ -1,6 +1,6 @@
 // enospc history and enospc forecast, for a terminal and as JSON.
 import type { Forecast, Point, Resource } from '../agent/types.js';
-import { bytes, num } from '../shared/units.js';
+import { bytes, num, span } from '../shared/units.js';
 import { displayText } from '../shared/text.js';
 import { headedTable, style } from './format.js';
 
@@ -38,7 +38,7 @@ export function sparkline(points: Point[], width = 48): string {
   }).join('');
 }
 
-const ago = (s: number) => (s < 5400 ? `${Math.round(s / 60)} min` : s < 172800 ? `${Math.round(s / 3600)} h` : `${Math.round(s / 86400)} d`);
+const ago = span;
 
 export function historyHuman(j: HistoryJson, color: boolean): string {
   const s = style(color);

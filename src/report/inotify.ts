@@ -126,7 +126,7 @@ function pidList(pids: number[]): string {
 function userLines(x: UserWatchUse, u: InotifyUsage, color: boolean): string[] {
   const s = style(color);
   const L = u.limits;
-  const head = `${x.user}: ${x.lowerBound ? 'at least ' : ''}${num(x.watches)} of ${L.inotifyWatches === null ? '?' : num(L.inotifyWatches)} watches (${pct(x.watches, L.inotifyWatches ?? 0)}), ${num(x.instances)} of ${L.inotifyInstances ?? '?'} instances`
+  const head = `${x.user}: ${x.lowerBound ? 'at least ' : ''}${num(x.watches)} of ${L.inotifyWatches === null ? '?' : num(L.inotifyWatches)} watches (${pct(x.watches, L.inotifyWatches ?? 0)}), ${num(x.instances)} of ${L.inotifyInstances === null ? '?' : num(L.inotifyInstances)} instances (${pct(x.instances, L.inotifyInstances ?? 0)})`
     + (x.sharedInstances ? `, ${x.sharedInstances} more shared over fork` : '');
   const rows = x.processes.map((p) => [String(p.pid), p.comm, num(p.inotify.watches), num(p.inotify.instances), num(p.fanotify.marks), num(p.epoll.watches)]);
   const out = [s.bold(head), ...headedTable([['PID', 'COMMAND', 'WATCHES', 'INSTANCES', 'FAN MARKS', 'EPOLL'], ...rows], [true, false, true, true, true, true], s, '  ')];
@@ -158,7 +158,9 @@ export function inotifyHuman(u: InotifyUsage, color: boolean): string {
     out.push('no process holds an inotify, fanotify or epoll object' + (u.unreadable.length ? ' that could be read' : ''));
     return out.join('\n') + '\n';
   }
-  const rows = u.users.map((x) => [x.user, `${num(x.watches)} (${pct(x.watches, L.inotifyWatches ?? 0)})`, `${num(x.instances)}/${L.inotifyInstances ?? '?'}`, num(x.fanotifyMarks), num(x.epollWatches), num(x.processes.length)]);
+  // watches and instances alike: the count, then its share of the per-user limit (docs/style.md)
+  const withShare = (n: number, limit: number | null) => `${num(n)} (${limit ? pct(n, limit) : '?'})`;
+  const rows = u.users.map((x) => [x.user, withShare(x.watches, L.inotifyWatches), withShare(x.instances, L.inotifyInstances), num(x.fanotifyMarks), num(x.epollWatches), num(x.processes.length)]);
   out.push('', ...headedTable([['USER', 'WATCHES', 'INSTANCES', 'FAN MARKS', 'EPOLL', 'PROCESSES'], ...rows], [false, true, true, true, true, true], s));
   for (const x of u.users) out.push('', ...userLines(x, u, color));
   return out.join('\n') + '\n';

@@ -3,7 +3,7 @@ import type { CensusResult, PatternCount } from '../scan/census.js';
 import type { FsUsage, Mount } from '../probe/mounts.js';
 import { userName } from '../probe/users.js';
 import { display, jsonName } from '../shared/text.js';
-import { bytes, iso, num, pct, span, style, headedTable, type Style } from './format.js';
+import { ageOf, bytes, count, elapsed, iso, num, pct, style, headedTable, type Style } from './format.js';
 
 export const TOP_SCHEMA = 1;
 
@@ -11,6 +11,8 @@ export interface TopInput {
   census: CensusResult;
   mount: Mount | undefined;
   usage: FsUsage | undefined;
+  /** with --cross-mounts: the other filesystems below the root the walk entered, each with its statfs (null: it did not answer) */
+  crossed?: Array<{ mount: Mount; usage: FsUsage | null }>;
 }
 
 export type TopView = 'dirs' | 'patterns' | 'owners' | 'ages';
@@ -197,17 +199,17 @@ function whereText(p: PatternCount): string {
 function patternsSection(c: CensusResult, s: Style): string[] {
   const now = Date.now() / 1000;
   const head = c.stat
-    ? ['COUNT', 'SHARE', 'BYTES', 'EMPTY', 'OWNER', 'OLDEST', 'NEWEST', 'PATTERN', 'WHERE']
+    ? ['COUNT', 'SHARE', 'PATTERN', 'BYTES', 'EMPTY', 'OWNER', 'OLDEST', 'NEWEST', 'WHERE']
     : ['COUNT', 'SHARE', 'PATTERN', 'WHERE'];
   const rows = c.patterns.map((p) => {
     const base = [num(p.count), pct(p.count, c.totals.entries)];
     const stat = c.stat
       ? [bytes(p.bytes ?? 0), num(p.zeroByte ?? 0), ownersText(p),
-         p.oldest === null ? '-' : span(now - p.oldest), p.newest === null ? '-' : span(now - p.newest)]
+         p.oldest === null ? '-' : ageOf(now - p.oldest, now), p.newest === null ? '-' : ageOf(now - p.newest, now)]
       : [];
-    return [...base, ...stat, display(p.pattern), whereText(p)];
+    return [...base, display(p.pattern), ...stat, whereText(p)];
   });
-  const right = c.stat ? [true, true, true, true, false, true, true, false, false] : [true, true, false, false];
+  const right = c.stat ? [true, true, false, true, true, false, true, true, false] : [true, true, false, false];
   return [s.bold('Top name patterns by count'), ...headedTable([head, ...rows], right, s, '  ')];
 }
 
@@ -241,9 +243,8 @@ export function topHuman(input: TopInput, view: TopView | undefined, color: bool
   const c = input.census;
   const t = c.totals;
   const out = usageLines(input.mount, input.usage, s);
-  const secs = (c.elapsedMs / 1000).toFixed(2);
-  const n = (k: number, word: string) => `${num(k)} ${word}${k === 1 ? '' : 's'}`;
-  out.push(`scanned ${display(Buffer.from(c.root))}: ${n(t.entries, 'entry').replace('entrys', 'entries')} (${n(t.files, 'file')}, ${n(t.dirs, 'dir')}, ${n(t.symlinks, 'symlink')}, ${num(t.other)} other) in ${secs} s`);
+  for (const x of input.crossed ?? []) out.push(...(x.usage ? usageLines(x.mount, x.usage, s) : [s.bold(x.mount.mountPoint) + s.dim(` (${x.mount.fstype}, ${x.mount.source}): statfs did not answer`)]));
+  out.push(`scanned ${display(Buffer.from(c.root))}: ${count(t.entries, 'entry', 'entries')} (${count(t.files, 'file')}, ${count(t.dirs, 'dir')}, ${count(t.symlinks, 'symlink')}, ${num(t.other)} other) in ${elapsed(c.elapsedMs)}`);
   if (t.hardLinks) out.push(`  ${num(t.hardLinks)} extra hard links counted once: ${num(t.inodes ?? 0)} inodes`);
   if (c.partial) out.push(s.yellow('  partial: the time budget ran out before the walk finished'));
   if (t.unreadable) out.push(s.yellow(`  ${num(t.unreadable)} directories could not be read (e.g. ${display(c.unreadable[0]!.path)}: ${c.unreadable[0]!.error})`));

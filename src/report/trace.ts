@@ -3,7 +3,7 @@ import type { TraceReport } from '../trace/summary.js';
 import type { LiveSnapshot } from '../trace/protocol.js';
 import type { Backend, ProcInfo, TraceEvent } from '../trace/types.js';
 import { display } from '../shared/text.js';
-import { num, style, table, headedTable } from './format.js';
+import { elapsed, num, style, table, headedTable } from './format.js';
 
 export const TRACE_SCHEMA = 1;
 
@@ -167,13 +167,7 @@ export function traceEventJson(e: TraceEvent, p: ProcInfo | null): TraceEventJso
   };
 }
 
-function secs(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
-  if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min`;
-  if (ms < 172_800_000) return `${(ms / 3_600_000).toFixed(1)} h`;
-  return `${(ms / 86_400_000).toFixed(1)} days`;
-}
+const secs = elapsed;
 
 const rate = (n: number) => (n >= 10 ? num(Math.round(n)) : n.toFixed(1));
 
@@ -200,16 +194,16 @@ export function traceHuman(r: TraceReport, color: boolean, limit: number): strin
   const pats = r.patterns.filter((p) => p.created + p.deleted + p.movedIn + p.movedOut > 0).slice(0, limit);
   if (pats.length) {
     out.push('', s.bold('By pattern'));
-    const rows = [['PATTERN', 'CREATED', 'CLOSED', 'DELETED', 'LEAKED', 'LEAKED/MIN', 'LIFETIME', 'PROCESSES']];
+    const rows = [['LEAKED', 'PATTERN', 'CREATED', 'CLOSED', 'DELETED', 'LEAKED/MIN', 'LIFETIME', 'PROCESSES']];
     for (const p of pats) {
       const procs = p.processes.slice(0, 3).map((x) => `${x.comm ?? '?'}[${x.pid}] ${num(x.created)}${x.leaked ? ` (${num(x.leaked)} leaked)` : ''}`);
       if (p.processes.length > 3) procs.push(`+${p.processes.length - 3} more`);
       rows.push([
-        show(p.pattern) + (p.dirs ? '/' : ''), num(p.created), num(p.closed), num(p.deleted), num(p.leaked), rate(p.leakedPerMinute),
+        num(p.leaked), show(p.pattern) + (p.dirs ? '/' : ''), num(p.created), num(p.closed), num(p.deleted), rate(p.leakedPerMinute),
         p.meanLifetimeMs === null ? '-' : secs(p.meanLifetimeMs), procs.join(', ') || (r.backend === 'inotify' ? 'unknown (inotify)' : '-'),
       ]);
     }
-    out.push(...headedTable(rows, [false, true, true, true, true, true, true, false], s));
+    out.push(...headedTable(rows, [true, false, true, true, true, true, true, false], s));
   }
 
   if (r.processes.length) {
@@ -253,9 +247,9 @@ export function traceLive(l: LiveSnapshot, root: string): string[] {
   const lines = [`tracing ${show(root)}: ${secs(l.elapsedMs)}, ${num(l.read)} events` +
     (l.overflows ? `, ${num(l.overflows)} overflows` : '') + (l.dropped ? `, ${num(l.dropped)} dropped` : '') + '  (Ctrl-C for the report)'];
   if (l.patterns.length) {
-    const rows = [['PATTERN', 'CREATED', 'DELETED', 'STILL HERE']];
-    for (const p of l.patterns) rows.push([show(p.pattern), num(p.created), num(p.deleted), num(p.live)]);
-    lines.push(...table(rows, [false, true, true, true]));
+    const rows = [['STILL HERE', 'PATTERN', 'CREATED', 'DELETED']];
+    for (const p of l.patterns) rows.push([num(p.live), show(p.pattern), num(p.created), num(p.deleted)]);
+    lines.push(...table(rows, [true, false, true, true]));
   }
   return lines;
 }

@@ -38,13 +38,36 @@ export function bytes(n: number): string {
   return u === 0 ? `${n} B` : `${v < 10 ? v.toFixed(1) : Math.round(v)} ${UNITS[u]}`;
 }
 
-/** A duration in seconds as `3d`, `5h`, `12m`, `40s`. */
+/** A duration, in at most two units (docs/style.md): "45 s", "12 min", "3 h 20 min", "2 d 4 h". */
 export function span(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
-  if (s >= 86400 * 2) return `${Math.round(s / 86400)}d`;
-  if (s >= 3600 * 2) return `${Math.round(s / 3600)}h`;
-  if (s >= 120) return `${Math.round(s / 60)}m`;
-  return `${s}s`;
+  if (s < 60) return `${s} s`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
+  const hours = Math.round(m / 60);
+  const d = Math.floor(hours / 24);
+  return hours % 24 ? `${d} d ${hours % 24} h` : `${d} d`;
+}
+
+/** How long a run took: "12 ms" under 0.1 s, "0.4 s" (one decimal) under a minute, then as span. */
+export function elapsed(ms: number): string {
+  if (ms < 99.5) return `${Math.max(0, Math.round(ms))} ms`;
+  return ms < 59_950 ? `${(ms / 1000).toFixed(1)} s` : span(ms / 1000);
+}
+
+/** An age (seconds since then): as span within 30 days, else the date it was (YYYY-MM-DD, UTC). */
+export function ageOf(seconds: number, nowSeconds = Date.now() / 1000): string {
+  return seconds <= 30 * 86400 ? span(seconds) : new Date((nowSeconds - seconds) * 1000).toISOString().slice(0, 10);
+}
+
+/** Text of at most `max` characters, shortened in the middle with an ellipsis (terminal output only, never JSON). */
+export function middle(text: string, max: number): string {
+  const chars = [...text];
+  if (chars.length <= max) return text;
+  const keep = max - 1, head = Math.ceil(keep / 2);
+  return chars.slice(0, head).join('') + '…' + chars.slice(chars.length - (keep - head)).join('');
 }
 
 /** A duration in seconds exactly, in tmpfiles.d and `enospc clean --older-than` syntax: 1h, 90min, 2d, 45s. */

@@ -126,7 +126,7 @@ export function summarize(x: SummaryInput): TraceReport {
     events: {
       read: stats.raw,
       applied: life.events,
-      perSecond: stats.raw / (durationMs / 1000),
+      perSecond: Math.round((10 * stats.raw) / (durationMs / 1000)) / 10,
       overflows: stats.overflows,
       lost: lostUnknown ? null : stats.dropped,
       lostAtLeast: stats.dropped + stats.overflows,
