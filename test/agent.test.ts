@@ -141,7 +141,7 @@ describe('enospc agent', { skip: cannotMount ?? false }, () => {
     const h = enospc(['history', dir, '--db', `${db}/history.db`, '--since', '1h']);
     assert.equal(h.status, 0, h.stderr);
     assert.match(h.stdout, /^RESOURCE +TARGET +NOW +SINCE/m);
-    assert.match(h.stdout, new RegExp(`^inodes +${dir} +[\\d,]+ of 4,000 \\([\\d.]+%\\) +[▁▂▃▄▅▆▇█ ]+ +\\d+ samples over \\d+ min$`, 'm'));
+    assert.match(h.stdout, new RegExp(`^inodes +${dir} +[\\d,]+ of 4,000 \\([\\d.]+%\\) +[▁▂▃▄▅▆▇█ ]+ +\\d+ samples over \\d+ (s|min)$`, 'm'));
     const hj = enospc(['history', dir, '--db', `${db}/history.db`, '--json']);
     assert.ok((JSON.parse(hj.stdout) as { series: unknown[] }).series.length >= 2);
     const f = enospc(['forecast', '--db', `${db}/history.db`]);

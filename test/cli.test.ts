@@ -136,4 +136,24 @@ describe('the configuration file', { skip: cannotMount ?? false }, () => {
   });
 });
 
+describe('the configuration file and the agent', { skip: cannotMount ?? false }, () => {
+  after(() => unmountAll());
+
+  test('agent --once: an excluded mount is not sampled; a watched path from the file has its patterns', () => {
+    const kept = tmpfs('size=1m,nr_inodes=100');
+    const gone = tmpfs('size=1m,nr_inodes=100');
+    const work = tmpfs('size=16m,nr_inodes=1000');
+    fs.mkdirSync(`${work}/uploads`);
+    for (let i = 0; i < 12; i++) fs.writeFileSync(`${work}/uploads/upload-${String(i).padStart(6, '0')}.part`, '');
+    fs.writeFileSync(`${work}/c.toml`, `exclude_mounts = ["${gone}"]\nwatch = ["${work}/uploads"]\n`);
+    fs.mkdirSync(`${work}/text`);
+    const r = enospc(['agent', '--once', '--config', `${work}/c.toml`, '--db', `${work}/h.db`, '--textfile', `${work}/text`]);
+    assert.equal(r.status, 0, r.stderr);
+    const prom = fs.readFileSync(`${work}/text/enospc.prom`, 'utf8');
+    assert.ok(prom.includes(`mountpoint="${kept}"`), 'a mount not excluded is sampled');
+    assert.ok(!prom.includes(`mountpoint="${gone}"`), 'the excluded mount is not');
+    assert.match(prom, new RegExp(`enospc_pattern_files\\{[^}]*mountpoint="${work}"[^}]*pattern="upload-\\*\\.part"`));
+  });
+});
+
 test('the CLI file is there', () => assert.ok(fs.existsSync(CLI)));

@@ -83,7 +83,7 @@ function doctor(mnt: string, db?: string): { status: number | null; human: strin
   return { status: human.status, human: human.stdout, json: JSON.parse(j.stdout) as Json, ms: Date.now() - t0 };
 }
 
-const LINE = /^ {4}at this rate, full in ~(\d+) h \(earliest (\d+) (h|min)\)$/m;
+const LINE = /^ {4}at this rate, full in ~(\d+) h(?: \d+ min)? \(earliest (\d+) (h|min)(?: \d+ min)?\)$/m;
 
 /** The terminal says when the inodes of `mnt` are full (once), and the JSON has the forecast. */
 function assertFilling(r: ReturnType<typeof doctor>, mnt: string, db: string): void {
@@ -93,7 +93,7 @@ function assertFilling(r: ReturnType<typeof doctor>, mnt: string, db: string): v
   const hours = Number(m[1]);
   // 79 inodes left at 15 an hour: about 5 h
   assert.ok(hours >= 3 && hours <= 8, `full in ~${hours} h`);
-  assert.match(r.human, /^ {4}trend \+1\d inodes\/h( \(\+\d+\/h to \+\d+\/h\))?, judged on [\d,]+ samples over \d+ h of the agent's history$/m);
+  assert.match(r.human, /^ {4}trend \+1\d inodes\/h( \(\+\d+\/h to \+\d+\/h\))?, judged on [\d,]+ samples over \d+ h(?: \d+ min)? of the agent's history$/m);
   assert.ok(Number(m[2]) <= hours || m[3] === 'min', 'the earliest is no later');
   assert.doesNotMatch(r.human, /no forecasts/);
   assert.deepEqual({ ...r.json.forecasts, now: 0 }, { source: db, state: 'read', error: null, now: 0, caught: [] });

@@ -117,6 +117,32 @@ describe('the agent page in Chromium', { skip: cannotMount ?? (CHROMIUM ? false 
     await page.keyboard.press('ArrowLeft');
     assert.equal(await page.locator('input[name="range"][value="3600"]').isChecked(), true);
     await card.locator('canvas').first().waitFor();
+    // readable contrast: every piece of text against the background it is drawn on, >= 4.5:1 (WCAG AA)
+    const low = await page.evaluate(() => {
+      const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
+      const lum = (c: number[]) => {
+        const [r, g, b] = c.slice(0, 3).map((v) => { const x = v / 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; });
+        return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+      };
+      const bg = (e: Element | null): number[] => {
+        for (; e; e = e.parentElement) {
+          const c = rgb(getComputedStyle(e).backgroundColor);
+          if (c.length === 3 || (c.length === 4 && c[3]! > 0.5)) return c;
+        }
+        return [255, 255, 255];
+      };
+      const out: string[] = [];
+      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const e = n.parentElement;
+        if (!e || !n.textContent?.trim() || e.closest('.u-legend, .skip, [hidden]') || e.offsetParent === null) continue;
+        const a = lum(rgb(getComputedStyle(e).color)), b = lum(bg(e));
+        const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+        if (ratio < 4.5) out.push(`${n.textContent.trim().slice(0, 30)}: ${ratio.toFixed(2)}`);
+      }
+      return out;
+    });
+    assert.deepEqual(low, [], 'text below 4.5:1 contrast');
     fs.mkdirSync(SHOTS, { recursive: true });
     await page.screenshot({ path: path.join(SHOTS, 'page-1440.png'), fullPage: true });
     await page.close();
