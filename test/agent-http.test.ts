@@ -5,36 +5,19 @@
 // sampling goes on and memory stays bounded.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
 import bcrypt from 'bcryptjs';
-import { CLI, cannotMount, tmpfs, unmountAll } from './helpers.js';
+import { CLI, cannotMount, sleep, startAgent as startAgentIn, tmpfs, unmountAll } from './helpers.js';
 import type { AgentStatus } from '../src/agent/types.js';
 
 const children: ChildProcess[] = [];
 const OPENSSL = spawnSync('openssl', ['version']).status === 0;
 
-interface Running { proc: ChildProcess; url: string; stderr: () => string }
-
-function startAgent(args: string[], listen = '127.0.0.1:0'): Promise<Running> {
-  const proc = spawn(process.execPath, [CLI, 'agent', '--listen', listen, '--interval', '500ms', '--census-interval', '1h', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  children.push(proc);
-  let err = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`agent did not start: ${err}`)), 20_000);
-    proc.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /serving (https?:\/\/\S+)\/metrics/.exec(err);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ proc, url: m[1]!, stderr: () => err });
-      }
-    });
-    proc.on('exit', (code) => reject(new Error(`agent exited ${code}: ${err}`)));
-  });
-}
+/** An agent sampling every 500 ms, its census hourly (these tests are about HTTP). */
+const startAgent = (args: string[], listen = '127.0.0.1:0') => startAgentIn(['--interval', '500ms', '--census-interval', '1h', ...args], children, listen);
 
 /** The status of GET path with this Host header, over a raw socket (fetch sets its own Host). */
 function statusWithHost(port: number, host: string, path: string): Promise<number> {
@@ -48,7 +31,6 @@ function statusWithHost(port: number, host: string, path: string): Promise<numbe
 }
 
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('the agent over HTTP', { skip: cannotMount ?? false }, () => {
   const dir = cannotMount ? '' : tmpfs('size=16m,nr_inodes=1000');

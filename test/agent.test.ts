@@ -5,32 +5,13 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { CLI, cannotHang, cannotMount, enospc, hungMount, stopHung, tmpfs, unmountAll } from './helpers.js';
+import { CLI, cannotHang, cannotMount, enospc, hungMount, startAgent as startAgentIn, stopHung, tmpfs, unmountAll, until } from './helpers.js';
 import type { Forecast, Sample } from '../src/agent/types.js';
 
 const children: ChildProcess[] = [];
 const LEAK = new URL('../../test/fixtures/leak.py', import.meta.url).pathname;
 
-interface Running { proc: ChildProcess; url: string; stderr: () => string }
-
-/** Start `enospc agent ARGS` on a free port; resolves once it serves. */
-function startAgent(args: string[]): Promise<Running> {
-  const proc = spawn(process.execPath, [CLI, 'agent', '--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  children.push(proc);
-  let err = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`agent did not start: ${err}`)), 20_000);
-    proc.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /serving (http:\/\/\S+)\/metrics/.exec(err);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ proc, url: m[1]!, stderr: () => err });
-      }
-    });
-    proc.on('exit', (code) => reject(new Error(`agent exited ${code}: ${err}`)));
-  });
-}
+const startAgent = (args: string[]) => startAgentIn(args, children);
 
 async function metrics(url: string): Promise<string> {
   const r = await fetch(`${url}/metrics`);
@@ -90,18 +71,6 @@ async function kill(c: ChildProcess): Promise<void> {
   const gone = new Promise((r) => c.once('exit', r));
   c.kill('SIGKILL');
   await gone;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
 }
 
 describe('enospc agent', { skip: cannotMount ?? false }, () => {

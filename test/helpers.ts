@@ -129,3 +129,42 @@ export async function hungMount(kind: 'fuse' | 'autofs', parent = os.tmpdir()): 
 export function stopHung(): void {
   while (hung.length) hung[hung.length - 1]!.stop();
 }
+
+/** An `enospc agent` started by a test, once it serves. */
+export interface RunningAgent { proc: ChildProcess; url: string; stderr: () => string }
+
+/**
+ * Start `enospc agent ARGS` listening on `listen` (a free port by default); resolves with its
+ * base URL (http or https) once it says it serves. The process is pushed to `children`, for the
+ * test's cleanup.
+ */
+export function startAgent(args: string[], children: ChildProcess[], listen = '127.0.0.1:0'): Promise<RunningAgent> {
+  const proc = spawn(process.execPath, [CLI, 'agent', '--listen', listen, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  children.push(proc);
+  let err = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`agent did not start: ${err}`)), 20_000);
+    proc.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /serving (https?:\/\/\S+)\/metrics/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ proc, url: m[1]!, stderr: () => err });
+      }
+    });
+    proc.on('exit', (code) => reject(new Error(`agent exited ${code}: ${err}`)));
+  });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Ask `f` every 250 ms until it gives a value; throws after `ms`. */
+export async function until<T>(what: string, f: () => Promise<T | undefined>, ms: number): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(250);
+  }
+}

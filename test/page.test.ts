@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { CLI, cannotMount, tmpfs, unmountAll } from './helpers.js';
+import { CLI, cannotMount, tmpfs, unmountAll, until } from './helpers.js';
 import type { Forecast } from '../src/agent/types.js';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
@@ -17,18 +17,6 @@ const LEAK = new URL('../../test/fixtures/leak.py', import.meta.url).pathname;
 /** where the screenshots go (docs/page.png is one of them, copied by hand when the page changes) */
 export const SHOTS = new URL('../screenshots/', import.meta.url).pathname;
 const children: ChildProcess[] = [];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(300);
-  }
-}
-
 describe('the agent page in Chromium', { skip: cannotMount ?? (CHROMIUM ? false : 'no chromium') }, () => {
   let browser: Browser;
   let url = '';
