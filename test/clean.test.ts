@@ -320,21 +320,31 @@ for i in range(1000000):
   });
 
   test('as a normal user in a sticky directory: other users\' files are not "would remove" (the kernel would refuse)', () => {
-    const dir = tmpfs('size=1m,nr_inodes=100');
-    fs.chmodSync(dir, 0o1777);
-    fs.writeFileSync(`${dir}/f-root`, '');
-    fs.writeFileSync(`${dir}/f-nobody`, '');
-    fs.chownSync(`${dir}/f-nobody`, NOBODY, NOBODY);
+    const dir = tmpfs('size=4m,nr_inodes=2000');
+    fs.chmodSync(dir, 0o777);
+    // first a plain directory, then a sticky one: batches past 256 names are checked by two
+    // threads, and the second must know that the directory it checks now is sticky
+    for (let i = 0; i < 300; i++) { fs.writeFileSync(`${dir}/f-own-${i}`, ''); fs.chownSync(`${dir}/f-own-${i}`, NOBODY, NOBODY); }
+    fs.mkdirSync(`${dir}/zz`);
+    fs.chmodSync(`${dir}/zz`, 0o1777);
+    for (let i = 0; i < 300; i++) {
+      fs.writeFileSync(`${dir}/zz/f-root-${i}`, '');
+      fs.writeFileSync(`${dir}/zz/f-nobody-${i}`, '');
+      fs.chownSync(`${dir}/zz/f-nobody-${i}`, NOBODY, NOBODY);
+    }
     // --force-unseen: without it, other users' files are already kept because their processes are unseen
     const dry = enospc(['clean', dir, '--match', 'f-*', '--force-unseen', '--json'], { uid: NOBODY });
     assert.equal(dry.status, 0, dry.stderr);
     const j = JSON.parse(dry.stdout) as CleanJson;
-    assert.deepEqual([j.removed.files, j.skipped.denied], [1, 1]);
+    assert.deepEqual([j.removed.files, j.skipped.denied], [600, 300]);
     const human = enospc(['clean', dir, '--match', 'f-*', '--force-unseen'], { uid: NOBODY });
-    assert.match(human.stdout, /1 of other users in a sticky directory \(not permitted\)/);
+    assert.match(human.stdout, /300 of other users in a sticky directory \(not permitted\)/);
     const r = enospc(['clean', dir, '--match', 'f-*', '--force-unseen', '--apply', '--no-log'], { uid: NOBODY });
     assert.equal(r.status, 0, r.stderr + r.stdout);
-    assert.deepEqual(fs.readdirSync(dir), ['f-root']);
+    assert.deepEqual(fs.readdirSync(dir), ['zz']);
+    const left = fs.readdirSync(`${dir}/zz`);
+    assert.equal(left.length, 300);
+    assert.ok(left.every((n) => n.startsWith('f-root-')));
   });
 
   test('--emit-rule prints the tmpfiles.d line', () => {

@@ -51,10 +51,10 @@ export class Helper {
   }
 
   /** Hand it a step for items [from, to) of the directory `dirfd`; the context goes along when it changed (generation). */
-  post(task: Omit<RemoveTask, 'ctx' | 'seq'>, ctx: RemoveCtx, generation: number): void {
+  post(task: Omit<RemoveTask, 'ctx' | 'seq' | 'stickyOwner'>, ctx: RemoveCtx, generation: number): void {
     const seq = ++this.seq;
     this.wantsText = task.op === 'check' && task.dirPath !== null;
-    this.port.postMessage(generation !== this.gen ? { ...task, seq, ctx } : { ...task, seq });
+    this.port.postMessage(generation !== this.gen ? { ...task, seq, ctx, stickyOwner: ctx.stickyOwner } : { ...task, seq, stickyOwner: ctx.stickyOwner });
     this.gen = generation;
     Atomics.store(this.ctl, 0, seq);
     Atomics.notify(this.ctl, 0);

@@ -19,6 +19,8 @@ export interface RemoveTask {
   from: number;
   to: number;
   ctx?: RemoveCtx;
+  /** the directory's stickyOwner (it changes per directory, not with the guard's generation) */
+  stickyOwner: number;
 }
 /** What a 'check' with a log hands back before it says it is done; `seq`: its task's. */
 export interface RemoveReply { seq: number; text: string }
@@ -62,6 +64,7 @@ try {
       continue;
     }
     Atomics.store(ctl, 3, 0);
+    ctx!.stickyOwner = task.stickyOwner;
     checkItems(task.dirfd, items, task.from, task.to, ctx!);
     if (task.dirPath) port.postMessage({ seq: seen, text: logLines(task.dirPath, items, task.from, task.to) } satisfies RemoveReply);
     Atomics.store(ctl, 1, seen);
