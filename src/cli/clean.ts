@@ -17,6 +17,7 @@ import { argBytes } from './argv.js';
 import { out, say } from './output.js';
 import { progressLine } from './progress.js';
 import { describeCode, fail, parseIntOption } from './fail.js';
+import { num } from '../shared/units.js';
 
 export interface CleanFlags {
   match?: string; olderThan?: string; rules?: string[]; systemRules?: boolean; apply?: boolean;
@@ -155,7 +156,7 @@ export function runClean(target: string | undefined, flags: CleanFlags): number 
             progress.clear();
             say(`enospc: cannot see every process: ${why}; ${flags.forceUnseen ? '--force-unseen: other users\' files go all the same' : 'other users\' files are kept (--force-unseen removes them all the same)'}\n`);
           },
-          onProgress: (n: number) => progress.update(`cleaning ${display(job.root)}: ${n.toLocaleString('en-US')} entries looked at`),
+          onProgress: (n: number) => progress.update(() => `cleaning ${display(job.root)}: ${num(n)} entries looked at`),
         }, result);
       } catch (e) {
         if (e instanceof LogError) {

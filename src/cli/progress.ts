@@ -3,8 +3,8 @@
 import { draw } from './output.js';
 
 export interface Progress {
-  /** Show `text` (if the line is on and it is time). */
-  update(text: string): void;
+  /** Show `text` (if the line is on and it is time); a function is called only then (a walk reports thousands of times a second). */
+  update(text: string | (() => string)): void;
   clear(): void;
 }
 
@@ -21,7 +21,7 @@ export function progressLine(json: boolean | undefined, delayMs = 1000, gapMs = 
       if (now - t0 < delayMs || now - last < gapMs) return;
       last = now;
       shown = true;
-      draw(`\r\x1b[K${text}`);
+      draw(`\r\x1b[K${typeof text === 'function' ? text() : text}`);
     },
     clear() {
       if (shown) draw('\r\x1b[K');

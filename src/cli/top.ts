@@ -10,6 +10,7 @@ import { out } from './output.js';
 import { progressLine } from './progress.js';
 import { describeCode, fail, parseIntOption } from './fail.js';
 import { resolveRoot } from './root.js';
+import { num } from '../shared/units.js';
 
 export interface TopFlags {
   by?: string;
@@ -34,7 +35,7 @@ export async function runTop(path: string, flags: TopFlags): Promise<void> {
   const stat = flags.stat === true || view === 'owners' || view === 'ages';
 
   const progress = progressLine(flags.json);
-  const onProgress = (entries: number) => progress.update(`scanning ${root}: ${entries.toLocaleString('en-US')} entries`);
+  const onProgress = (entries: number) => progress.update(() => `scanning ${root}: ${num(entries)} entries`);
 
   let result;
   try {
