@@ -5,7 +5,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { CLI, cannotMount, enospc, tmpfs, unmountAll } from './helpers.js';
+import { CLI, NOBODY, cannotMount, enospc, tmpfs, unmountAll } from './helpers.js';
 
 const COMMANDS = ['doctor', 'inotify', 'top', 'trace', 'catch', 'clean', 'agent', 'fleet', 'history', 'forecast', 'containers', 'completion'];
 const MAN = new URL('../../dist/man/enospc.1', import.meta.url).pathname;
@@ -97,6 +97,23 @@ describe('the configuration file', { skip: cannotMount ?? false }, () => {
       }
     }
     assert.match(enospc(['--config', `${dir}/missing.toml`, 'doctor', dir]).stderr, /missing\.toml: cannot read it: ENOENT/);
+  });
+
+  test('the system file closed to a user: said once on stderr, the defaults apply, exit as usual', { skip: fs.existsSync('/etc/enospc') ? '/etc/enospc exists here: not touched' : false }, () => {
+    fs.mkdirSync('/etc/enospc');
+    try {
+      fs.writeFileSync('/etc/enospc/config.toml', 'orphan_age = "2h"\n', { mode: 0o600 });
+      const r = enospc(['top', '/'], { uid: NOBODY });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, /^enospc: \/etc\/enospc\/config\.toml: cannot read it as this user \(permission denied\): its settings are not applied$/m);
+      // root reads it: a bad key there is bad input
+      fs.writeFileSync('/etc/enospc/config.toml', 'nope = 1\n');
+      const bad = enospc(['top', '/']);
+      assert.equal(bad.status, 2);
+      assert.match(bad.stderr, /^enospc: \/etc\/enospc\/config\.toml: unknown key 'nope'$/m);
+    } finally {
+      fs.rmSync('/etc/enospc', { recursive: true, force: true });
+    }
   });
 
   test('excluded mounts are not checked; thresholds move the severity; the command line wins over orphan_age', () => {

@@ -69,6 +69,11 @@ const program = new Command('enospc')
       setConfig(loadConfig(given ?? DEFAULT_CONFIG, given !== undefined));
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
+      // the system's file, closed to this user (mode 600): its settings are not applied, and that is said
+      if (given === undefined && e.code === 'EACCES') {
+        say(`enospc: ${DEFAULT_CONFIG}: cannot read it as this user (permission denied): its settings are not applied\n`);
+        return;
+      }
       throw new UsageError(`${given !== undefined ? '--config ' : ''}${given ?? DEFAULT_CONFIG}: ${e.message}`);
     }
   })

@@ -33,6 +33,10 @@ export const DEFAULTS: Config = {
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
+  /** the errno code when the file could not be read */
+  constructor(message: string, readonly code?: string) {
+    super(message);
+  }
 }
 
 function strings(v: unknown, key: string, absolute: boolean): string[] {
@@ -62,7 +66,7 @@ export function loadConfig(file: string, required: boolean): Config {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (!required && code === 'ENOENT') return DEFAULTS;
-    throw new ConfigError(`cannot read it: ${code ?? String(e)}`);
+    throw new ConfigError(`cannot read it: ${code ?? String(e)}`, code);
   }
   let raw: Record<string, unknown>;
   try {
