@@ -236,8 +236,8 @@ describe('the HTTP server', () => {
     assert.match(r.headers.get('content-type')!, /^text\/html/);
     const body = await r.text();
     assert.match(body, /href="\/metrics"/);
-    for (const [asset, type] of [['/assets/app.js', /^text\/javascript/], ['/assets/style.css', /^text\/css/], ['/assets/vendor/uPlot.esm.js', /^text\/javascript/]] as const) {
-      assert.ok(body.includes(asset) || asset.includes('vendor'), asset);
+    for (const [asset, type] of [['/assets/web/app.js', /^text\/javascript/], ['/assets/style.css', /^text\/css/], ['/assets/web/vendor/uPlot.esm.js', /^text\/javascript/], ['/assets/shared/units.js', /^text\/javascript/]] as const) {
+      assert.ok(body.includes(asset) || asset.includes('vendor') || asset.includes('shared'), asset);
       const a = await fetch(url + asset);
       assert.equal(a.status, 200, asset);
       assert.match(a.headers.get('content-type')!, type);

@@ -1,9 +1,11 @@
-// Numbers, sizes, durations and times as the page shows them (the style of the terminal output:
-// "2 d 4 h", a date past 30 days).
+// Numbers, sizes, durations and times as the page shows them: the terminal's own helpers
+// (src/shared/units.ts, served beside the page), with 'unknown' for what the agent could not read.
 
+import { bytes as sharedBytes, elapsed, num as sharedNum, span as sharedSpan } from '../shared/units.js';
+
+/** A whole number as the terminal spells it; 'unknown' for what the agent could not read. */
 export function num(n: number | null | undefined): string {
-  if (n === null || n === undefined || !Number.isFinite(n)) return 'unknown';
-  return Math.round(n).toLocaleString('en-US');
+  return n === null || n === undefined || !Number.isFinite(n) ? 'unknown' : sharedNum(Math.round(n));
 }
 
 export function pct(used: number | null, limit: number | null): string {
@@ -13,25 +15,13 @@ export function pct(used: number | null, limit: number | null): string {
 }
 
 export function bytes(n: number | null): string {
-  if (n === null) return 'unknown';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let v = n, i = 0;
-  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
-  return `${v.toFixed(i === 0 || v >= 100 ? 0 : 1)} ${units[i]}`;
+  return n === null ? 'unknown' : sharedBytes(n);
 }
 
-/** A span of seconds: "45 s", "12 min", "3 h 20 min", "2 d 4 h". */
+/** A span of seconds as the terminal spells it ("3 h 20 min"); under a second in ms (a 200 ms interval). */
 export function span(s: number): string {
   if (!Number.isFinite(s)) return 'unknown';
-  if (s > 0 && s < 1) return `${Math.round(s * 1000)} ms`;
-  s = Math.max(0, Math.round(s));
-  if (s < 60) return `${s} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min`;
-  const h = Math.floor(m / 60);
-  if (h < 48) return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
-  const d = Math.floor(h / 24);
-  return h % 24 ? `${d} d ${h % 24} h` : `${d} d`;
+  return s > 0 && s < 1 ? elapsed(s * 1000) : sharedSpan(s);
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
