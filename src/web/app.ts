@@ -33,8 +33,19 @@ async function get<T>(path: string): Promise<T> {
   return (await r.json()) as T;
 }
 
-function series(resource: Resource, target: string, since: number): Promise<Point[]> {
-  return get<Point[]>(`/api/series?${new URLSearchParams({ resource, target, since: String(Math.floor(since)) })}`);
+/** The points of each series fetched so far, and from when: a refresh asks only for what came since. */
+const fetched = new Map<string, { from: number; points: Point[] }>();
+
+async function series(resource: Resource, target: string, since: number): Promise<Point[]> {
+  const key = `${resource}\0${target}`;
+  const have = fetched.get(key);
+  // kept from `since` or earlier: only the points after the last one (a wider range starts over)
+  const last = have && have.from <= since ? have.points[have.points.length - 1] : undefined;
+  const ask = (from: number) => get<Point[]>(`/api/series?${new URLSearchParams({ resource, target, since: String(Math.floor(from)) })}`);
+  const points = last ? [...have!.points, ...(await ask(last.t)).filter((p) => p.t > last.t)] : await ask(since);
+  const kept = points.filter((p) => p.t >= since);
+  fetched.set(key, { from: since, points: kept });
+  return kept;
 }
 
 const forecastOf = (fs: Forecast[], resource: Resource, target: string) => fs.find((f) => f.resource === resource && f.target === target);
