@@ -25,6 +25,7 @@ export async function serveAgent(loop: LoopOptions, listen: Address, say: (line:
   const send = (m: ToWorker) => worker.postMessage(m);
   let state = { metrics: '', sample: new RawJson('null'), forecasts: new RawJson('[]'), at: null as number | null };
   const startedAt = Date.now() / 1000;
+  const host = os.hostname();
   const asked = new Map<number, (points: Point[]) => void>();
   let nextId = 0;
   let ended: (code: number) => void = () => {};
@@ -62,7 +63,7 @@ export async function serveAgent(loop: LoopOptions, listen: Address, say: (line:
         if (what === 'forecasts') return state.forecasts;
         if (what === 'status') {
           return {
-            version: loop.version, host: os.hostname(), now: Date.now() / 1000, startedAt, sampleAt: state.at,
+            version: loop.version, host, now: Date.now() / 1000, startedAt, sampleAt: state.at,
             intervalS: loop.intervalS, censusIntervalS: loop.censusIntervalS,
           } satisfies AgentStatus;
         }

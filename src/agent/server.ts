@@ -104,7 +104,7 @@ function send(h: Handler, res: http.ServerResponse, status: number, type: string
 async function handle(h: Handler, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   if (h.loopbackOnly) {
     const host = hostName(req.headers.host);
-    if (host === null || !(host === 'localhost' || isLoopback(host))) {
+    if (host === null || !isLoopback(host)) {
       send(h, res, 421, TEXT, 'this agent listens on loopback: ask it as localhost, 127.0.0.1 or [::1]\n');
       return;
     }

@@ -66,7 +66,7 @@ const program = new Command('enospc')
     const { ConfigError, DEFAULT_CONFIG, loadConfig, setConfig } = await load<typeof import('../shared/config.js')>('../shared/config.js');
     const given = program.opts<{ config?: string }>().config;
     try {
-      setConfig(loadConfig(given ?? DEFAULT_CONFIG, given !== undefined));
+      setConfig(await loadConfig(given ?? DEFAULT_CONFIG, given !== undefined));
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       // the system's file, closed to this user (mode 600): its settings are not applied, and that is said

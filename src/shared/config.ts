@@ -3,7 +3,6 @@
 // command line wins over it. Every key is checked: an unknown key or a wrong type is one line
 // naming the key (ConfigError), and the command exits 2. docs/config.md has every key.
 import fs from 'node:fs';
-import { parse } from 'smol-toml';
 
 export const DEFAULT_CONFIG = '/etc/enospc/config.toml';
 
@@ -58,8 +57,11 @@ function minutes(v: unknown, key: string): number {
   return Number(m[1]) * (m[2] === 'h' ? 60 : m[2] === 'd' ? 1440 : 1);
 }
 
-/** The configuration in `file`; `required`: a missing file is an error (--config), else the defaults. */
-export function loadConfig(file: string, required: boolean): Config {
+/**
+ * The configuration in `file`; `required`: a missing file is an error (--config), else the
+ * defaults. Every command starts with this: the TOML parser is loaded only when there is a file.
+ */
+export async function loadConfig(file: string, required: boolean): Promise<Config> {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -68,6 +70,7 @@ export function loadConfig(file: string, required: boolean): Config {
     if (!required && code === 'ENOENT') return DEFAULTS;
     throw new ConfigError(`cannot read it: ${code ?? String(e)}`, code);
   }
+  const { parse } = await import('smol-toml');
   let raw: Record<string, unknown>;
   try {
     raw = parse(text) as Record<string, unknown>;
