@@ -271,7 +271,8 @@ describe('findingSeries: which series a finding is about', () => {
     assert.deepEqual(findingSeries(f('inotify.watches', '', { user: '', uid: 1234 }), mps), { resource: 'inotify_watches', target: '1234' });
     assert.deepEqual(findingSeries(f('orphans', '/var/tmp/cache/x', { pattern: 'magick-*' }), mps), { resource: 'pattern', target: '/var/tmp:magick-*' });
     assert.deepEqual(findingSeries(f('orphans', '/tmpfoo', { pattern: 'a-*' }), mps), { resource: 'pattern', target: '/:a-*' });
-    for (const id of ['inotify.instances', 'fanotify.marks', 'epoll.watches', 'ipc.sem', 'pty.count', 'tmpfs.inode32', 'ext4.dir-index', 'containers.idmapped-copies', 'imagemagick.pixel-cache']) {
+    assert.deepEqual(findingSeries(f('tmpfs.inode32', '/dev/shm'), mps), { resource: 'inode_numbers', target: '/dev/shm' });
+    for (const id of ['inotify.instances', 'fanotify.marks', 'epoll.watches', 'ipc.sem', 'pty.count', 'tmpfs.inode-collision', 'ext4.dir-index', 'containers.idmapped-copies', 'imagemagick.pixel-cache']) {
       assert.equal(findingSeries(f(id, '/tmp'), mps), null, id);
     }
   });

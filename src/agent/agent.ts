@@ -73,7 +73,7 @@ export function forecastScaled(resource: Resource, target: string, points: Point
   };
 }
 
-/** The series of a sample that are forecast: every mount's inodes and blocks, every user's watches, every pattern. */
+/** The series of a sample that are forecast: every mount's inodes and blocks, every user's watches, every pattern, the inode numbers of 32-bit tmpfs. */
 function targetsOf(s: Sample): Array<{ resource: Resource; target: string }> {
   const out: Array<{ resource: Resource; target: string }> = [];
   for (const m of s.mounts) {
@@ -82,6 +82,7 @@ function targetsOf(s: Sample): Array<{ resource: Resource; target: string }> {
   }
   for (const u of s.users) out.push({ resource: 'inotify_watches', target: u.user });
   for (const p of s.patterns) out.push({ resource: 'pattern', target: `${p.mountpoint}:${p.pattern}` });
+  for (const n of s.inodeNumbers ?? []) if (n.wraps && n.maxIno !== null) out.push({ resource: 'inode_numbers', target: n.mountpoint });
   return out;
 }
 

@@ -167,7 +167,7 @@ export function decodeRecent(blob: Uint8Array): RecentPoints {
 /** Every series the history keeps: the forecast resources, and two it only stores. */
 export type StoredResource = Resource | 'inotify_instances' | 'pattern_orphans';
 
-export const FORECAST_RESOURCES: ReadonlySet<string> = new Set<Resource>(['inodes', 'blocks', 'inotify_watches', 'pattern']);
+export const FORECAST_RESOURCES: ReadonlySet<string> = new Set<Resource>(['inodes', 'blocks', 'inotify_watches', 'pattern', 'inode_numbers']);
 
 /** The key of a series in memory: resource and target, joined by a NUL (never in a resource). */
 export const seriesKey = (resource: string, target: string): string => `${resource}\0${target}`;
@@ -299,6 +299,11 @@ export function extract(sample: Sample, t: number, state: SegState): Entry {
     if (!mountFiles.has(m.mountpoint)) mountFiles.set(m.mountpoint, { files: limit(files), id: m.mountId });
     if (files !== null && ffree !== null) add('inodes', m.mountpoint, MOUNT_LABELS, m.device, m.fstype, files - ffree, limit(files), m.mountId);
     if (size !== null && avail !== null) add('blocks', m.mountpoint, MOUNT_LABELS, m.device, m.fstype, size - avail, limit(size), m.mountId);
+  }
+  // a 32-bit tmpfs's highest inode number seen, against the wrap at 2^32 (its pace is the counter's)
+  for (const n of sample.inodeNumbers ?? []) {
+    const m = n.wraps && n.maxIno !== null ? sample.mounts.find((x) => x.mountpoint === n.mountpoint) : undefined;
+    if (m) add('inode_numbers', n.mountpoint, MOUNT_LABELS, m.device, m.fstype, n.maxIno, 2 ** 32, m.mountId);
   }
   const watchLimit = limit(sample.limits.inotifyWatches), instanceLimit = limit(sample.limits.inotifyInstances);
   // the users' watches of an earlier reading are not written again

@@ -89,6 +89,8 @@ function families() {
     epoll: g('enospc_epoll_watches', 'epoll watches held by the user.'),
     tableUsed: g('enospc_kernel_table_used', 'Entries in use in a kernel table (ipc.sem, ipc.shm, ipc.msg, mqueue.queues, pty.count, ...).'),
     tableLimit: g('enospc_kernel_table_limit', 'Limit of the kernel table.'),
+    collisions: g('enospc_inode_collisions', 'Inode numbers held by two or more distinct files at once, on a censused mount (hard links excluded).'),
+    maxIno: g('enospc_inode_number_max', 'The highest inode number seen by the last census, on a tmpfs without inode64 (its numbers wrap at 2^32).'),
     idmapped: g('enospc_container_idmapped_copies', 'ID-mapped copies of an image\'s layers in a container store.'),
     fState: g('enospc_forecast_state', 'Forecast state of a resource: 1 for the current state (insufficient_data, not_growing, filling), 0 for the others.'),
     fAt: g('enospc_forecast_exhaustion_timestamp_seconds', 'Expected time the resource runs out (Unix seconds), while filling.'),
@@ -123,6 +125,10 @@ export function metricsText(sample: Sample | null, forecasts: Forecast[], extra:
       const l = { mountpoint: p.mountpoint, pattern: p.pattern };
       f.patFiles.add(l, p.files);
       f.patOrphans.add(l, p.orphans);
+    }
+    for (const n of sample.inodeNumbers ?? []) {
+      f.collisions.add({ mountpoint: n.mountpoint }, n.collisions);
+      if (n.wraps) f.maxIno.add({ mountpoint: n.mountpoint }, n.maxIno);
     }
     for (const u of sample.users) {
       const l = { user: u.user };

@@ -46,9 +46,11 @@ function mountHolding(p: string, mountPoints: string[]): string | null {
  *                                               may still use, against the size)
  *   inotify.watches                             inotify_watches of the user
  *   orphans                                     pattern of the mount holding the target directory
+ *   tmpfs.inode32                               inode_numbers of the mount point (the highest
+ *                                               number seen, against the wrap at 2^32)
  * Not mapped: inotify.instances (kept, not forecast), fanotify.marks and epoll.watches, the kernel
- * tables, container stores (ID-mapped copies have a pace of their own), tmpfs.inode32 (inode
- * numbers, not counts), ext4.dir-index and imagemagick.pixel-cache (no series).
+ * tables, container stores (ID-mapped copies have a pace of their own), tmpfs.inode-collision
+ * (already wrong), ext4.dir-index and imagemagick.pixel-cache (no series).
  */
 export function findingSeries(f: Finding, mountPoints: string[]): SeriesRef | null {
   switch (f.id) {
@@ -59,6 +61,8 @@ export function findingSeries(f: Finding, mountPoints: string[]): SeriesRef | nu
     case 'blocks.reserved':
     case 'deleted-open':
       return { resource: 'blocks', target: f.target };
+    case 'tmpfs.inode32':
+      return { resource: 'inode_numbers', target: f.target };
     case 'inotify.watches':
       return { resource: 'inotify_watches', target: f.evidence.user || String(f.evidence.uid) };
     case 'orphans': {

@@ -16,6 +16,7 @@ import { RANK } from '../shared/levels.js';
 import { textOf } from '../shared/text.js';
 import { config, excludedMount } from '../shared/config.js';
 import { signatureOf } from '../checks/signatures.js';
+import { numbersMayRepeat } from '../scan/collisions.js';
 import type { ProcWatchers } from '../probe/watchers.js';
 import { listMounts, oldMountId } from '../sys/libc.js';
 import { CatchCollector } from './catch-collector.js';
@@ -93,6 +94,7 @@ function topHolders(processes: ProcWatchers[]): NonNullable<UserWatchSample['top
 
 export class Sampler {
   private patterns: PatternSample[] = [];
+  private inodeNumbers: NonNullable<Sample['inodeNumbers']> = [];
   private findings: Sample['findings'] = [];
   private readonly census: Sample['collectors'] = [];
   private idmapped: Sample['idmappedCopies'] = [];
@@ -160,7 +162,7 @@ export class Sampler {
     return {
       t: now, bootId: bootId(), mounts, users, ...(watch && watch.at !== now ? { usersAt: watch.at } : {}),
       limits: this.limits(watch?.usage.limits),
-      tables, patterns: this.patterns, idmappedCopies: this.idmapped, findings: caught ? [...this.findings, ...caught.findings] : this.findings,
+      tables, patterns: this.patterns, inodeNumbers: this.inodeNumbers, idmappedCopies: this.idmapped, findings: caught ? [...this.findings, ...caught.findings] : this.findings,
       ...(caught ? { errors: caught.errors } : {}), collectors: [...collectors, ...this.census],
     };
   }
@@ -252,6 +254,13 @@ export class Sampler {
         }
       }
       this.patterns = patterns;
+      // inode numbers: colliding ones, and how near the wrap a 32-bit tmpfs is
+      this.inodeNumbers = report.mountFacts.flatMap((f) => {
+        const c = f.numbers ?? f.census;
+        if (!c || c.maxIno === null) return [];
+        const wraps = f.mount.fstype === 'tmpfs' && numbersMayRepeat(f.mount);
+        return [{ mountpoint: f.mount.mountPoint, collisions: c.collisions?.inodes ?? null, maxIno: c.partial ? null : c.maxIno, wraps }];
+      });
       this.census.push({ collector: 'census', seconds: (performance.now() - t0) / 1000, success: true });
     } catch {
       this.census.push({ collector: 'census', seconds: (performance.now() - t0) / 1000, success: false });

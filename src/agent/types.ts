@@ -60,6 +60,12 @@ export interface Sample {
   tables: Array<{ table: string; used: number | null; limit: number | null }>;
   /** from the last census (not every sample has one) */
   patterns: PatternSample[];
+  /**
+   * From the last census, per censused mount: distinct files sharing an inode number (null when
+   * not compared), the highest inode number seen, and whether it is a tmpfs whose 32-bit numbers
+   * wrap (no inode64: its highest number is kept as the series inode_numbers)
+   */
+  inodeNumbers?: Array<{ mountpoint: string; collisions: number | null; maxIno: number | null; wraps: boolean }>;
   /** ID-mapped layer copies per store and image (hourly) */
   idmappedCopies: Array<{ store: string; image: string; copies: number }>;
   /** current doctor findings at warning or worse, with doctor's evidence and fixes (as in doctor --json) */
@@ -76,7 +82,7 @@ export interface Sample {
 }
 
 /** A series the agent forecasts: resource and target name it as the metrics do. */
-export type Resource = 'inodes' | 'blocks' | 'inotify_watches' | 'pattern';
+export type Resource = 'inodes' | 'blocks' | 'inotify_watches' | 'pattern' | 'inode_numbers';
 
 /**
  * One point of a series: time (s), use, and the limit it runs into (null: none known); `reset`:

@@ -1,7 +1,8 @@
 // tmpfs.inode32: a tmpfs without inode64 on a 64-bit kernel that has it (5.9+). Its inode
 // numbers are 32-bit and wrap after 2^32 allocations, after which two live files can share a
-// number (case 003). Info; a warning when the scan saw numbers near 2^32. A read-only tmpfs
-// allocates no inode numbers: not flagged.
+// number (case 003). Info; a warning when the scan saw numbers near 2^32, with how many are
+// left (and, from the agent's history of the highest number seen, when they wrap: the series
+// inode_numbers, src/agent/read.ts). A read-only tmpfs allocates no inode numbers: not flagged.
 import type { Check, FindingOf } from './types.js';
 import { persistTmpfs, remount } from './tmpfs-nr-inodes.js';
 import { readOnly } from './culprits.js';
@@ -18,6 +19,8 @@ export interface TmpfsInode32Evidence {
   /** the largest inode number a scan saw, null without a scan */
   maxInodeSeen: number | null;
   wrapsAt: number;
+  /** inode numbers left before the wrap, above the highest seen (null without a scan) */
+  numbersLeft: number | null;
 }
 
 /** Does this kernel release know tmpfs inode64 (5.9 and later)? */
@@ -35,7 +38,7 @@ export const tmpfsInode32: Check<'tmpfs.inode32'> = {
     for (const m of ctx.mounts) {
       if (m.mount.fstype !== 'tmpfs' || readOnly(m.mount)) continue;
       if (mountOption(m.mount.superOptions, 'inode64') !== undefined) continue;
-      const maxIno = m.census?.patterns.reduce((a, p) => Math.max(a, p.maxIno ?? 0), 0) ?? null;
+      const maxIno = (m.numbers ?? m.census)?.maxIno ?? null;
       const near = maxIno !== null && maxIno >= NEAR;
       const mp = m.mount.mountPoint;
       out.push({
@@ -43,9 +46,9 @@ export const tmpfsInode32: Check<'tmpfs.inode32'> = {
         severity: near ? 'warning' : 'info',
         target: mp,
         title: near
-          ? `tmpfs inode numbers are near 2^32 (${num(maxIno!)}) without inode64: they will wrap and collide`
+          ? `tmpfs inode numbers are near 2^32 without inode64: ${num(2 ** 32 - maxIno!)} left before they wrap and collide`
           : 'tmpfs without inode64: inode numbers are 32-bit and wrap after 2^32 files created',
-        evidence: { kernel: ctx.kernel, arch: ctx.arch, options: m.mount.superOptions, maxInodeSeen: maxIno, wrapsAt: 2 ** 32 },
+        evidence: { kernel: ctx.kernel, arch: ctx.arch, options: m.mount.superOptions, maxInodeSeen: maxIno, wrapsAt: 2 ** 32, numbersLeft: maxIno === null ? null : Math.max(0, 2 ** 32 - maxIno) },
         fix: [
           { text: 'Switch to 64-bit inode numbers (allowed on remount)', command: remount(mp, 'inode64') },
           persistTmpfs(mp, m.mount.superOptions, 'inode64', null, 'inode64.conf'),

@@ -21,6 +21,7 @@ import type { BlocksFullEvidence } from './blocks-full.js';
 import type { BlocksReservedEvidence } from './blocks-reserved.js';
 import type { TmpfsNrInodesEvidence } from './tmpfs-nr-inodes.js';
 import type { TmpfsInode32Evidence } from './tmpfs-inode32.js';
+import type { InodeCollisionEvidence } from './inode-collision.js';
 import type { Ext4DirIndexEvidence } from './ext4-dir-index.js';
 import type { DeletedOpenEvidence } from './deleted-open.js';
 import type { OrphansEvidence } from './orphans.js';
@@ -38,6 +39,7 @@ export interface EvidenceById {
   'blocks.reserved': BlocksReservedEvidence;
   'tmpfs.nr-inodes-low': TmpfsNrInodesEvidence;
   'tmpfs.inode32': TmpfsInode32Evidence;
+  'tmpfs.inode-collision': InodeCollisionEvidence;
   'ext4.dir-index': Ext4DirIndexEvidence;
   'deleted-open': DeletedOpenEvidence;
   'orphans': OrphansEvidence;
@@ -104,6 +106,11 @@ export interface MountFacts {
   /** why usage is null: "timeout", or an errno code */
   usageError?: string;
   census?: CensusResult;
+  /**
+   * Inode numbers held by distinct files, from whichever census walked this filesystem: its
+   * own, one of a path on it, or one made only for this (tmpfs without inode64).
+   */
+  numbers?: Pick<CensusResult, 'root' | 'collisions' | 'collisionsIndexed' | 'maxIno' | 'partial'>;
 }
 
 export interface CheckContext {

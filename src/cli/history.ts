@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { parseSpan } from '../clean/rules.js';
 import { History, HistoryOpenError } from '../agent/history.js';
 import { forecastsOf } from '../agent/read.js';
+import { FORECAST_RESOURCES } from '../agent/history-data.js';
 import { FORECAST_SCHEMA, HISTORY_SCHEMA, forecastHuman, historyHuman, type ForecastJson, type HistoryJson } from '../report/history.js';
 import { wantColor } from '../report/format.js';
 import { displayText } from '../shared/text.js';
@@ -11,7 +12,6 @@ import { fail } from './fail.js';
 
 export interface HistoryFlags { db: string; since: string; json?: boolean }
 
-const FORECASTABLE = new Set<string>(['inodes', 'blocks', 'inotify_watches', 'pattern']);
 
 function openHistory(db: string): History {
   if (!fs.existsSync(db)) fail(`no history at ${displayText(db)} (the agent writes it: enospc agent --db ${displayText(db)})`);
@@ -30,7 +30,7 @@ export function runHistory(target: string | undefined, flags: HistoryFlags): num
   const h = openHistory(flags.db);
   try {
     const since = Date.now() / 1000 - span / 1000;
-    const targets = h.targets().filter((t) => FORECASTABLE.has(t.resource) && (target === undefined || t.target === target || t.target.startsWith(`${target}:`)));
+    const targets = h.targets().filter((t) => FORECAST_RESOURCES.has(t.resource) && (target === undefined || t.target === target || t.target.startsWith(`${target}:`)));
     if (target !== undefined && !targets.length) fail(`no history of '${displayText(target)}' (enospc history lists what there is)`);
     const j: HistoryJson = { schema: HISTORY_SCHEMA, since, series: targets.map((t) => ({ resource: t.resource, target: t.target, points: h.series(t.resource, t.target, since).map((p) => ({ t: p.t, used: p.used, limit: p.limit })) })) };
     out(flags.json ? JSON.stringify(j, null, 2) + '\n' : historyHuman(j, wantColor(process.stdout)));

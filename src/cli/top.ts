@@ -10,6 +10,7 @@ import { out } from './output.js';
 import { progressLine } from './progress.js';
 import { describeCode, fail, parseIntOption } from './fail.js';
 import { resolveRoot } from './root.js';
+import { numbersMayRepeat } from '../scan/collisions.js';
 import { num } from '../shared/units.js';
 
 export interface TopFlags {
@@ -41,6 +42,8 @@ export async function runTop(path: string, flags: TopFlags): Promise<void> {
   try {
     result = await censusParallel(root, {
       limit, stat, crossMounts: flags.crossMounts === true, mountPoints: walkMounts(root, mounts),
+      // every inode number compared where numbers can repeat (hard links are told apart everywhere)
+      collisions: mount !== undefined && numbersMayRepeat(mount),
       ...(threads ? { threads } : {}),
       onProgress,
     });

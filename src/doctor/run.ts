@@ -29,6 +29,13 @@ import { mountTargets, pathTargets, startMountChecks, type MountChecks, type Tar
 import { compareText } from '../shared/text.js';
 import { config } from '../shared/config.js';
 import type { WalkMount } from '../probe/mounts.js';
+import { numbersMayRepeat } from '../scan/collisions.js';
+import { readOnly } from '../checks/culprits.js';
+
+/** A writable tmpfs with 32-bit inode numbers: its counter wraps after 2^32 files created. */
+function wrapsInodeNumbers(m: MountFacts['mount']): boolean {
+  return m.fstype === 'tmpfs' && !readOnly(m) && numbersMayRepeat(m);
+}
 
 /** The configuration's excluded paths, as the walker's mount points it never enters (each counts as one entry, unopened). */
 function excludedPaths(): WalkMount[] {
@@ -167,13 +174,13 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
 
   // censuses: troubled mounts, and the paths the user named
   const deadline = performance.now() + (opts.budgetMs ?? 20_000);
-  const censusOf = async (root: string, mount: MountFacts['mount']): Promise<MountFacts['census']> => {
+  const censusOf = async (root: string, mount: MountFacts['mount'], limit = 10): Promise<MountFacts['census']> => {
     const left = deadline - performance.now();
     if (left <= 0) return undefined;
     opts.onProgress?.(`scanning ${root}`);
     try {
       return await censusParallel(root, {
-        stat: true, limit: 10, budgetMs: left, staleAfter, ...(opts.censusThreads ? { threads: opts.censusThreads } : {}), livePids: pids, pidNames: pidNames(), mountPoints: [...walkMounts(root, health), ...excludedPaths()],
+        stat: true, limit, budgetMs: left, staleAfter, collisions: numbersMayRepeat(mount), ...(opts.censusThreads ? { threads: opts.censusThreads } : {}), livePids: pids, pidNames: pidNames(), mountPoints: [...walkMounts(root, health), ...excludedPaths()],
         ...(openComplete ? { openInodes: open!.byDev.get(`${mount.major}:${mount.minor}`) ?? new Set<number>() } : {}),
       });
     } catch (e) {
@@ -193,6 +200,23 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
     if (facts.some((f) => f.mount === t.mount && f.census)) continue; // its whole filesystem was censused
     const c = await censusOf(t.root, t.mount);
     if (c) extraCensus.push({ root: t.root, mount: t.mount, census: c });
+  }
+  // inode numbers that repeat (case 003): what the censuses saw, and a walk of every other
+  // writable tmpfs without inode64 (its counter may have wrapped whether or not it is full)
+  for (const [i, f] of facts.entries()) {
+    const seen = f.census ?? extraCensus.find((x) => x.mount === f.mount && x.root === f.mount.mountPoint)?.census;
+    if (seen) {
+      f.numbers = seen;
+      continue;
+    }
+    if (given.length || !f.usage || !targets[i]!.dir || !wrapsInodeNumbers(f.mount)) continue;
+    const root = targets[i]!.root;
+    if (deadline - performance.now() <= 0) {
+      unknown.push({ what: `inode numbers on ${root}`, error: 'not compared: the time budget ran out (--budget for more)', kind: 'failed' });
+      continue;
+    }
+    const c = await censusOf(root, f.mount, 1);
+    if (c) f.numbers = c;
   }
 
   // container stores on the mounts looked at, their layer directories counted in what is left

@@ -54,7 +54,7 @@ export function historyHuman(j: HistoryJson, color: boolean): string {
 /** "full in ~N h (earliest M h)", or the state in words. */
 export function forecastWords(f: Forecast, now: number): string {
   if (f.state === 'filling' && f.exhaustionAt !== undefined) {
-    return `full in ~${ago(Math.max(0, f.exhaustionAt - now))}${f.earliestAt !== undefined ? ` (earliest ${ago(Math.max(0, f.earliestAt - now))})` : ''}`;
+    return `${f.resource === 'inode_numbers' ? 'wraps' : 'full'} in ~${ago(Math.max(0, f.exhaustionAt - now))}${f.earliestAt !== undefined ? ` (earliest ${ago(Math.max(0, f.earliestAt - now))})` : ''}`;
   }
   if (f.state === 'filling') return 'filling (no limit known)';
   if (f.state === 'not_growing') return 'not growing';
@@ -63,7 +63,7 @@ export function forecastWords(f: Forecast, now: number): string {
 }
 
 /** What a series counts, after a rate; blocks are bytes. */
-const NOUN: Record<Resource, string> = { inodes: ' inodes', blocks: '', inotify_watches: ' watches', pattern: ' files' };
+const NOUN: Record<Resource, string> = { inodes: ' inodes', blocks: '', inotify_watches: ' watches', pattern: ' files', inode_numbers: ' inode numbers' };
 
 /** A rate (per second) of a resource, per hour: "+1,200/h", bytes for blocks ("+12 MiB/h"); `noun`: "+1,200 inodes/h". */
 export function perHour(resource: Resource, perSecond: number, noun = false): string {

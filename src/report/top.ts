@@ -3,6 +3,7 @@ import type { CensusResult, PatternCount } from '../scan/census.js';
 import type { FsUsage, Mount } from '../probe/mounts.js';
 import { userName } from '../probe/users.js';
 import { display, jsonName } from '../shared/text.js';
+import { collisionsJson, type CollisionsJson } from '../scan/collisions.js';
 import { ageOf, bytes, count, elapsed, iso, num, pct, style, headedTable, type Style } from './format.js';
 
 export const TOP_SCHEMA = 1;
@@ -118,6 +119,8 @@ export interface TopJson {
   unreadable: Array<{ path: string; pathBase64?: string; error: string }>;
   /** mount points below root not entered (the first 100) */
   mountsSkipped: string[];
+  /** with --stat: inode numbers held by distinct files (not hard links); null without --stat */
+  collisions: CollisionsJson | null;
   elapsedMs: number;
 }
 
@@ -162,6 +165,7 @@ export function topJson({ census: c, mount, usage }: TopInput): TopJson {
     ages: c.ages?.map((a) => ({ bucket: a.label, maxSeconds: a.maxSeconds, count: a.count })) ?? null,
     unreadable: c.unreadable.map((u) => ({ ...jsonName('path', u.path), error: u.error })),
     mountsSkipped: c.mountsSkipped.map((m) => jsonName('path', m).path),
+    collisions: collisionsJson(c),
     elapsedMs: c.elapsedMs,
   };
 }
@@ -237,6 +241,19 @@ function agesSection(c: CensusResult, s: Style): string[] {
   return [s.bold('Age (modification time)'), ...headedTable([['AGE', 'COUNT', 'SHARE', ''], ...rows], [false, true, true, false], s, '  ')];
 }
 
+/** Inode numbers held by distinct files: each with its files (counted apart, not as hard links). */
+function collisionLines(c: CensusResult, s: Style): string[] {
+  const k = c.collisions;
+  if (!k?.inodes) return [];
+  const out = [s.red(`  ${k.more ? 'at least ' : ''}${count(k.inodes, 'inode number')} held by distinct files at once (counted apart, not as hard links):`)];
+  for (const x of k.list) {
+    out.push(`    inode ${x.ino}: ${x.files.map((f) => `${display(f.path)} (${f.type}, ${bytes(f.size)}, modified ${iso(f.mtime)}, ${count(f.nlink, 'link')})`).join('; ')}`);
+  }
+  if (k.inodes > k.list.length) out.push(s.dim(`    and ${num(k.inodes - k.list.length)} more (--json lists the first ${k.list.length})`));
+  if (k.partial) out.push(s.yellow('    the files behind them were not all found in time'));
+  return out;
+}
+
 /** The report for a terminal or a pipe. */
 export function topHuman(input: TopInput, view: TopView | undefined, color: boolean): string {
   const s = style(color);
@@ -246,6 +263,7 @@ export function topHuman(input: TopInput, view: TopView | undefined, color: bool
   for (const x of input.crossed ?? []) out.push(...(x.usage ? usageLines(x.mount, x.usage, s) : [s.bold(x.mount.mountPoint) + s.dim(` (${x.mount.fstype}, ${x.mount.source}): statfs did not answer`)]));
   out.push(`scanned ${display(Buffer.from(c.root))}: ${count(t.entries, 'entry', 'entries')} (${count(t.files, 'file')}, ${count(t.dirs, 'dir')}, ${count(t.symlinks, 'symlink')}, ${num(t.other)} other) in ${elapsed(c.elapsedMs)}`);
   if (t.hardLinks) out.push(`  ${num(t.hardLinks)} extra hard links counted once: ${num(t.inodes ?? 0)} inodes`);
+  out.push(...collisionLines(c, s));
   if (c.partial) out.push(s.yellow('  partial: the time budget ran out before the walk finished'));
   if (t.unreadable) out.push(s.yellow(`  ${num(t.unreadable)} directories could not be read (e.g. ${display(c.unreadable[0]!.path)}: ${c.unreadable[0]!.error})`));
   if (t.mountsSkipped) out.push(s.dim(`  ${num(t.mountsSkipped)} mount points not crossed (e.g. ${display(c.mountsSkipped[0]!)}); --cross-mounts enters them`));

@@ -2,6 +2,9 @@
 import type { DirPath } from './walker.js';
 import type { PackedPatterns } from './census-parts.js';
 import type { WalkMount } from '../probe/mounts.js';
+import type { CollisionReport, LinkSeen } from './collisions.js';
+
+export type { CollisionReport, LinkSeen } from './collisions.js';
 
 export interface CensusOptions {
   /** How many directories and patterns to keep (default 10). */
@@ -36,6 +39,13 @@ export interface CensusOptions {
   fdWindow?: number;
   /** "now" for the age histogram, seconds since the epoch (default: the scan's start). */
   now?: number;
+  /**
+   * With stat: look for inode numbers held by distinct files (collisions.ts), keeping every
+   * number met in an index (4-8 bytes each). For filesystems whose numbers can repeat
+   * (numbersMayRepeat); ignored with crossMounts (numbers of two filesystems differ in meaning).
+   * Hard links are always told from collisions by their attributes.
+   */
+  collisions?: boolean;
 }
 
 /** A directory in a top list; `ino` breaks ties so the lists do not depend on walk order. */
@@ -99,6 +109,14 @@ export interface CensusResult {
   ages: AgeBucket[] | null;
   unreadable: Array<{ path: Buffer; error: string }>;
   mountsSkipped: Buffer[];
+  /**
+   * Inode numbers held by distinct files, with stat; null without stat. Every number was
+   * compared when `collisionsIndexed`, else only those of names with nlink > 1.
+   */
+  collisions: CollisionReport | null;
+  collisionsIndexed: boolean;
+  /** the largest inode number seen (with stat) */
+  maxIno: number | null;
 }
 
 /** A subtree left by the frontier walk for any thread to census. */
@@ -116,8 +134,6 @@ export interface Unit {
   sizeHint: number;
 }
 
-/** What a hard-linked inode was counted as, so a second thread's count of it can be undone. */
-export interface LinkSeen { size: number; uid: number; age: number }
 
 /** A directory read by the frontier walk: its totals are known once every unit below is done. */
 export interface FrontierDir { path: PathRef; ino: number; direct: number; below: number; parent: number }
@@ -126,6 +142,10 @@ export interface FrontierDir { path: PathRef; ino: number; direct: number; below
 export interface CensusState {
   counts: number[];
   seenLinks: Map<number, LinkSeen>;
+  /** the inode numbers met (with the collisions option), the colliding ones found */
+  inodes: Float64Array | null;
+  collided: number[];
+  collidedMore: boolean;
   owners: Map<number, { count: number; bytes: number }>;
   ages: number[];
   patterns: PackedPatterns;

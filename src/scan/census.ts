@@ -4,6 +4,7 @@
 import { fixedTailStart, hashBytes, patternBuf, patternHash, patternInto } from './pattern.js';
 import { T_DIR, T_FILE, T_LINK, Walker, type DirPath, type EntryType, type WalkOptions, type WalkVisitor } from './walker.js';
 import { STATX_SIZE, lstatxAt, statInoNum, statMtime, statNlink, statSize, statUid } from '../sys/statx.js';
+import { Collisions, linkSeen, sameInode } from './collisions.js';
 import { SysError, errnoName } from '../sys/libc.js';
 import type {
   CensusOptions, CensusResult, CensusState, DirAcc, DirCount, FrontierDir, LinkSeen, PatternAcc, PatternCount, Unit,
@@ -32,8 +33,10 @@ export class Census implements WalkVisitor {
   // totals
   private files = 0; private dirs = 0; private symlinks = 0; private other = 0;
   private unreadableCount = 0; private mountsSkippedCount = 0;
-  private hardLinks = 0; private bytes = 0;
+  private hardLinks = 0; private bytes = 0; private maxIno = 0;
   private readonly seenLinks = new Map<number, LinkSeen>();
+  private readonly collisions: Collisions;
+  private deadline: number | undefined;
   private readonly owners = new Map<number, { count: number; bytes: number }>();
   private readonly ages = new Array<number>(AGE_BUCKETS.length).fill(0);
   private patterns = new Map<number, PatternAcc>();
@@ -62,6 +65,7 @@ export class Census implements WalkVisitor {
     this.now = opts.now ?? Math.floor(Date.now() / 1000);
     this.topDirs = new TopN(this.limit, (d) => d.inodes);
     this.topDirect = new TopN(this.limit, (d) => d.direct);
+    this.collisions = new Collisions(this.doStat && opts.collisions === true && opts.crossMounts !== true);
   }
 
   private walkOptions(deadline: number | undefined): WalkOptions {
@@ -81,6 +85,7 @@ export class Census implements WalkVisitor {
   run(root: string): CensusResult {
     const t0 = performance.now();
     const deadline = this.opts.budgetMs === undefined ? undefined : t0 + this.opts.budgetMs;
+    this.deadline = deadline;
     this.walker = new Walker(root, this, this.walkOptions(deadline));
     this.partial = this.walker.run().partial;
     return this.result(root, performance.now() - t0);
@@ -95,6 +100,7 @@ export class Census implements WalkVisitor {
    */
   runFrontier(root: string, deadline: number | undefined, wideRoot = 64, maxDepth = 6): Unit[] {
     this.mode = 'frontier';
+    this.deadline = deadline;
     this.walker = this.frontierWalker = new Walker(root, this, {
       ...this.walkOptions(deadline),
       defer: (depth, subdirs) => (depth === 0 ? subdirs >= wideRoot : subdirs >= 2 && depth < maxDepth),
@@ -168,8 +174,9 @@ export class Census implements WalkVisitor {
     if (this.touchedDepth >= 0) this.flushPatterns();
     const patterns = packPatterns(this.allPatterns());
     return {
-      counts: [this.files, this.dirs, this.symlinks, this.other, this.unreadableCount, this.mountsSkippedCount, this.hardLinks, this.bytes],
-      seenLinks: this.seenLinks, owners: this.owners, ages: this.ages, patterns, undercount: this.undercount,
+      counts: [this.files, this.dirs, this.symlinks, this.other, this.unreadableCount, this.mountsSkippedCount, this.hardLinks, this.bytes, this.maxIno],
+      seenLinks: this.seenLinks, inodes: this.collisions.index?.values() ?? null, collided: [...this.collisions.found], collidedMore: this.collisions.more,
+      owners: this.owners, ages: this.ages, patterns, undercount: this.undercount,
       topDirs: this.topDirs.items.map(bytesOf), topDirect: this.topDirect.items.map(bytesOf), unreadable: this.unreadableList,
       mountsSkipped: this.mountsSkipped, unitTotals: this.unitTotals, partial: this.partial,
     };
@@ -177,7 +184,8 @@ export class Census implements WalkVisitor {
 
   /** Merge the census another thread made of other parts of the same tree. */
   absorb(st: CensusState): void {
-    const [files, dirs, symlinks, other, unreadable, mounts, hardLinks, bytes] = st.counts as [number, number, number, number, number, number, number, number];
+    const [files, dirs, symlinks, other, unreadable, mounts, hardLinks, bytes, maxIno] = st.counts as [number, number, number, number, number, number, number, number, number];
+    this.maxIno = Math.max(this.maxIno, maxIno);
     this.files += files; this.dirs += dirs; this.symlinks += symlinks; this.other += other;
     this.unreadableCount += unreadable; this.mountsSkippedCount += mounts;
     this.hardLinks += hardLinks; this.bytes += bytes;
@@ -186,12 +194,20 @@ export class Census implements WalkVisitor {
       if (mine) { mine.count += o.count; mine.bytes += o.bytes; } else this.owners.set(uid, { ...o });
     }
     st.ages.forEach((n, i) => { this.ages[i]! += n; });
+    const links = new Set<number>();
     for (const [ino, seen] of st.seenLinks) {
-      if (!this.seenLinks.has(ino)) {
+      const mine = this.seenLinks.get(ino);
+      if (!mine) {
         this.seenLinks.set(ino, seen);
         continue;
       }
+      // one number, two inodes: both count
+      if (!sameInode(mine, seen)) {
+        this.collisions.add(ino);
+        continue;
+      }
       // names of one inode counted in two threads: undo the second count
+      links.add(ino);
       this.hardLinks++;
       this.bytes -= seen.size;
       const o = this.owners.get(seen.uid)!;
@@ -199,6 +215,7 @@ export class Census implements WalkVisitor {
       o.bytes -= seen.size;
       this.ages[seen.age]!--;
     }
+    this.collisions.absorb(st.inodes, st.collided, st.collidedMore, links);
     for (const q of unpackPatterns(st.patterns)) {
       const mine = this.find(this.patterns.get(q.hash), q.key, q.key.length);
       if (mine) mergePattern(mine, q, this.perPatternDirs);
@@ -242,7 +259,12 @@ export class Census implements WalkVisitor {
     if (depth === 0 && this.mode !== 'unit') {
       // the root is no entry of a scanned directory: count it here
       this.dirs++;
-      if (this.doStat) this.statOwnerAge(statSize(st), statUid(st), statMtime(st));
+      if (this.doStat) {
+        this.statOwnerAge(statSize(st), statUid(st), statMtime(st));
+        const ino = statInoNum(st);
+        this.collisions.index?.add(ino);
+        if (ino > this.maxIno) this.maxIno = ino;
+      }
     }
     if (this.mode === 'frontier') {
       this.frontierAt[depth] = this.frontier.length;
@@ -330,19 +352,24 @@ export class Census implements WalkVisitor {
 
   private statEntry(depth: number, type: EntryType, st: Buffer, p: PatternAcc): void {
     const linked = type !== T_DIR && statNlink(st) > 1;
-    const ino = linked ? statInoNum(st) : 0;
-    if (linked && this.seenLinks.has(ino)) {
-      this.hardLinks++;
-      this.below[depth]!--; // the inode was counted where its first name was seen
-      return;
+    const inode = statInoNum(st);
+    const index = this.collisions.index;
+    const seen = linked ? this.seenLinks.get(inode) : undefined;
+    if (index ? index.add(inode) : seen !== undefined) {
+      if (seen && sameInode(seen, linkSeen(st, 0))) {
+        this.hardLinks++;
+        this.below[depth]!--; // the inode was counted where its first name was seen
+        return;
+      }
+      this.collisions.add(inode); // one number, two inodes: both count
     }
     const size = statSize(st);
     const uid = statUid(st);
     const mtime = statMtime(st);
     const b = this.statOwnerAge(size, uid, mtime);
-    if (linked) this.seenLinks.set(ino, { size, uid, age: b });
-    const inode = linked ? ino : statInoNum(st);
+    if (linked && !seen) this.seenLinks.set(inode, linkSeen(st, b));
     if (inode > p.maxIno) p.maxIno = inode;
+    if (inode > this.maxIno) this.maxIno = inode;
     const open = this.opts.openInodes?.has(inode) === true;
     if (open) p.open++;
     else if (type === T_FILE && this.opts.staleAfter !== undefined && this.now - mtime > this.opts.staleAfter) p.stale++;
@@ -514,6 +541,9 @@ export class Census implements WalkVisitor {
       ages: stat ? AGE_BUCKETS.map(([label, maxSeconds], i) => ({ label, maxSeconds, count: this.ages[i]! })) : null,
       unreadable: this.unreadableList,
       mountsSkipped: this.mountsSkipped,
+      collisions: stat ? this.collisions.report(root, this.walkOptions(this.deadline)) : null,
+      collisionsIndexed: this.collisions.index !== null,
+      maxIno: stat ? this.maxIno : null,
     };
   }
 }

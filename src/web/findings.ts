@@ -28,19 +28,21 @@ export function forecastText(f: Forecast | undefined, now: number): string {
   return `filling: full ${f.exhaustionAt !== undefined ? inTime(f.exhaustionAt, now) : 'at an unknown time'}${earliest}`;
 }
 
-const RESOURCE: Record<string, string> = { inodes: 'inodes', blocks: 'space', inotify_watches: 'inotify watches', pattern: 'files of' };
+const RESOURCE: Record<string, string> = { inodes: 'inodes', blocks: 'space', inotify_watches: 'inotify watches', pattern: 'files of', inode_numbers: 'inode numbers' };
+/** What happens at the limit: a resource is full, 32-bit inode numbers wrap. */
+const fullWord = (resource: string): string => (resource === 'inode_numbers' ? 'wrap' : 'full');
 
 /** One line for the host: the most urgent finding with its time left, or all clear. */
 export function verdict(sample: Sample, forecasts: Forecast[], now: number): { text: string; level: 'ok' | 'warning' | 'critical' } {
   const left = (target: string) => {
     const f = soonest(forecasts, target);
-    return f?.exhaustionAt !== undefined ? `; ${RESOURCE[f.resource] ?? f.resource} full ${inTime(f.exhaustionAt, now)}` : '';
+    return f?.exhaustionAt !== undefined ? `; ${RESOURCE[f.resource] ?? f.resource} ${fullWord(f.resource)} ${inTime(f.exhaustionAt, now)}` : '';
   };
   const critical = sample.findings.find((f) => f.severity === 'critical');
   if (critical) return { text: `Critical: ${critical.title}${left(critical.target)}`, level: 'critical' };
   const f = soonest(forecasts);
   if (f?.exhaustionAt !== undefined && f.exhaustionAt - now < 7 * 86400) {
-    return { text: `Filling: ${f.target} ${RESOURCE[f.resource] ?? f.resource} full ${inTime(f.exhaustionAt, now)}${f.earliestAt !== undefined ? `, at the earliest ${inTime(f.earliestAt, now)}` : ''}`, level: 'warning' };
+    return { text: `Filling: ${f.target} ${RESOURCE[f.resource] ?? f.resource} ${fullWord(f.resource)} ${inTime(f.exhaustionAt, now)}${f.earliestAt !== undefined ? `, at the earliest ${inTime(f.earliestAt, now)}` : ''}`, level: 'warning' };
   }
   const warning = sample.findings.find((x) => x.severity === 'warning');
   if (warning) return { text: `Warning: ${warning.title}${left(warning.target)}`, level: 'warning' };
