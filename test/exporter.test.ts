@@ -46,6 +46,7 @@ function sample(): Sample {
       { mountpoint: '/tmp', pattern: 'magick-*', files: 200_000, orphans: 199_000, owners: ['www-data'], producer: 'imagemagick' },
       { mountpoint: '/tmp', pattern: NASTY, files: 7, orphans: 1, owners: ['root'], producer: null },
     ],
+    inodeNumbers: [{ mountpoint: '/tmp', collisions: 2, maxIno: 4_100_000_000, wraps: true }, { mountpoint: '/', collisions: null, maxIno: 5_000_000, wraps: false }],
     idmappedCopies: [{ store: '/var/lib/containers/storage', image: 'docker.io/library/debian:12', copies: 3 }],
     findings: [{ check: 'inodes.full', severity: 'critical', target: '/tmp', title: '/tmp is out of inodes' }],
     collectors: [{ collector: 'statfs', seconds: 0.004, success: true }, { collector: 'census', seconds: 1.5, success: false }],
@@ -101,6 +102,8 @@ const EXPECTED: Array<[string, string, string]> = [
   ['enospc_epoll_watches', 'gauge', 'user'],
   ['enospc_kernel_table_used', 'gauge', 'table'],
   ['enospc_kernel_table_limit', 'gauge', 'table'],
+  ['enospc_inode_collisions', 'gauge', 'mountpoint'],
+  ['enospc_inode_number_max', 'gauge', 'mountpoint'],
   ['enospc_container_idmapped_copies', 'gauge', 'store,image'],
   ['enospc_forecast_state', 'gauge', 'resource,target,state'],
   ['enospc_forecast_exhaustion_timestamp_seconds', 'gauge', 'resource,target'],
@@ -140,6 +143,9 @@ describe('the exposition', () => {
     assert.equal(value('enospc_filesystem_device_error', nas), '1');
     for (const n of ['files', 'files_free', 'size_bytes', 'avail_bytes']) assert.equal(value(`enospc_filesystem_${n}`, nas), undefined, n);
     assert.deepEqual(series('enospc_tmpfs_inode64'), [{ labels: '{mountpoint="/tmp"}', value: '0' }]);
+    // colliding inode numbers where they were compared; the highest number of a 32-bit tmpfs
+    assert.deepEqual(series('enospc_inode_collisions'), [{ labels: '{mountpoint="/tmp"}', value: '2' }]);
+    assert.deepEqual(series('enospc_inode_number_max'), [{ labels: '{mountpoint="/tmp"}', value: '4100000000' }]);
     assert.equal(value('enospc_tmpfs_nr_inodes_per_gib', '{mountpoint="/tmp"}'), '262144');
     assert.equal(value('enospc_inotify_watches', '{user="www-data"}'), '8000');
     assert.equal(value('enospc_inotify_max_user_watches', ''), '8192');
