@@ -323,15 +323,19 @@ export class Census implements WalkVisitor {
     // `magick-AAKQyele`: a random tail that reads as a word joins an established `magick-*`
     const tail = fixedTailStart(patternBuf, len);
     if (tail > 0) {
+      const was = patternBuf[tail]!;
       patternBuf[tail] = 42;
       const wide = this.find(this.patterns.get(hashBytes(patternBuf, tail + 1)), patternBuf, tail + 1);
       if (wide && wide.count >= 50) return wide;
-      patternInto(buf, start, end);
+      patternBuf[tail] = was;
     }
+    const key = Buffer.from(patternBuf.subarray(0, len));
+    // a name without variable parts is its own pattern (most names of a tree like /usr): one copy
+    const example = end - start === len && patternBuf.compare(buf, start, end, 0, len) === 0 ? key : Buffer.from(buf.subarray(start, end));
     const p: PatternAcc = {
-      key: Buffer.from(patternBuf.subarray(0, len)), hash, chain: head ?? null, count: 0, files: 0, dirs: 0,
+      key, hash, chain: head ?? null, count: 0, files: 0, dirs: 0,
       bytes: 0, zeroByte: 0, owners: NO_OWNERS, oldest: Infinity, newest: -Infinity, dirCount: 0, topDirs: [],
-      example: Buffer.from(buf.subarray(start, end)), open: 0, stale: 0, pidAlive: 0, pidDead: 0, maxIno: 0, cur: 0,
+      example, open: 0, stale: 0, pidAlive: 0, pidDead: 0, maxIno: 0, cur: 0,
       pidRe: this.opts.pidNames ? this.pidRegex(patternBuf.toString('latin1', 0, len)) : null,
     };
     this.patterns.set(hash, p);

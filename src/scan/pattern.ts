@@ -37,7 +37,7 @@ const STAR = 42;
 /** The last pattern written by patternInto. */
 export const patternBuf: Buffer = Buffer.allocUnsafe(4096);
 const LIMIT = patternBuf.length - 8;
-/** FNV-1a hash of the last pattern written by patternInto. */
+/** FNV-1a hash of the last pattern written by patternInto, as an int32. */
 export let patternHash = 0;
 
 // CamelCase: an optional lead run of one case, then humps of a capital and 2+ lowercase.
@@ -178,7 +178,8 @@ export function patternInto(b: Uint8Array, start: number, end: number): number {
     if (c === 42 || c === 63 || c === 91 || c === 92) { out[o++] = 92; h = Math.imul(h ^ 92, 0x01000193); }
     out[o++] = c; h = Math.imul(h ^ c, 0x01000193);
   }
-  patternHash = h >>> 0;
+  // int32: a small integer to V8 (a Map key without a heap number per name)
+  patternHash = h | 0;
   return o;
 }
 
@@ -186,7 +187,7 @@ export function patternInto(b: Uint8Array, start: number, end: number): number {
 export function hashBytes(b: Uint8Array, len: number): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < len; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
-  return h >>> 0;
+  return h | 0;
 }
 
 /**
