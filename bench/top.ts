@@ -5,11 +5,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { CLI, DOC, benchBase, build, cleanup, has, log, median, mib, mountTmpfs, sh, writeDoc } from './common.js';
+import { CLI, DOC, benchBase, build, cleanup, has, log, median, mib, mountTmpfs, sh, unmount, writeDoc } from './common.js';
 
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const SKIP_4M = process.env.BENCH_SKIP_4M === '1';
 const TREE_DIRS = 1000, TREE_FILES = 1000, FLAT_FILES = 200_000, BIG_FLAT = 4_000_000;
+const CASE000_MAGICK = 3_900_000, CASE000_OTHER = 99_000;
 const TREE_COUNT = 1 + TREE_DIRS * (1 + TREE_FILES) + 1 + FLAT_FILES; // find's lines: root included
 const GDU_FLAGS = '-npx -s', NCDU_FLAGS = '-0 -x -o /dev/null';
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -121,6 +122,63 @@ function table(rows: Row[]): string {
   return out.join('\n');
 }
 
+/** The commands every shape is measured with, side by side. */
+function toolCmds(dir: string, expect?: number, stat = false): Cmd[] {
+  const enospc = `${process.execPath} ${CLI} top`;
+  return [
+    { name: 'enospc top --json', line: `${enospc} ${dir} --json > /dev/null`, tool: process.execPath },
+    ...(stat ? [{ name: 'enospc top --stat --json', line: `${enospc} ${dir} --stat --json > /dev/null`, tool: process.execPath }] : []),
+    { name: 'find | wc -l', line: `find ${dir} -xdev | wc -l`, tool: 'find', ...(expect !== undefined ? { expect } : {}) },
+    { name: 'du --inodes', line: `du --inodes -xs ${dir}`, tool: 'du', ...(expect !== undefined ? { expect } : {}) },
+    { name: `gdu ${GDU_FLAGS}`, line: `gdu ${GDU_FLAGS} ${dir}`, tool: 'gdu' },
+    { name: 'ncdu -0 -x -o', line: `ncdu ${NCDU_FLAGS} ${dir}`, tool: 'ncdu' },
+  ];
+}
+
+interface Shape { title: string; what: string; dir: string; rows: Row[]; note: string }
+const shapes: Shape[] = [];
+const targets: string[] = [];
+const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
+const wallOf = (rows: Row[], name: string) => { const r = rows.find((x) => x.cmd.name === name && x.samples?.length); return r ? median(r.samples!.map((s) => s.wall)) : NaN; };
+const rssOf = (rows: Row[], name: string) => Math.max(...(rows.find((x) => x.cmd.name === name)?.samples ?? []).map((s) => s.rssKiB));
+
+/** Measure a shape and add its targets: top --json against find, and its peak RSS. */
+async function shape(title: string, what: string, dir: string, cmds: Cmd[], timeOut: string, rssLimitMiB = 150, reps = REPS): Promise<void> {
+  const note = enospcCounts(dir);
+  log(`${title}: ${note}`);
+  const rows = await runAll(cmds, reps, true, timeOut);
+  shapes.push({ title, what, dir, rows, note });
+  const m = wallOf(rows, 'enospc top --json'), f = wallOf(rows, 'find | wc -l'), rss = rssOf(rows, 'enospc top --json');
+  targets.push(`| ${title}: \`enospc top --json\` ≤ 1.0× find | ${(m / f).toFixed(2)}× (${m.toFixed(2)} s vs ${f.toFixed(2)} s) | ${verdict(m <= f)} |`);
+  targets.push(`| ${title}: peak RSS ≤ ${rssLimitMiB} MiB | ${mib(rss)} MiB | ${verdict(rss <= rssLimitMiB * 1024)} |`);
+}
+
+/** Names of /usr mirrored under `to` (directories as directories, anything else an empty file), each with `suffix`. */
+function mirror(from: string, to: string, suffix: string): number {
+  const list = spawnSync('find', [from, '-xdev', '-mindepth', '1', '-printf', '%y %P\\0'], { maxBuffer: 1 << 30 }).stdout as Buffer;
+  let n = 0;
+  for (const rec of list.toString('latin1').split('\0')) {
+    if (!rec) continue;
+    const rel = Buffer.from(rec.slice(2).split('/').map((p) => p + suffix).join('/'), 'latin1');
+    const at = Buffer.concat([Buffer.from(to + '/'), rel]);
+    if (rec[0] === 'd') fs.mkdirSync(at);
+    else fs.closeSync(fs.openSync(at, 'w'));
+    n++;
+  }
+  return n;
+}
+
+/** `enospc --version` against `node -e 0`: start-up alone, interleaved, medians of `reps`. */
+function startup(reps: number): { node: number; version: number } {
+  const time = (args: string[]) => { const t0 = performance.now(); spawnSync(process.execPath, args, { stdio: 'ignore' }); return performance.now() - t0; };
+  const node: number[] = [], version: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    node.push(time(['-e', '0']));
+    version.push(time([CLI, '--version']));
+  }
+  return { node: median(node), version: median(version) };
+}
+
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) { console.log('bench/top: must run as root (it mounts tmpfs filesystems)'); process.exit(2); }
   if (!Number.isInteger(REPS) || REPS < 1) throw new Error(`BENCH_REPS must be a positive integer, not ${process.env.BENCH_REPS}`);
@@ -129,54 +187,85 @@ async function main(): Promise<void> {
   const ver = versions();
   const built = build();
   const timeOut = path.join(benchBase('/var/tmp', 'enospc-bench-'), 'time.out');
-  const enospc = `${process.execPath} ${CLI} top`;
 
+  // 1. the 1.2M tree
   log(`building the 1.2M tree (${TREE_COUNT - 1} entries)`);
   const tree = mountTmpfs('tree', 'size=2g,nr_inodes=2m');
-  let t0 = performance.now();
   await buildTree(tree);
-  log(`  built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  const cmds: Cmd[] = [
-    { name: 'enospc top --json', line: `${enospc} ${tree} --json > /dev/null`, tool: process.execPath },
-    { name: 'enospc top --stat --json', line: `${enospc} ${tree} --stat --json > /dev/null`, tool: process.execPath },
-    { name: 'find | wc -l', line: `find ${tree} -xdev | wc -l`, tool: 'find', expect: TREE_COUNT },
-    { name: 'du --inodes', line: `du --inodes -xs ${tree}`, tool: 'du', expect: TREE_COUNT },
-    { name: `gdu ${GDU_FLAGS}`, line: `gdu ${GDU_FLAGS} ${tree}`, tool: 'gdu' },
-    { name: 'ncdu -0 -x -o', line: `ncdu ${NCDU_FLAGS} ${tree}`, tool: 'ncdu' },
-  ];
-  const treeNote = enospcCounts(tree);
-  log(`  ${treeNote}; find counts ${TREE_COUNT} lines (root included)`);
-  const rows = await runAll(cmds, REPS, true, timeOut);
+  await shape('1.2M tree', 'A fresh tmpfs (`size=2g,nr_inodes=2m`) holding `d0000/f0.dat` … `d0999/f999.dat` (empty) and `flat/magick-XXXXXXXX` (200,000 empty files, 8 random characters of [A-Za-z0-9]).',
+    tree, toolCmds(tree, TREE_COUNT, true), timeOut);
+  unmount(tree);
 
-  let bigRows: Row[] | null = null, bigNote = '';
+  // 2. 400k of mixed shapes
+  log('building the 400k mixed tree');
+  const mixed = mountTmpfs('mixed', 'size=1g,nr_inodes=1m');
+  made = 0;
+  for (let d = 0; d < 300; d++) {
+    const dir = path.join(mixed, `w${d}`);
+    fs.mkdirSync(dir);
+    for (let f = 0; f < 1000; f++) await touch(`${dir}/magick-${String(Math.floor(Math.random() * 1e9)).padStart(9, '0')}${f}`, 400_000);
+  }
+  fs.mkdirSync(path.join(mixed, 'opam'));
+  for (let i = 0; i < 100_000; i++) {
+    let tail = '';
+    for (let k = 0; k < 3; k++) tail += ALNUM[26 + Math.floor(Math.random() * 26)];
+    await touch(path.join(mixed, 'opam', `opam-${1000 + i}-${tail}`), 400_000);
+  }
+  await shape('400k mixed', 'A fresh tmpfs: 300 directories of 1,000 `magick-NNNNNNNNN` files, and `opam/` with 100,000 `opam-N-abc` files (empty).',
+    mixed, toolCmds(mixed, 1 + 300 * 1001 + 1 + 100_000), timeOut);
+  unmount(mixed);
+
+  // 3. the machine's /usr, warm (the warm-up round reads it in)
+  await shape('/usr (warm)', 'This machine\'s /usr as it is, its dentries and inodes in the cache after the warm-up round.', '/usr', toolCmds('/usr'), timeOut);
+
+  // 4. unique names: /usr's names, twice, the second copy's each with `.orig`
+  log('building the unique-names tree (names of /usr, twice)');
+  const uniq = mountTmpfs('unique', 'size=1g,nr_inodes=1m');
+  fs.mkdirSync(path.join(uniq, 'a'));
+  fs.mkdirSync(path.join(uniq, 'b'));
+  const names = mirror('/usr', path.join(uniq, 'a'), '') + mirror('/usr', path.join(uniq, 'b'), '.orig');
+  await shape(`${Math.round(names / 1000)}k unique names`, `A fresh tmpfs holding the names of this machine's /usr twice, as empty files and directories: \`a/\` as they are, \`b/\` each with \`.orig\` appended (${names.toLocaleString('en-US')} entries, mostly distinct names, as in a source tree or node_modules).`,
+    uniq, toolCmds(uniq, names + 3), timeOut);
+  unmount(uniq);
+
+  // 5. 4M entries in one directory
   if (!SKIP_4M) {
-    log(`building the 4M flat dir`);
+    log('building the 4M flat dir');
     const big = mountTmpfs('flat4m', 'size=4g,nr_inodes=4200000');
-    t0 = performance.now();
     made = 0;
     await flat(path.join(big, 'flat'), BIG_FLAT, BIG_FLAT);
-    log(`  built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const dir = path.join(big, 'flat');
-    bigNote = enospcCounts(dir);
-    log(`  ${bigNote}`);
-    const findRow = (await runAll([{ name: 'find | wc -l', line: `find ${dir} -xdev | wc -l`, tool: 'find', expect: BIG_FLAT + 1 }], 1, false, timeOut))[0]!;
-    const enoRow = (await runAll([{ name: 'enospc top --json', line: `${enospc} ${dir} --json > /dev/null`, tool: process.execPath }], 3, false, timeOut))[0]!;
-    bigRows = [enoRow, findRow];
-  }
+    await shape('4M flat', 'A fresh tmpfs (`size=4g,nr_inodes=4200000`) holding `flat/` with 4,000,000 empty `magick-XXXXXXXX` files; 3 reps, without gdu and ncdu.',
+      dir, toolCmds(dir, BIG_FLAT + 1).filter((c) => !/^(gdu|ncdu)/.test(c.name)), timeOut, 300, 3);
+    unmount(big);
 
-  // ---- targets ----
-  const s1 = rows[0]!.samples!, m1 = median(s1.map((s) => s.wall)), rss1 = Math.max(...s1.map((s) => s.rssKiB));
-  const mFind = median(rows[2]!.samples!.map((s) => s.wall)), mDu = median(rows[3]!.samples!.map((s) => s.wall));
-  const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
-  const targets = [
-    `| median wall of \`enospc top --json\` ≤ 1.0× find | ${(m1 / mFind).toFixed(2)}× (${m1.toFixed(2)} s vs ${mFind.toFixed(2)} s) | ${verdict(m1 <= mFind)} |`,
-    `| median wall of \`enospc top --json\` ≤ 0.5× du --inodes | ${(m1 / mDu).toFixed(2)}× (${m1.toFixed(2)} s vs ${mDu.toFixed(2)} s) | ${verdict(m1 <= 0.5 * mDu)} |`,
-    `| peak RSS of \`enospc top --json\` ≤ 150 MiB (1.2M tree) | ${mib(rss1)} MiB | ${verdict(rss1 <= 150 * 1024)} |`,
-  ];
-  if (bigRows) {
-    const rss = Math.max(...bigRows[0]!.samples!.map((s) => s.rssKiB));
-    targets.push(`| peak RSS of \`enospc top --json\` ≤ 300 MiB (4M flat dir) | ${mib(rss)} MiB | ${verdict(rss <= 300 * 1024)} |`);
-  } else targets.push('| peak RSS of `enospc top --json` ≤ 300 MiB (4M flat dir) | skipped (BENCH_SKIP_4M=1) | – |');
+    // 6. case 000 at full scale: doctor, and what an admin would run
+    log('building case 000 at full scale (4M inodes, 3.9M magick-*)');
+    const c0 = mountTmpfs('case000', 'size=4g,nr_inodes=4000000');
+    made = 0;
+    await flat(path.join(c0, 'tmp'), CASE000_MAGICK, CASE000_MAGICK + CASE000_OTHER);
+    for (let d = 0; d < CASE000_OTHER / 1000; d++) {
+      const dir = path.join(c0, 'tmp', `sess${d}`);
+      fs.mkdirSync(dir);
+      for (let f = 0; f < 1000; f++) await touch(`${dir}/sess_${(d * 1000 + f).toString(16).padStart(26, '0')}`, CASE000_MAGICK + CASE000_OTHER);
+    }
+    const doctorJson = spawnSync(process.execPath, [CLI, 'doctor', '--json', c0], { encoding: 'utf8', maxBuffer: 256 << 20 });
+    const dj = JSON.parse(doctorJson.stdout) as { mounts: Array<{ path: string; scan: { entries: number; partial: boolean; elapsedMs: number } | null }>; findings: Array<{ id: string; severity: string }> };
+    const scan = dj.mounts.find((m) => m.path === c0)?.scan ?? null;
+    const rows = await runAll([
+      { name: 'enospc doctor DIR --json', line: `${process.execPath} ${CLI} doctor --json ${c0} > /dev/null; [ $? -le 3 ]`, tool: process.execPath },
+      { name: "find -printf '%u %s' | sort | uniq -c", line: `find ${c0} -xdev -printf '%u %s\\n' | sort | uniq -c > /dev/null`, tool: 'find' },
+    ], 3, false, timeOut);
+    const note = `doctor: ${dj.findings.filter((f) => f.severity !== 'info').map((f) => `${f.id} ${f.severity}`).join(', ')}; its census of ${c0.replace(c0, 'DIR')}: ${scan ? `${scan.entries.toLocaleString('en-US')} entries in ${(scan.elapsedMs / 1000).toFixed(1)} s, ${scan.partial ? 'PARTIAL' : 'complete'}` : 'none'}`;
+    shapes.push({ title: 'case 000 at full scale', what: `A fresh tmpfs (\`size=4g,nr_inodes=4000000\`) holding \`tmp/\` with ${CASE000_MAGICK.toLocaleString('en-US')} empty \`magick-XXXXXXXX\` files and ${CASE000_OTHER / 1000} directories of 1,000 \`sess_*\` files: ${(CASE000_MAGICK + CASE000_OTHER).toLocaleString('en-US')} of its 4,000,000 inodes used. \`enospc doctor DIR\` (its default budget of 20 s) next to the command an admin would run to see whose files they are and how big.`, dir: c0, rows, note });
+    log(note);
+    targets.push(`| case 000 at full scale: doctor's census complete within its default budget | ${scan ? `${scan.partial ? 'partial' : 'complete'}, ${(scan.elapsedMs / 1000).toFixed(1)} s (doctor ${wallOf(rows, 'enospc doctor DIR --json').toFixed(1)} s in all, find \\| sort \\| uniq -c ${wallOf(rows, "find -printf '%u %s' | sort | uniq -c").toFixed(1)} s)` : 'no census'} | ${verdict(scan !== null && !scan.partial)} |`);
+    unmount(c0);
+  } else targets.push('| 4M flat, case 000 at full scale | skipped (BENCH_SKIP_4M=1) | – |');
+
+  // 7. start-up
+  const st = startup(21);
+  targets.push(`| \`enospc --version\` within 15 ms of \`node -e 0\` | ${(st.version - st.node).toFixed(0)} ms (${st.version.toFixed(0)} ms vs ${st.node.toFixed(0)} ms, medians of 21 interleaved) | ${verdict(st.version - st.node <= 15)} |`);
 
   const rebuilt = build().distMtime !== built.distMtime ? 'WARNING: dist/ was rebuilt during the run, so the figures may mix two builds' : '';
   if (rebuilt) log(rebuilt);
@@ -188,17 +277,13 @@ async function main(): Promise<void> {
     `- enospc: commit ${built.commit}${rebuilt ? ` (${rebuilt})` : ''}`,
     `- find: ${ver.find}; du: ${ver.du}; gdu: ${ver.gdu}; ncdu: ${ver.ncdu}`,
     `- each command runs as \`/usr/bin/time -f '%e %M' sh -c '<command>'\`: wall time is measured around it in Node, peak RSS is GNU time's %M (largest process of the pipeline)`,
-    `- ${REPS} reps per command, interleaved round-robin after one uncounted warm-up round; exit status 0 checked, and the counts of find and du (${TREE_COUNT})`,
-    '', '### 1.2M entries: 1,000 dirs × 1,000 files + one flat dir of 200,000', '',
-    `A fresh tmpfs (\`size=2g,nr_inodes=2m\`) holding \`d0000/f0.dat\` … \`d0999/f999.dat\` (empty) and \`flat/magick-XXXXXXXX\` (200,000 empty files, 8 random characters of [A-Za-z0-9]). DIR is its mount point.`, '',
-    ...cmds.map((c, i) => `${i + 1}. \`${c.line.replaceAll(tree, 'DIR').replace(`${process.execPath} ${CLI}`, 'node dist/cli/main.js')}\``), '',
-    table(rows), '', `Sanity: ${treeNote}; find prints ${TREE_COUNT} lines (root included).`, '',
+    `- ${REPS} reps per command unless said, interleaved round-robin after one uncounted warm-up round; exit status 0 checked, and the counts of find and du where the tree is made here`,
+    '',
   ];
-  if (bigRows) {
-    section.push('### 4M entries in one flat directory', '',
-      'A fresh tmpfs (`size=4g,nr_inodes=4200000`) holding `flat/` with 4,000,000 empty `magick-XXXXXXXX` files; 3 reps of enospc, find once.', '',
-      '1. `node dist/cli/main.js top DIR/flat --json > /dev/null`', '2. `find DIR/flat -xdev | wc -l`', '',
-      table(bigRows), '', `Sanity: ${bigNote}.`, '');
+  for (const sh of shapes) {
+    section.push(`### ${sh.title}`, '', `${sh.what} DIR is ${sh.dir === '/usr' ? '/usr' : 'its mount point (or the directory named)'}.`, '',
+      ...sh.rows.map((r, i) => `${i + 1}. \`${r.cmd.line.replaceAll(sh.dir, 'DIR').replaceAll(`${process.execPath} ${CLI}`, 'node dist/cli/main.js')}\``), '',
+      table(sh.rows), '', `Sanity: ${sh.note}.`, '');
   }
   section.push('### Targets', '', '| target | measured | result |', '|---|---|---|', ...targets);
   const text = section.join('\n');
