@@ -139,8 +139,8 @@ export function packPatterns(ps: PatternAcc[]): PackedPatterns {
       dirPaths.push(pathBytes(d.path));
     }
   });
-  const k = concat(ps.map((p) => p.key));
-  const e = concat(ps.map((p) => p.example));
+  const k = concat(ps.map((p) => Buffer.from(p.key, 'latin1')));
+  const e = concat(ps.map((p) => Buffer.from(p.example, 'latin1')));
   const d = concat(dirPaths);
   return {
     n: ps.length, nums, keys: k.bytes, keyOff: k.off, examples: e.bytes, exOff: e.off,
@@ -150,13 +150,14 @@ export function packPatterns(ps: PatternAcc[]): PackedPatterns {
 
 export function unpackPatterns(pk: PackedPatterns): PatternAcc[] {
   const view = (bytes: Uint8Array, off: Uint32Array, i: number) => buf(bytes).subarray(off[i]!, off[i + 1]!);
+  const text = (bytes: Uint8Array, off: Uint32Array, i: number) => buf(bytes).toString('latin1', off[i]!, off[i + 1]!);
   const out: PatternAcc[] = [];
   for (let i = 0; i < pk.n; i++) {
     const v = pk.nums.subarray(i * NUMS, (i + 1) * NUMS);
     out.push({
-      key: view(pk.keys, pk.keyOff, i), hash: v[0]!, chain: null, count: v[1]!, files: v[2]!, dirs: v[3]!,
+      key: text(pk.keys, pk.keyOff, i), hash: v[0]!, chain: null, count: v[1]!, files: v[2]!, dirs: v[3]!,
       bytes: v[4]!, zeroByte: v[5]!, owners: NO_OWNERS, oldest: v[6]!, newest: v[7]!, dirCount: v[8]!, topDirs: [],
-      example: view(pk.examples, pk.exOff, i), open: v[9]!, stale: v[10]!, pidAlive: v[11]!, pidDead: v[12]!,
+      example: text(pk.examples, pk.exOff, i), open: v[9]!, stale: v[10]!, pidAlive: v[11]!, pidDead: v[12]!,
       maxIno: v[13]!, pidRe: v[14] ? PID_COUNTED : null, cur: 0,
     });
   }

@@ -160,7 +160,8 @@ export interface CensusState {
 
 /** A pattern's running counts inside a census. */
 export interface PatternAcc {
-  key: Buffer;
+  /** the pattern's bytes as a latin1 string (one character a byte): far smaller than a Buffer */
+  key: string;
   hash: number;
   /** another pattern with the same hash */
   chain: PatternAcc | null;
@@ -175,7 +176,8 @@ export interface PatternAcc {
   newest: number;
   dirCount: number;
   topDirs: PatternDirAcc[];
-  example: Buffer;
+  /** one name of the pattern, latin1 as key */
+  example: string;
   open: number;
   stale: number;
   pidRe: RegExp | null;

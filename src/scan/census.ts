@@ -217,7 +217,8 @@ export class Census implements WalkVisitor {
     }
     this.collisions.absorb(st.inodes, st.collided, st.collidedMore, links);
     for (const q of unpackPatterns(st.patterns)) {
-      const mine = this.find(this.patterns.get(q.hash), q.key, q.key.length);
+      let mine: PatternAcc | null = this.patterns.get(q.hash) ?? null;
+      while (mine !== null && mine.key !== q.key) mine = mine.chain;
       if (mine) mergePattern(mine, q, this.perPatternDirs);
       else {
         q.chain = this.patterns.get(q.hash) ?? null;
@@ -329,14 +330,14 @@ export class Census implements WalkVisitor {
       if (wide && wide.count >= 50) return wide;
       patternBuf[tail] = was;
     }
-    const key = Buffer.from(patternBuf.subarray(0, len));
+    const key = patternBuf.toString('latin1', 0, len);
     // a name without variable parts is its own pattern (most names of a tree like /usr): one copy
-    const example = end - start === len && patternBuf.compare(buf, start, end, 0, len) === 0 ? key : Buffer.from(buf.subarray(start, end));
+    const example = end - start === len && patternBuf.compare(buf, start, end, 0, len) === 0 ? key : buf.toString('latin1', start, end);
     const p: PatternAcc = {
       key, hash, chain: head ?? null, count: 0, files: 0, dirs: 0,
       bytes: 0, zeroByte: 0, owners: NO_OWNERS, oldest: Infinity, newest: -Infinity, dirCount: 0, topDirs: [],
       example, open: 0, stale: 0, pidAlive: 0, pidDead: 0, maxIno: 0, cur: 0,
-      pidRe: this.opts.pidNames ? this.pidRegex(patternBuf.toString('latin1', 0, len)) : null,
+      pidRe: this.opts.pidNames ? this.pidRegex(key) : null,
     };
     this.patterns.set(hash, p);
     if (++this.patternTotal > this.maxPatterns) this.prunePatterns();
@@ -348,7 +349,7 @@ export class Census implements WalkVisitor {
       const k = p.key;
       if (k.length !== len) continue;
       let i = 0;
-      while (i < len && k[i] === key[i]) i++;
+      while (i < len && k.charCodeAt(i) === key[i]) i++;
       if (i === len) return p;
     }
     return null;
@@ -477,9 +478,9 @@ export class Census implements WalkVisitor {
     const merged = new Set<PatternAcc>();
     const wideKey = Buffer.alloc(4096);
     for (const p of all) {
-      const tail = fixedTailStart(p.key, p.key.length);
+      if (p.key.length > wideKey.length) continue;
+      const tail = fixedTailStart(wideKey, wideKey.write(p.key, 0, 'latin1'));
       if (tail < 0 || tail >= wideKey.length) continue;
-      p.key.copy(wideKey, 0, 0, tail);
       wideKey[tail] = 42;
       const wide = this.find(this.patterns.get(hashBytes(wideKey, tail + 1)), wideKey, tail + 1);
       if (!wide || wide === p || wide.count < 5 || wide.count < 5 * p.count) continue;
@@ -498,9 +499,9 @@ export class Census implements WalkVisitor {
   private result(root: string, elapsedMs: number): CensusResult {
     const partial = this.partial;
     const stat = this.doStat;
-    const all = topK(this.mergeWordTails(this.allPatterns()), this.limit, (a, b) => a.count > b.count || (a.count === b.count && Buffer.compare(a.key, b.key) < 0));
+    const all = topK(this.mergeWordTails(this.allPatterns()), this.limit, (a, b) => a.count > b.count || (a.count === b.count && a.key < b.key));
     const patterns: PatternCount[] = all.map((p) => ({
-      pattern: p.key,
+      pattern: Buffer.from(p.key, 'latin1'),
       count: p.count,
       files: p.files,
       dirs: p.dirs,
@@ -511,7 +512,7 @@ export class Census implements WalkVisitor {
       newest: stat && p.newest !== -Infinity ? p.newest : null,
       topDirs: [...p.topDirs].sort(byDirOrder).slice(0, this.perPatternDirs).map((d) => ({ ...d, path: pathBytes(d.path) })),
       dirCount: p.dirCount,
-      example: p.example,
+      example: Buffer.from(p.example, 'latin1'),
       open: stat && this.opts.openInodes ? p.open : null,
       stale: stat && this.opts.staleAfter !== undefined ? p.stale : null,
       pidAlive: p.pidRe ? p.pidAlive : null,
