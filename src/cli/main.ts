@@ -8,6 +8,22 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 
+// `enospc --version` alone: answered before anything else loads (as commander would answer it)
+if (process.argv.length === 3 && (process.argv[2] === '--version' || process.argv[2] === '-V')) {
+  try {
+    fs.writeSync(1, `${(JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version}\n`);
+  } catch (e) {
+    // as every command (src/cli/output.ts): a closed pipe quietly, anything else in one line
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EPIPE') {
+      const { describeCode } = await import('./fail.js');
+      try { fs.writeSync(2, `enospc: cannot write the output: ${describeCode(code ?? String(e))}\n`); } catch { /* nowhere to say it */ }
+    }
+    process.exit(1);
+  }
+  process.exit(0);
+}
+
 /** The first modules, or one line and exit: not even these load (out of fds, say). */
 async function boot<T>(loading: Promise<T>): Promise<T> {
   try {
