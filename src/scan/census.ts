@@ -1,7 +1,7 @@
 // The census of a tree: what uses its inodes, by directory, by name pattern, by owner, by age.
 // It is the Walker's visitor: every figure is built while the walk streams, in memory bounded
 // by the depth of the tree, the number of distinct patterns (capped) and the top-N lists.
-import { fixedTailStart, hashBytes, patternBuf, patternHash, patternInto } from './pattern.js';
+import { hashBytes, patternBuf, patternHash, patternInto, wideLength } from './pattern.js';
 import { T_DIR, T_FILE, T_LINK, Walker, type DirPath, type EntryType, type WalkOptions, type WalkVisitor } from './walker.js';
 import { STATX_SIZE, lstatxAt, statInoNum, statMtime, statNlink, statSize, statUid } from '../sys/statx.js';
 import { Collisions, linkSeen, sameInode } from './collisions.js';
@@ -18,6 +18,8 @@ const AGE_BUCKETS: Array<[string, number | null]> = [
   ['30d-1y', 365 * 86400], ['>1y', null],
 ];
 const MAX_LISTED_ERRORS = 100;
+/** this many `prefix-WORD` patterns with one prefix: the words are random (see mergeWordTails) */
+const MANY_TAILS = 16;
 const bytesOf = (d: DirAcc): DirCount => ({ ...d, path: pathBytes(d.path) });
 
 export class Census implements WalkVisitor {
@@ -322,25 +324,31 @@ export class Census implements WalkVisitor {
     const found = this.find(head, patternBuf, len);
     if (found) return found;
     // `magick-AAKQyele`: a random tail that reads as a word joins an established `magick-*`
-    const tail = fixedTailStart(patternBuf, len);
-    if (tail > 0) {
-      const was = patternBuf[tail]!;
-      patternBuf[tail] = 42;
-      const wide = this.find(this.patterns.get(hashBytes(patternBuf, tail + 1)), patternBuf, tail + 1);
+    const wl = wideLength(patternBuf, len);
+    if (wl > 0) {
+      const was = patternBuf[wl - 1]!;
+      patternBuf[wl - 1] = 42;
+      const wide = this.find(this.patterns.get(hashBytes(patternBuf, wl)), patternBuf, wl);
+      patternBuf[wl - 1] = was;
       if (wide && wide.count >= 50) return wide;
-      patternBuf[tail] = was;
     }
     const key = patternBuf.toString('latin1', 0, len);
     // a name without variable parts is its own pattern (most names of a tree like /usr): one copy
     const example = end - start === len && patternBuf.compare(buf, start, end, 0, len) === 0 ? key : buf.toString('latin1', start, end);
+    const p = this.added(key, hash, example);
+    if (++this.patternTotal > this.maxPatterns) this.prunePatterns();
+    return p;
+  }
+
+  /** A new pattern, no name counted yet, put in the table. */
+  private added(key: string, hash: number, example: string): PatternAcc {
     const p: PatternAcc = {
-      key, hash, chain: head ?? null, count: 0, files: 0, dirs: 0,
+      key, hash, chain: this.patterns.get(hash) ?? null, count: 0, files: 0, dirs: 0,
       bytes: 0, zeroByte: 0, owners: NO_OWNERS, oldest: Infinity, newest: -Infinity, dirCount: 0, topDirs: [],
       example, open: 0, stale: 0, pidAlive: 0, pidDead: 0, maxIno: 0, cur: 0,
       pidRe: this.opts.pidNames ? this.pidRegex(key) : null,
     };
     this.patterns.set(hash, p);
-    if (++this.patternTotal > this.maxPatterns) this.prunePatterns();
     return p;
   }
 
@@ -471,21 +479,39 @@ export class Census implements WalkVisitor {
   }
 
   /**
-   * `magick-AAKQyele` met before `magick-*` was established: fold such `prefix-WORD` patterns
-   * into `prefix-*` when that holds at least five times as many names.
+   * `prefix-WORD` patterns whose tail is random letters: folded into `prefix-*`. One such met
+   * before `magick-*` was established (`magick-AAKQyele`) when that holds at least five times
+   * as many names; and all of them when MANY_TAILS or more share one prefix (`opam-*-htt`,
+   * `opam-*-gwo`, ... of `opam-PID-abc` names are `opam-*`), `prefix-*` made if need be.
    */
   private mergeWordTails(all: PatternAcc[]): PatternAcc[] {
     const merged = new Set<PatternAcc>();
     const wideKey = Buffer.alloc(4096);
+    const groups = new Map<string, PatternAcc[]>();
     for (const p of all) {
       if (p.key.length > wideKey.length) continue;
-      const tail = fixedTailStart(wideKey, wideKey.write(p.key, 0, 'latin1'));
-      if (tail < 0 || tail >= wideKey.length) continue;
-      wideKey[tail] = 42;
-      const wide = this.find(this.patterns.get(hashBytes(wideKey, tail + 1)), wideKey, tail + 1);
-      if (!wide || wide === p || wide.count < 5 || wide.count < 5 * p.count) continue;
-      mergePattern(wide, p, Infinity);
-      merged.add(p);
+      const wl = wideLength(wideKey, wideKey.write(p.key, 0, 'latin1'));
+      if (wl < 0) continue;
+      wideKey[wl - 1] = 42;
+      const key = wideKey.toString('latin1', 0, wl);
+      if (key === p.key) continue;
+      const g = groups.get(key);
+      if (g) g.push(p); else groups.set(key, [p]);
+    }
+    for (const [key, tails] of groups) {
+      const n = wideKey.write(key, 0, 'latin1'), hash = hashBytes(wideKey, n);
+      let wide = this.find(this.patterns.get(hash), wideKey, n);
+      const many = tails.length >= MANY_TAILS;
+      if (!wide && !many) continue;
+      if (!wide) {
+        wide = this.added(key, hash, tails[0]!.example);
+        all.push(wide);
+      }
+      for (const p of tails) {
+        if (!many && (wide.count < 5 || wide.count < 5 * p.count)) continue;
+        mergePattern(wide, p, many ? 4 * this.perPatternDirs : Infinity);
+        merged.add(p);
+      }
     }
     return merged.size ? all.filter((p) => !merged.has(p)) : all;
   }

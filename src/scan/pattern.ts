@@ -207,6 +207,24 @@ export function fixedTailStart(b: Uint8Array, len: number): number {
   return sep === 45 || sep === 95 ? i + 1 : -1;
 }
 
+/**
+ * The pattern `b[0, len)` with its fixed `-WORD` tail made variable is `b[0, L)` with `*` at
+ * L - 1: returns L, or -1 without such a tail (b is not changed). `magick-AAKQyele` ->
+ * `magick-*`; a tail after a variable run joins it, as patternInto joins runs: `opam-*-htt` ->
+ * `opam-*` (its `*` is already there).
+ */
+export function wideLength(b: Uint8Array, len: number): number {
+  const tail = fixedTailStart(b, len);
+  if (tail < 0) return -1;
+  // `*` then the separator, the `*` a token of its own: the variable run `*-*` is `*`
+  if (tail >= 2 && b[tail - 2] === STAR && (tail === 2 || (!isAlnum(b[tail - 3]!) && b[tail - 3] !== 92))) return tail - 1;
+  return tail + 1;
+}
+
+function isAlnum(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
 /** The pattern of the name b[start, end) as bytes. */
 export function patternBytes(b: Uint8Array, start: number, end: number): Buffer {
   return Buffer.from(patternBuf.subarray(0, patternInto(b, start, end)));
