@@ -11,6 +11,14 @@ export class InodeSet {
   private mask: number;
   /** 32 - log2(slots): a slot is the top bits of the hash */
   private shift: number;
+  /**
+   * Each set hashes with its own seed: numbers added in the slot order of another set (a thread's
+   * numbers merged into this one) would otherwise arrive sorted by slot and pile up in one run of
+   * linear probing (quadratic: 45 s to merge 600k numbers, before the seed)
+   */
+  private readonly seed = (Math.random() * 0x1_0000_0000) >>> 0;
+  /** and its own odd multiplier: the golden ratio's, some middle bits changed (never a weak one such as 1) */
+  private readonly mult = (0x9e3779b1 ^ (Math.floor(Math.random() * 0x10000) << 8)) | 1;
   size = 0;
 
   constructor(capacity = 1 << 12) {
@@ -26,7 +34,7 @@ export class InodeSet {
     if (ino <= 0) return false;
     if (ino >= TWO32 && this.keys instanceof Uint32Array) this.rebuild(this.keys.length, true);
     const keys = this.keys;
-    let i = slot(ino) >>> this.shift;
+    let i = slot(ino, this.seed, this.mult) >>> this.shift;
     for (;;) {
       const k = keys[i]!;
       if (k === 0) break;
@@ -41,7 +49,7 @@ export class InodeSet {
   has(ino: number): boolean {
     if (ino <= 0) return false;
     const keys = this.keys;
-    let i = slot(ino) >>> this.shift;
+    let i = slot(ino, this.seed, this.mult) >>> this.shift;
     for (;;) {
       const k = keys[i]!;
       if (k === 0) return false;
@@ -68,9 +76,9 @@ export class InodeSet {
   }
 }
 
-/** A 32-bit hash of the number's two halves (Fibonacci hashing: its top bits pick the slot). */
-function slot(ino: number): number {
+/** A 32-bit hash of the number's two halves, a seed and an odd multiplier (its top bits pick the slot). */
+function slot(ino: number, seed: number, mult: number): number {
   const lo = ino >>> 0;
   const hi = (ino - lo) / TWO32;
-  return Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> 0;
+  return Math.imul(lo ^ seed ^ Math.imul(hi, 0x85ebca6b), mult) >>> 0;
 }
