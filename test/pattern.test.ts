@@ -63,6 +63,10 @@ test('names with a random word tail after a number fold into one pattern (opam-P
   for (let i = 0; i < 5; i++) touch(`${dir}/build-${i}-log`);
   const one = census(dir, { limit: 5 });
   assert.deepEqual(one.patterns.map((p) => [p.pattern.toString(), p.count]).slice(0, 2), [['opam-*', 600], ['build-*-log', 5]]);
+  // their creators' PIDs counted as for opam-* (the live ones given), in one directory
+  const pids = census(dir, { limit: 5, pidNames: [{ pattern: 'opam-*', regex: '^opam-(\\d+)-' }], livePids: new Set([4001, 4002]) });
+  const opam = pids.patterns.find((p) => p.pattern.toString() === 'opam-*')!;
+  assert.deepEqual([opam.count, opam.pidAlive, opam.pidDead, opam.dirCount], [600, 2, 598, 1]);
   // fewer than 16 tails of one prefix stay as they are (`build-*-log` is a word, not random)
   const two = await censusParallel(dir, { limit: 5, threads: 2, alwaysShare: true });
   assert.deepEqual(two.patterns.map((p) => [p.pattern.toString(), p.count]), one.patterns.map((p) => [p.pattern.toString(), p.count]));

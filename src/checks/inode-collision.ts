@@ -3,9 +3,9 @@
 // wraps, and a new file gets the number of one that still lives. Anything keying on
 // (dev, inode) — caches, backup and sync tools, `find -samefile`, tar's hard-link detection —
 // then takes one file for the other. Critical: it is wrong now, not later. Found by the
-// census (src/scan/collisions.ts) on any filesystem whose numbers can repeat (tmpfs first;
-// FUSE and overlayfs too): names sharing a number count as hard links only when they agree on
-// nlink, ctime, size, mode and owner.
+// census (src/scan/collisions.ts) on any filesystem whose numbers can repeat (tmpfs without
+// inode64, FUSE): names sharing a number count as hard links only when they agree on nlink,
+// ctime, size, mode and owner.
 import type { Check, Fix, FindingOf } from './types.js';
 import { persistTmpfs, remount } from './tmpfs-nr-inodes.js';
 import { mountOption } from '../probe/mounts.js';
@@ -28,7 +28,7 @@ const APP_FIX: Fix = {
 
 export const inodeCollision: Check<'tmpfs.inode-collision'> = {
   id: 'tmpfs.inode-collision',
-  describe: 'distinct live files sharing an inode number (tmpfs without inode64 after its 32-bit counter wrapped; FUSE, overlayfs)',
+  describe: 'distinct live files sharing an inode number (tmpfs without inode64 after its 32-bit counter wrapped; FUSE)',
   run(ctx) {
     const out: Array<FindingOf<'tmpfs.inode-collision'>> = [];
     for (const m of ctx.mounts) {
@@ -39,15 +39,17 @@ export const inodeCollision: Check<'tmpfs.inode-collision'> = {
       const tmpfs = fstype === 'tmpfs';
       const inode64 = tmpfs ? mountOption(superOptions, 'inode64') !== undefined : null;
       const first = json.list[0];
-      const pair = first ? `: ${first.files.slice(0, 2).map((f) => f.path).join(' and ')} are both inode ${first.ino}` : '';
+      // the files were found by a second walk: one may be gone since, or the walk cut short
+      // two that differ (the first two may be names of one hard-linked file)
+      const a = first?.files[0];
+      const b = a && first.files.find((f) => f.size !== a.size || f.mtime !== a.mtime || f.type !== a.type || f.nlink !== a.nlink);
+      const pair = a && b ? `: ${a.path} and ${b.path} are both inode ${first.ino}` : '';
       const fix: Fix[] = [];
       if (tmpfs && !inode64) {
         fix.push(
           { text: 'Switch to 64-bit inode numbers (allowed on remount; new files get numbers that never wrap)', command: remount(mp, 'inode64') },
           persistTmpfs(mp, superOptions, 'inode64', null, 'inode64.conf'),
         );
-      } else if (fstype === 'overlay') {
-        fix.push({ text: 'Mount the overlay with xino=on, so that its inode numbers are unique across its layers' });
       } else if (fstype.startsWith('fuse')) {
         fix.push({ text: `The FUSE server of ${mp} gives these numbers: fix how it assigns them, or mount it without use_ino (the kernel then numbers the files itself)` });
       }

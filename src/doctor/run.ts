@@ -174,13 +174,13 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
 
   // censuses: troubled mounts, and the paths the user named
   const deadline = performance.now() + (opts.budgetMs ?? 20_000);
-  const censusOf = async (root: string, mount: MountFacts['mount'], limit = 10): Promise<MountFacts['census']> => {
+  const censusOf = async (root: string, mount: MountFacts['mount'], limit = 10, threads = opts.censusThreads): Promise<MountFacts['census']> => {
     const left = deadline - performance.now();
     if (left <= 0) return undefined;
     opts.onProgress?.(`scanning ${root}`);
     try {
       return await censusParallel(root, {
-        stat: true, limit, budgetMs: left, staleAfter, collisions: numbersMayRepeat(mount), ...(opts.censusThreads ? { threads: opts.censusThreads } : {}), livePids: pids, pidNames: pidNames(), mountPoints: [...walkMounts(root, health), ...excludedPaths()],
+        stat: true, limit, budgetMs: left, staleAfter, collisions: numbersMayRepeat(mount), ...(threads ? { threads } : {}), livePids: pids, pidNames: pidNames(), mountPoints: [...walkMounts(root, health), ...excludedPaths()],
         ...(openComplete ? { openInodes: open!.byDev.get(`${mount.major}:${mount.minor}`) ?? new Set<number>() } : {}),
       });
     } catch (e) {
@@ -215,7 +215,8 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
       unknown.push({ what: `inode numbers on ${root}`, error: 'not compared: the time budget ran out (--budget for more)', kind: 'failed' });
       continue;
     }
-    const c = await censusOf(root, f.mount, 1);
+    // one thread: such a tmpfs is most often small, and threads cost more to start than that
+    const c = await censusOf(root, f.mount, 1, 1);
     if (c) f.numbers = c;
   }
 

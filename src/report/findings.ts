@@ -77,12 +77,12 @@ const RENDER: { [K in CheckId]: Render<K> } = {
     const k = e.collisions;
     const why = e.fstype === 'tmpfs'
       ? (e.inode64 ? 'tmpfs with inode64: numbers from before a switch to inode64 keep their old values' : 'tmpfs without inode64: its 32-bit inode counter wrapped after 2^32 files created, and new files got numbers still in use')
-      : e.fstype === 'overlay' ? 'overlayfs: files of different layers keep their own numbers' : e.fstype.startsWith('fuse') ? `${e.fstype}: the FUSE server gives these numbers (use_ino)` : `${e.fstype}: the filesystem gives these numbers`;
+      : e.fstype.startsWith('fuse') ? `${e.fstype}: the FUSE server gives these numbers (use_ino)` : `${e.fstype}: the filesystem gives these numbers`;
     return [
       ...k.list.flatMap((x) => [`inode ${x.ino}:`, ...x.files.map((f) => `  ${displayText(f.path)} (${f.type}, ${bytes(f.size)}, modified ${f.mtime}, ${count(f.nlink, 'link')})`)]),
       ...(k.inodes > k.list.length ? [`... ${num(k.inodes - k.list.length)} more numbers`] : []),
       ...(k.partial ? ['the walk for the files ran out of time: some may be missing'] : []),
-      `names sharing a number count as one file only when nlink, ctime, size, mode and owner agree; ${k.checked === 'all' ? `every inode number under ${displayText(e.root)} was compared` : 'only hard-linked names were compared'}`,
+      `names sharing a number count as one file only when nlink, ctime, size, mode and owner agree; every inode number under ${displayText(e.root)} was compared`,
       why,
     ];
   },

@@ -141,7 +141,8 @@ export interface FrontierDir { path: PathRef; ino: number; direct: number; below
 /** What a census thread hands back: everything needed to merge it into another census. */
 export interface CensusState {
   counts: number[];
-  seenLinks: Map<number, LinkSeen>;
+  /** the hard-linked inodes met: [number, what it was counted as] (a number twice where they collide) */
+  seenLinks: Array<[number, LinkSeen]>;
   /** the inode numbers met (with the collisions option), the colliding ones found */
   inodes: Float64Array | null;
   collided: number[];

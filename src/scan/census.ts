@@ -1,15 +1,15 @@
 // The census of a tree: what uses its inodes, by directory, by name pattern, by owner, by age.
 // It is the Walker's visitor: every figure is built while the walk streams, in memory bounded
 // by the depth of the tree, the number of distinct patterns (capped) and the top-N lists.
-import { hashBytes, patternBuf, patternHash, patternInto, wideLength } from './pattern.js';
+import { PatternTable } from './pattern-table.js';
 import { T_DIR, T_FILE, T_LINK, Walker, type DirPath, type EntryType, type WalkOptions, type WalkVisitor } from './walker.js';
 import { STATX_SIZE, lstatxAt, statInoNum, statMtime, statNlink, statSize, statUid } from '../sys/statx.js';
-import { Collisions, linkSeen, sameInode } from './collisions.js';
+import { Collisions, Links, linkSeen } from './collisions.js';
 import { SysError, errnoName } from '../sys/libc.js';
 import type {
-  CensusOptions, CensusResult, CensusState, DirAcc, DirCount, FrontierDir, LinkSeen, PatternAcc, PatternCount, Unit,
+  CensusOptions, CensusResult, CensusState, DirAcc, DirCount, FrontierDir, PatternAcc, PatternCount, Unit,
 } from './census-types.js';
-import { NO_OWNERS, TopN, buf, byDirOrder, dirBefore, mergePattern, ownMap, packPatterns, pathBytes, topK, unpackPatterns } from './census-parts.js';
+import { TopN, buf, byDirOrder, dirBefore, ownMap, packPatterns, pathBytes, topK } from './census-parts.js';
 
 export type * from './census-types.js';
 
@@ -18,8 +18,6 @@ const AGE_BUCKETS: Array<[string, number | null]> = [
   ['30d-1y', 365 * 86400], ['>1y', null],
 ];
 const MAX_LISTED_ERRORS = 100;
-/** this many `prefix-WORD` patterns with one prefix: the words are random (see mergeWordTails) */
-const MANY_TAILS = 16;
 const bytesOf = (d: DirAcc): DirCount => ({ ...d, path: pathBytes(d.path) });
 
 export class Census implements WalkVisitor {
@@ -27,7 +25,6 @@ export class Census implements WalkVisitor {
   private readonly limit: number;
   private readonly doStat: boolean;
   private readonly perPatternDirs: number;
-  private readonly maxPatterns: number;
   private readonly now: number;
   // per depth
   private direct: number[] = [];
@@ -36,16 +33,14 @@ export class Census implements WalkVisitor {
   private files = 0; private dirs = 0; private symlinks = 0; private other = 0;
   private unreadableCount = 0; private mountsSkippedCount = 0;
   private hardLinks = 0; private bytes = 0; private maxIno = 0;
-  private readonly seenLinks = new Map<number, LinkSeen>();
+  private readonly links = new Links();
   private readonly collisions: Collisions;
   private deadline: number | undefined;
   private readonly owners = new Map<number, { count: number; bytes: number }>();
   private readonly ages = new Array<number>(AGE_BUCKETS.length).fill(0);
-  private patterns = new Map<number, PatternAcc>();
-  private patternTotal = 0;
+  private readonly table: PatternTable;
   private touched: PatternAcc[] = [];
   private touchedDepth = -1;
-  private undercount = 0;
   private readonly topDirs: TopN;
   private readonly topDirect: TopN;
   private readonly unreadableList: Array<{ path: Buffer; error: string }> = [];
@@ -63,7 +58,7 @@ export class Census implements WalkVisitor {
     this.limit = opts.limit ?? 10;
     this.doStat = opts.stat === true;
     this.perPatternDirs = opts.patternDirs ?? 5;
-    this.maxPatterns = opts.maxPatterns ?? 100_000;
+    this.table = new PatternTable(opts.maxPatterns ?? 100_000, this.perPatternDirs, opts.pidNames);
     this.now = opts.now ?? Math.floor(Date.now() / 1000);
     this.topDirs = new TopN(this.limit, (d) => d.inodes);
     this.topDirect = new TopN(this.limit, (d) => d.direct);
@@ -122,7 +117,7 @@ export class Census implements WalkVisitor {
 
   /** Entries counted and distinct patterns held so far. */
   load(): { entries: number; patterns: number } {
-    return { entries: this.files + this.dirs + this.symlinks + this.other, patterns: this.patternTotal };
+    return { entries: this.files + this.dirs + this.symlinks + this.other, patterns: this.table.total };
   }
 
   /** Some units were never taken: the census is partial. */
@@ -174,11 +169,11 @@ export class Census implements WalkVisitor {
   /** Everything this census holds, for absorb() in another thread. */
   exportState(): CensusState {
     if (this.touchedDepth >= 0) this.flushPatterns();
-    const patterns = packPatterns(this.allPatterns());
+    const patterns = packPatterns(this.table.all());
     return {
       counts: [this.files, this.dirs, this.symlinks, this.other, this.unreadableCount, this.mountsSkippedCount, this.hardLinks, this.bytes, this.maxIno],
-      seenLinks: this.seenLinks, inodes: this.collisions.index?.values() ?? null, collided: [...this.collisions.found], collidedMore: this.collisions.more,
-      owners: this.owners, ages: this.ages, patterns, undercount: this.undercount,
+      seenLinks: [...this.links.entries()], inodes: this.collisions.index?.values() ?? null, collided: [...this.collisions.found], collidedMore: this.collisions.more,
+      owners: this.owners, ages: this.ages, patterns, undercount: this.table.undercount,
       topDirs: this.topDirs.items.map(bytesOf), topDirect: this.topDirect.items.map(bytesOf), unreadable: this.unreadableList,
       mountsSkipped: this.mountsSkipped, unitTotals: this.unitTotals, partial: this.partial,
     };
@@ -197,15 +192,16 @@ export class Census implements WalkVisitor {
     }
     st.ages.forEach((n, i) => { this.ages[i]! += n; });
     const links = new Set<number>();
+    const indexed = this.collisions.index !== null;
     for (const [ino, seen] of st.seenLinks) {
-      const mine = this.seenLinks.get(ino);
-      if (!mine) {
-        this.seenLinks.set(ino, seen);
+      if (!this.links.has(ino)) {
+        this.links.add(ino, seen);
         continue;
       }
-      // one number, two inodes: both count
-      if (!sameInode(mine, seen)) {
+      // where numbers repeat, one number and two inodes: both count (elsewhere a number is one file)
+      if (indexed && !this.links.match(ino, seen)) {
         this.collisions.add(ino);
+        this.links.add(ino, seen);
         continue;
       }
       // names of one inode counted in two threads: undo the second count
@@ -218,17 +214,7 @@ export class Census implements WalkVisitor {
       this.ages[seen.age]!--;
     }
     this.collisions.absorb(st.inodes, st.collided, st.collidedMore, links);
-    for (const q of unpackPatterns(st.patterns)) {
-      let mine: PatternAcc | null = this.patterns.get(q.hash) ?? null;
-      while (mine !== null && mine.key !== q.key) mine = mine.chain;
-      if (mine) mergePattern(mine, q, this.perPatternDirs);
-      else {
-        q.chain = this.patterns.get(q.hash) ?? null;
-        this.patterns.set(q.hash, q);
-        this.patternTotal++;
-      }
-    }
-    this.undercount = Math.max(this.undercount, st.undercount);
+    this.table.absorb(st.patterns, st.undercount);
     for (const d of st.topDirs) if (this.topDirs.wants(d.inodes, d.ino)) this.topDirs.add({ ...d, path: buf(d.path) });
     for (const d of st.topDirect) if (this.topDirect.wants(d.direct, d.ino)) this.topDirect.add({ ...d, path: buf(d.path) });
     for (const u of st.unreadable) if (this.unreadableList.length < MAX_LISTED_ERRORS) this.unreadableList.push({ path: buf(u.path), error: u.error });
@@ -282,7 +268,7 @@ export class Census implements WalkVisitor {
     else if (type === T_LINK) this.symlinks++;
     else this.other++;
 
-    const p = this.lookup(buf, start, end);
+    const p = this.table.lookup(buf, start, end);
     p.count++;
     if (type === T_FILE) p.files++;
     else if (type === T_DIR) p.dirs++;
@@ -290,11 +276,6 @@ export class Census implements WalkVisitor {
     if (p.pidRe !== null) this.countPid(p, buf, start, end);
 
     if (st !== null) this.statEntry(depth, type, st, p);
-  }
-
-  private pidRegex(pattern: string): RegExp | null {
-    const hit = this.opts.pidNames?.find((x) => x.pattern === pattern);
-    return hit ? new RegExp(hit.regex) : null;
   }
 
   private countPid(p: PatternAcc, buf: Buffer, start: number, end: number): void {
@@ -316,60 +297,14 @@ export class Census implements WalkVisitor {
     return b;
   }
 
-  /** The accumulator of the name's pattern, created on first sight. */
-  private lookup(buf: Buffer, start: number, end: number): PatternAcc {
-    const len = patternInto(buf, start, end);
-    const hash = patternHash;
-    const head = this.patterns.get(hash);
-    const found = this.find(head, patternBuf, len);
-    if (found) return found;
-    // `magick-AAKQyele`: a random tail that reads as a word joins an established `magick-*`
-    const wl = wideLength(patternBuf, len);
-    if (wl > 0) {
-      const was = patternBuf[wl - 1]!;
-      patternBuf[wl - 1] = 42;
-      const wide = this.find(this.patterns.get(hashBytes(patternBuf, wl)), patternBuf, wl);
-      patternBuf[wl - 1] = was;
-      if (wide && wide.count >= 50) return wide;
-    }
-    const key = patternBuf.toString('latin1', 0, len);
-    // a name without variable parts is its own pattern (most names of a tree like /usr): one copy
-    const example = end - start === len && patternBuf.compare(buf, start, end, 0, len) === 0 ? key : buf.toString('latin1', start, end);
-    const p = this.added(key, hash, example);
-    if (++this.patternTotal > this.maxPatterns) this.prunePatterns();
-    return p;
-  }
-
-  /** A new pattern, no name counted yet, put in the table. */
-  private added(key: string, hash: number, example: string): PatternAcc {
-    const p: PatternAcc = {
-      key, hash, chain: this.patterns.get(hash) ?? null, count: 0, files: 0, dirs: 0,
-      bytes: 0, zeroByte: 0, owners: NO_OWNERS, oldest: Infinity, newest: -Infinity, dirCount: 0, topDirs: [],
-      example, open: 0, stale: 0, pidAlive: 0, pidDead: 0, maxIno: 0, cur: 0,
-      pidRe: this.opts.pidNames ? this.pidRegex(key) : null,
-    };
-    this.patterns.set(hash, p);
-    return p;
-  }
-
-  private find(head: PatternAcc | undefined, key: Buffer, len: number): PatternAcc | null {
-    for (let p: PatternAcc | null = head ?? null; p !== null; p = p.chain) {
-      const k = p.key;
-      if (k.length !== len) continue;
-      let i = 0;
-      while (i < len && k.charCodeAt(i) === key[i]) i++;
-      if (i === len) return p;
-    }
-    return null;
-  }
-
   private statEntry(depth: number, type: EntryType, st: Buffer, p: PatternAcc): void {
     const linked = type !== T_DIR && statNlink(st) > 1;
     const inode = statInoNum(st);
     const index = this.collisions.index;
-    const seen = linked ? this.seenLinks.get(inode) : undefined;
-    if (index ? index.add(inode) : seen !== undefined) {
-      if (seen && sameInode(seen, linkSeen(st, 0))) {
+    // where numbers repeat, names of one number are one file only when they agree (collisions.ts);
+    // elsewhere a number is one file, whatever changed between two looks at it
+    if (index ? index.add(inode) : linked && this.links.has(inode)) {
+      if (!index || (linked && this.links.match(inode, linkSeen(st, 0)))) {
         this.hardLinks++;
         this.below[depth]!--; // the inode was counted where its first name was seen
         return;
@@ -380,7 +315,7 @@ export class Census implements WalkVisitor {
     const uid = statUid(st);
     const mtime = statMtime(st);
     const b = this.statOwnerAge(size, uid, mtime);
-    if (linked && !seen) this.seenLinks.set(inode, linkSeen(st, b));
+    if (linked) this.links.add(inode, linkSeen(st, b));
     if (inode > p.maxIno) p.maxIno = inode;
     if (inode > this.maxIno) this.maxIno = inode;
     const open = this.opts.openInodes?.has(inode) === true;
@@ -448,7 +383,9 @@ export class Census implements WalkVisitor {
       if (k === 0) continue;
       if (td.length < k) {
         path ??= this.walker.pathNode(depth);
-        td.push({ path, count: n, ino });
+        // the first: an array of one (a push would give it room for 17, ~130 bytes a pattern)
+        if (td.length === 0) p.topDirs = [{ path, count: n, ino }];
+        else td.push({ path, count: n, ino });
         continue;
       }
       let worst = 0;
@@ -461,71 +398,10 @@ export class Census implements WalkVisitor {
     this.touched = [];
   }
 
-  /** Too many distinct patterns: drop the rarest so memory stays bounded. */
-  private prunePatterns(): void {
-    let all = this.allPatterns();
-    let floor = Math.max(1, this.undercount);
-    while (all.length > this.maxPatterns / 2) {
-      all = all.filter((p) => p.count > floor || p.cur > 0);
-      this.undercount = Math.max(this.undercount, floor);
-      floor *= 2;
-    }
-    this.patterns = new Map();
-    for (const p of all) {
-      p.chain = this.patterns.get(p.hash) ?? null;
-      this.patterns.set(p.hash, p);
-    }
-    this.patternTotal = all.length;
-  }
-
-  /**
-   * `prefix-WORD` patterns whose tail is random letters: folded into `prefix-*`. One such met
-   * before `magick-*` was established (`magick-AAKQyele`) when that holds at least five times
-   * as many names; and all of them when MANY_TAILS or more share one prefix (`opam-*-htt`,
-   * `opam-*-gwo`, ... of `opam-PID-abc` names are `opam-*`), `prefix-*` made if need be.
-   */
-  private mergeWordTails(all: PatternAcc[]): PatternAcc[] {
-    const merged = new Set<PatternAcc>();
-    const wideKey = Buffer.alloc(4096);
-    const groups = new Map<string, PatternAcc[]>();
-    for (const p of all) {
-      if (p.key.length > wideKey.length) continue;
-      const wl = wideLength(wideKey, wideKey.write(p.key, 0, 'latin1'));
-      if (wl < 0) continue;
-      wideKey[wl - 1] = 42;
-      const key = wideKey.toString('latin1', 0, wl);
-      if (key === p.key) continue;
-      const g = groups.get(key);
-      if (g) g.push(p); else groups.set(key, [p]);
-    }
-    for (const [key, tails] of groups) {
-      const n = wideKey.write(key, 0, 'latin1'), hash = hashBytes(wideKey, n);
-      let wide = this.find(this.patterns.get(hash), wideKey, n);
-      const many = tails.length >= MANY_TAILS;
-      if (!wide && !many) continue;
-      if (!wide) {
-        wide = this.added(key, hash, tails[0]!.example);
-        all.push(wide);
-      }
-      for (const p of tails) {
-        if (!many && (wide.count < 5 || wide.count < 5 * p.count)) continue;
-        mergePattern(wide, p, many ? 4 * this.perPatternDirs : Infinity);
-        merged.add(p);
-      }
-    }
-    return merged.size ? all.filter((p) => !merged.has(p)) : all;
-  }
-
-  private allPatterns(): PatternAcc[] {
-    const all: PatternAcc[] = [];
-    for (const head of this.patterns.values()) for (let p: PatternAcc | null = head; p; p = p.chain) all.push(p);
-    return all;
-  }
-
   private result(root: string, elapsedMs: number): CensusResult {
     const partial = this.partial;
     const stat = this.doStat;
-    const all = topK(this.mergeWordTails(this.allPatterns()), this.limit, (a, b) => a.count > b.count || (a.count === b.count && a.key < b.key));
+    const all = topK(this.table.foldWordTails(this.table.all()), this.limit, (a, b) => a.count > b.count || (a.count === b.count && a.key < b.key));
     const patterns: PatternCount[] = all.map((p) => ({
       pattern: Buffer.from(p.key, 'latin1'),
       count: p.count,
@@ -537,7 +413,8 @@ export class Census implements WalkVisitor {
       oldest: stat && p.oldest !== Infinity ? p.oldest : null,
       newest: stat && p.newest !== -Infinity ? p.newest : null,
       topDirs: [...p.topDirs].sort(byDirOrder).slice(0, this.perPatternDirs).map((d) => ({ ...d, path: pathBytes(d.path) })),
-      dirCount: p.dirCount,
+      // merged patterns add their directories up (census-parts.ts): never more than there are
+      dirCount: Math.min(p.dirCount, this.dirs),
       example: Buffer.from(p.example, 'latin1'),
       open: stat && this.opts.openInodes ? p.open : null,
       stale: stat && this.opts.staleAfter !== undefined ? p.stale : null,
@@ -566,8 +443,8 @@ export class Census implements WalkVisitor {
       dirs: this.topDirs.sorted().map(bytesOf),
       dirsByDirect: this.topDirect.sorted().map(bytesOf),
       patterns,
-      patternCount: this.patternTotal,
-      patternUndercount: this.undercount,
+      patternCount: this.table.total,
+      patternUndercount: this.table.undercount,
       owners: stat ? [...this.owners].map(([uid, o]) => ({ uid, ...o })).sort((a, b) => b.count - a.count) : null,
       ages: stat ? AGE_BUCKETS.map(([label, maxSeconds], i) => ({ label, maxSeconds, count: this.ages[i]! })) : null,
       unreadable: this.unreadableList,

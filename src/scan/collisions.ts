@@ -1,14 +1,15 @@
 // Inode numbers shared by distinct live files (case 003: a tmpfs without inode64 wraps its
-// 32-bit counter, and a new file gets the number of one still alive). Two names with one number
-// are hard links only when they agree on what one inode has: nlink > 1 on both, the same ctime,
-// size, mode and owner (as statx saw them). Anything else is a collision: both files count.
+// 32-bit counter, and a new file gets the number of one still alive). Where numbers can repeat
+// (numbersMayRepeat), two names with one number are hard links only when they agree on what one
+// inode has: nlink > 1 on both, the same ctime, size, mode and owner (as statx saw them).
+// Anything else is a collision: both files count. Elsewhere a number is one file.
 //
 // The census finds the numbers (every number it meets goes into an InodeSet, on filesystems
 // where numbers can repeat); the names behind them are found by a second walk, only when there
 // are any, since keeping a path for every inode would cost far more than the rare collision.
 import { InodeSet } from './inode-set.js';
 import { Walker, type EntryType, type WalkOptions, type WalkVisitor } from './walker.js';
-import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, statCtimeMs, statInoNum, statMode, statMtime, statNlink, statSize, statUid } from '../sys/statx.js';
+import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, statCtimeNs, statCtimeS, statInoNum, statMode, statMtime, statNlink, statSize, statUid } from '../sys/statx.js';
 import type { Mount } from '../probe/mounts.js';
 import { mountOption } from '../probe/mounts.js';
 import { jsonName } from '../shared/text.js';
@@ -23,15 +24,50 @@ export const MAX_LISTED_COLLISIONS = 20;
 const MAX_FILES = 10;
 
 /** What a hard-linked inode was counted as, and what every name of it must agree on. */
-export interface LinkSeen { size: number; uid: number; age: number; mode: number; ctimeMs: number }
+export interface LinkSeen { size: number; uid: number; age: number; mode: number; ctimeS: number; ctimeNs: number }
 
 export function linkSeen(st: Buffer, age: number): LinkSeen {
-  return { size: statSize(st), uid: statUid(st), age, mode: statMode(st), ctimeMs: statCtimeMs(st) };
+  return { size: statSize(st), uid: statUid(st), age, mode: statMode(st), ctimeS: statCtimeS(st), ctimeNs: statCtimeNs(st) };
 }
 
 /** Do two names with one inode number show one inode? */
 export function sameInode(a: LinkSeen, b: LinkSeen): boolean {
-  return a.size === b.size && a.uid === b.uid && a.mode === b.mode && a.ctimeMs === b.ctimeMs;
+  return a.size === b.size && a.uid === b.uid && a.mode === b.mode && a.ctimeS === b.ctimeS && a.ctimeNs === b.ctimeNs;
+}
+
+/**
+ * The hard-linked inodes met, by number: one per number, and the others (distinct inodes that
+ * collide, each maybe with links of its own) apart, since they are rare.
+ */
+export class Links {
+  readonly first = new Map<number, LinkSeen>();
+  readonly more = new Map<number, LinkSeen[]>();
+
+  /** The inode of number `ino` that `seen` agrees with, if one was met. */
+  match(ino: number, seen: LinkSeen): LinkSeen | undefined {
+    const a = this.first.get(ino);
+    if (a === undefined) return undefined;
+    if (sameInode(a, seen)) return a;
+    return this.more.get(ino)?.find((x) => sameInode(x, seen));
+  }
+
+  has(ino: number): boolean {
+    return this.first.has(ino);
+  }
+
+  add(ino: number, seen: LinkSeen): void {
+    if (!this.first.has(ino)) this.first.set(ino, seen);
+    else {
+      const list = this.more.get(ino);
+      if (list) list.push(seen); else this.more.set(ino, [seen]);
+    }
+  }
+
+  /** Every inode met, as [number, what it was counted as]. */
+  *entries(): Generator<[number, LinkSeen]> {
+    yield* this.first;
+    for (const [ino, list] of this.more) for (const s of list) yield [ino, s];
+  }
 }
 
 export interface CollisionFile {
@@ -55,12 +91,15 @@ export interface CollisionReport {
 
 /**
  * Can inode numbers repeat on this filesystem? tmpfs without inode64 (a 32-bit counter that
- * wraps), FUSE (numbers are whatever the server says) and overlayfs (numbers of its layers).
- * On block filesystems the number is the inode's place on disk: unique while it lives.
+ * wraps) and FUSE (numbers are whatever the server says). On block filesystems the number is the
+ * inode's place on disk: unique while it lives, so two names of one number that differ there
+ * are one file changed between the two looks. Not overlayfs: without xino its layers' files
+ * have a device of their own (the number alone is not the identity), with xino numbers use the
+ * top bits, beyond what a double holds exactly.
  */
 export function numbersMayRepeat(m: Pick<Mount, 'fstype' | 'superOptions'>): boolean {
   if (m.fstype === 'tmpfs') return mountOption(m.superOptions, 'inode64') === undefined;
-  return m.fstype === 'fuse' || m.fstype.startsWith('fuse.') || m.fstype === 'overlay';
+  return m.fstype === 'fuse' || m.fstype.startsWith('fuse.');
 }
 
 /** The census's collision bookkeeping. */
@@ -136,9 +175,9 @@ class FileFinder implements WalkVisitor {
 export interface CollisionsJson {
   /**
    * `all`: every inode number was compared (filesystems whose numbers can repeat: tmpfs without
-   * inode64, FUSE, overlayfs); `hard-links`: only those of names with more than one link
+   * inode64, FUSE); `none`: numbers do not repeat on this filesystem (a number is one file)
    */
-  checked: 'all' | 'hard-links';
+  checked: 'all' | 'none';
   /** colliding inode numbers (at least this many when `more`) */
   inodes: number;
   more: boolean;
@@ -153,7 +192,7 @@ export function collisionsJson(c: Pick<CensusResult, 'collisions' | 'collisionsI
   const k = c.collisions;
   if (!k) return null;
   return {
-    checked: c.collisionsIndexed ? 'all' : 'hard-links', inodes: k.inodes, more: k.more, partial: k.partial,
+    checked: c.collisionsIndexed ? 'all' : 'none', inodes: k.inodes, more: k.more, partial: k.partial,
     list: k.list.map((x) => ({ ino: x.ino, files: x.files.map((f) => ({ ...jsonName('path', f.path), type: f.type, size: f.size, mtime: iso(f.mtime), nlink: f.nlink })) })),
   };
 }

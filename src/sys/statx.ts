@@ -66,6 +66,9 @@ const msAt = (b: Buffer, off: number): number => i64(b, off) * 1000 + Math.floor
 export const statAtimeMs = (b: Buffer): number => msAt(b, OFF.atime);
 export const statBtimeMs = (b: Buffer): number => msAt(b, OFF.btime);
 export const statCtimeMs = (b: Buffer): number => msAt(b, OFF.ctime);
+/** ctime's nanoseconds within its second, and its seconds: together exact (ms is not). */
+export const statCtimeNs = (b: Buffer): number => b.readUInt32LE(OFF.ctime + 8);
+export const statCtimeS = (b: Buffer): number => i64(b, OFF.ctime);
 export const statMtimeMs = (b: Buffer): number => msAt(b, OFF.mtime);
 export const statMask = (b: Buffer): number => b.readUInt32LE(OFF.mask);
 /** The mount ID (with STATX_MNT_ID): tells a bind mount of the same filesystem apart. */
