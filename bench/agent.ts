@@ -123,7 +123,7 @@ async function main(): Promise<void> {
 
     const watched: Watched[] = [];
     const agent = await start([process.execPath, CLI, 'agent', '--listen', '127.0.0.1:0', '--db', path.join(base, 'db/history.db')],
-      /serving (http:\S+)/);
+      /serving (http:\S+?\/metrics)/);
     procs.push(agent.child);
     // the first sample comes after the first census (and the start's loading): measure from then on
     for (let i = 0; i < 600; i++) {

@@ -10,7 +10,7 @@
 // varint deltas, then deflated; a series that does not change costs a few bytes an hour. A
 // recent row is one sample's points of every series, undeflated (it lives an hour at most).
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import type { Resource, Sample } from './types.js';
+import { INODE_NUMBERS_FROM, type Resource, type Sample } from './types.js';
 
 /** Points of one series, column by column; min and max only in aggregates (levels 1 and 2). */
 export interface Cols {
@@ -302,7 +302,7 @@ export function extract(sample: Sample, t: number, state: SegState): Entry {
   }
   // a 32-bit tmpfs's highest inode number seen, against the wrap at 2^32 (its pace is the counter's)
   for (const n of sample.inodeNumbers ?? []) {
-    const m = n.wraps && n.maxIno !== null ? sample.mounts.find((x) => x.mountpoint === n.mountpoint) : undefined;
+    const m = n.wraps && n.maxIno !== null && n.maxIno >= INODE_NUMBERS_FROM ? sample.mounts.find((x) => x.mountpoint === n.mountpoint) : undefined;
     if (m) add('inode_numbers', n.mountpoint, MOUNT_LABELS, m.device, m.fstype, n.maxIno, 2 ** 32, m.mountId);
   }
   const watchLimit = limit(sample.limits.inotifyWatches), instanceLimit = limit(sample.limits.inotifyInstances);

@@ -85,6 +85,13 @@ export interface Sample {
 export type Resource = 'inodes' | 'blocks' | 'inotify_watches' | 'pattern' | 'inode_numbers';
 
 /**
+ * A 32-bit tmpfs's highest inode number is kept as the series inode_numbers once it is past
+ * this (half of 2^32): years ahead of the wrap on most hosts, weeks of history before doctor's
+ * warning at 90%, and no series (no cost) on the hosts where the wrap is far off.
+ */
+export const INODE_NUMBERS_FROM = 2 ** 31;
+
+/**
  * One point of a series: time (s), use, and the limit it runs into (null: none known); `reset`:
  * the point starts a new segment (a new boot ID, a remount or a changed limit).
  */
