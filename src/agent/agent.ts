@@ -8,7 +8,8 @@ import { History } from './history.js';
 import { forecast } from './forecast.js';
 import { metricsText } from './metrics.js';
 import { writeTextfile } from './textfile.js';
-import { INODE_NUMBERS_FROM, type Forecast, type Point, type Resource, type Sample } from './types.js';
+import type { Forecast, Point, Resource, Sample } from './types.js';
+import { inodeNumbersKept } from './history-data.js';
 
 /** What the loop hands out after every sample. */
 export interface AgentState {
@@ -82,7 +83,7 @@ function targetsOf(s: Sample): Array<{ resource: Resource; target: string }> {
   }
   for (const u of s.users) out.push({ resource: 'inotify_watches', target: u.user });
   for (const p of s.patterns) out.push({ resource: 'pattern', target: `${p.mountpoint}:${p.pattern}` });
-  for (const n of s.inodeNumbers ?? []) if (n.wraps && n.maxIno !== null && n.maxIno >= INODE_NUMBERS_FROM) out.push({ resource: 'inode_numbers', target: n.mountpoint });
+  for (const n of inodeNumbersKept(s)) out.push({ resource: 'inode_numbers', target: n.mountpoint });
   return out;
 }
 

@@ -164,6 +164,11 @@ export function decodeRecent(blob: Uint8Array): RecentPoints {
   return { ids, used, lim, flags };
 }
 
+/** The 32-bit tmpfs of a sample whose highest inode number is kept as the series inode_numbers (past INODE_NUMBERS_FROM). */
+export function inodeNumbersKept(s: Sample): Array<{ mountpoint: string; maxIno: number }> {
+  return (s.inodeNumbers ?? []).flatMap((n) => (n.wraps && n.maxIno !== null && n.maxIno >= INODE_NUMBERS_FROM ? [{ mountpoint: n.mountpoint, maxIno: n.maxIno }] : []));
+}
+
 /** Every series the history keeps: the forecast resources, and two it only stores. */
 export type StoredResource = Resource | 'inotify_instances' | 'pattern_orphans';
 
@@ -301,8 +306,8 @@ export function extract(sample: Sample, t: number, state: SegState): Entry {
     if (size !== null && avail !== null) add('blocks', m.mountpoint, MOUNT_LABELS, m.device, m.fstype, size - avail, limit(size), m.mountId);
   }
   // a 32-bit tmpfs's highest inode number seen, against the wrap at 2^32 (its pace is the counter's)
-  for (const n of sample.inodeNumbers ?? []) {
-    const m = n.wraps && n.maxIno !== null && n.maxIno >= INODE_NUMBERS_FROM ? sample.mounts.find((x) => x.mountpoint === n.mountpoint) : undefined;
+  for (const n of inodeNumbersKept(sample)) {
+    const m = sample.mounts.find((x) => x.mountpoint === n.mountpoint);
     if (m) add('inode_numbers', n.mountpoint, MOUNT_LABELS, m.device, m.fstype, n.maxIno, 2 ** 32, m.mountId);
   }
   const watchLimit = limit(sample.limits.inotifyWatches), instanceLimit = limit(sample.limits.inotifyInstances);

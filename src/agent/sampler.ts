@@ -16,8 +16,7 @@ import { RANK } from '../shared/levels.js';
 import { textOf } from '../shared/text.js';
 import { config, excludedMount } from '../shared/config.js';
 import { signatureOf } from '../checks/signatures.js';
-import { numbersMayRepeat } from '../scan/collisions.js';
-import { readOnly } from '../checks/culprits.js';
+import { wrapsInodeNumbers } from '../checks/tmpfs-inode32.js';
 import type { ProcWatchers } from '../probe/watchers.js';
 import { listMounts, oldMountId } from '../sys/libc.js';
 import { CatchCollector } from './catch-collector.js';
@@ -259,8 +258,7 @@ export class Sampler {
       this.inodeNumbers = report.mountFacts.flatMap((f) => {
         const c = f.numbers ?? f.census;
         if (!c || c.maxIno === null) return [];
-        const wraps = f.mount.fstype === 'tmpfs' && numbersMayRepeat(f.mount) && !readOnly(f.mount);
-        return [{ mountpoint: f.mount.mountPoint, collisions: c.collisions?.inodes ?? null, maxIno: c.partial ? null : c.maxIno, wraps }];
+        return [{ mountpoint: f.mount.mountPoint, collisions: c.collisions?.inodes ?? null, maxIno: c.partial ? null : c.maxIno, wraps: wrapsInodeNumbers(f.mount) }];
       });
       this.census.push({ collector: 'census', seconds: (performance.now() - t0) / 1000, success: true });
     } catch {

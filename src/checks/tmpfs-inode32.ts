@@ -6,7 +6,7 @@
 import type { Check, FindingOf } from './types.js';
 import { persistTmpfs, remount } from './tmpfs-nr-inodes.js';
 import { readOnly } from './culprits.js';
-import { mountOption } from '../probe/mounts.js';
+import { mountOption, type Mount } from '../probe/mounts.js';
 import { num } from '../shared/units.js';
 
 const ARCH_64 = new Set(['x64', 'arm64', 'ppc64', 's390x', 'riscv64', 'loong64', 'mips64el']);
@@ -29,6 +29,11 @@ function kernelHasInode64(release: string): boolean {
   return maj > 5 || (maj === 5 && min >= 9);
 }
 
+/** A writable tmpfs with 32-bit inode numbers: its counter wraps after 2^32 files created. */
+export function wrapsInodeNumbers(m: Mount): boolean {
+  return m.fstype === 'tmpfs' && !readOnly(m) && mountOption(m.superOptions, 'inode64') === undefined;
+}
+
 export const tmpfsInode32: Check<'tmpfs.inode32'> = {
   id: 'tmpfs.inode32',
   describe: 'tmpfs with 32-bit inode numbers on a 64-bit kernel that supports inode64',
@@ -36,8 +41,7 @@ export const tmpfsInode32: Check<'tmpfs.inode32'> = {
     const out: Array<FindingOf<'tmpfs.inode32'>> = [];
     if (!ARCH_64.has(ctx.arch) || !kernelHasInode64(ctx.kernel)) return out;
     for (const m of ctx.mounts) {
-      if (m.mount.fstype !== 'tmpfs' || readOnly(m.mount)) continue;
-      if (mountOption(m.mount.superOptions, 'inode64') !== undefined) continue;
+      if (!wrapsInodeNumbers(m.mount)) continue;
       const maxIno = (m.numbers ?? m.census)?.maxIno ?? null;
       const near = maxIno !== null && maxIno >= NEAR;
       const mp = m.mount.mountPoint;

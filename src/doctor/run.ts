@@ -30,12 +30,7 @@ import { compareText } from '../shared/text.js';
 import { config } from '../shared/config.js';
 import type { WalkMount } from '../probe/mounts.js';
 import { numbersMayRepeat } from '../scan/collisions.js';
-import { readOnly } from '../checks/culprits.js';
-
-/** A writable tmpfs with 32-bit inode numbers: its counter wraps after 2^32 files created. */
-function wrapsInodeNumbers(m: MountFacts['mount']): boolean {
-  return m.fstype === 'tmpfs' && !readOnly(m) && numbersMayRepeat(m);
-}
+import { wrapsInodeNumbers } from '../checks/tmpfs-inode32.js';
 
 /** The configuration's excluded paths, as the walker's mount points it never enters (each counts as one entry, unopened). */
 function excludedPaths(): WalkMount[] {
