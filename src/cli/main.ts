@@ -8,10 +8,13 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 
+/** enospc's package.json (its version). */
+const readPackage = () => JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
 // `enospc --version` alone: answered before anything else loads (as commander would answer it)
 if (process.argv.length === 3 && (process.argv[2] === '--version' || process.argv[2] === '-V')) {
   try {
-    fs.writeSync(1, `${(JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version}\n`);
+    fs.writeSync(1, `${readPackage().version}\n`);
   } catch (e) {
     // as every command (src/cli/output.ts): a closed pipe quietly, anything else in one line
     const code = (e as NodeJS.ErrnoException).code;
@@ -70,7 +73,7 @@ process.on('uncaughtException', (e) => {
   process.exit();
 });
 
-const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const pkg = readPackage();
 
 const program = new Command('enospc')
   .description('Find out why Linux says "No space left on device" while df shows free space.')
